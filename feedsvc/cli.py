@@ -1,0 +1,145 @@
+"""The `feedsvc` command: wires the store, the models and the writers; decides nothing itself.
+
+Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feedsvc import __version__, scaffold
+from feedsvc.problems import Problem
+from feedsvc.schema import item_schema, settings_schema
+from feedsvc.store import Store, load
+
+ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now().astimezone()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not ISO 8601; write e.g. 2024-06-19T12:00:00+09:00"
+        ) from None
+    if parsed.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset; add one, e.g. +00:00")
+    return parsed
+
+
+def _require_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise click.BadParameter(f"{path} is not a folder", param_hint="ITEMS_DIR")
+
+
+def report(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    noun = "problem" if len(problems) == 1 else "problems"
+    click.echo(f"{len(problems)} {noun} found; nothing was written.", err=True)
+
+
+def load_or_fail(items_dir: Path) -> Store:
+    _require_folder(items_dir)
+    store = load(items_dir)
+    if not store.ok:
+        report(store.problems)
+        sys.exit(1)
+    return store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="feedsvc")
+def main() -> None:
+    """Publish the items of a news site as RSS 2.0 and Atom 1.0 feeds.
+
+    Editors keep one Markdown file per item in items/, with YAML front matter, and the feed's
+    settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
+    """
+
+
+@main.command()
+@click.argument("items_dir", type=ITEMS_DIR, default="items")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="The moment that decides what is scheduled (ISO 8601 with offset); default: the clock.",
+)
+def validate(items_dir: Path, now_text: str | None) -> None:
+    """Check every item file and the feed settings; report every problem.
+
+    Each problem is printed as `path:line: field: message`. Exits 0 when every file is valid,
+    1 when any is not, 2 on a usage error.
+
+    \b
+    Example:
+      feedsvc validate items
+    """
+    now = _parse_now(now_text)
+    store = load_or_fail(items_dir)
+    items = [entry.item for entry in store.entries]
+    drafts = sum(item.draft for item in items)
+    scheduled = sum(not item.draft and item.published > now for item in items)
+    live = len(items) - drafts - scheduled
+    click.echo(f"{len(items)} items valid: {live} live, {drafts} drafts, {scheduled} scheduled.")
+
+
+@main.command()
+@click.argument("which", type=click.Choice(["item", "settings"]), default="item")
+def schema(which: str) -> None:
+    """Print the JSON Schema of item front matter or of feed.yaml.
+
+    Point your editor's YAML support at it for completion and checks as you type.
+
+    \b
+    Example:
+      feedsvc schema item > item.schema.json
+      feedsvc schema settings > feed.schema.json
+    """
+    document: dict[str, Any] = item_schema() if which == "item" else settings_schema()
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["lead", "teaser"]))
+@click.argument("title")
+@click.option(
+    "--items",
+    "items_dir",
+    type=ITEMS_DIR,
+    default="items",
+    show_default=True,
+    help="The items folder to write into.",
+)
+def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
+    """Start a new item file, named from today's date and the title.
+
+    The file is a draft (`draft: true`) until you remove that line, so a half-written item
+    never reaches a feed. An existing file is never overwritten.
+
+    \b
+    Example:
+      feedsvc new lead "Corée du Nord : Poutine à Pyongyang"
+      -> items/2024-06-19-coree-du-nord-poutine-a-pyongyang.md
+    """
+    _require_folder(items_dir)
+    store = load(items_dir)
+    site_url = store.settings.site_url if store.settings else "https://www.example.com/"
+    try:
+        path = scaffold.create(items_dir, kind, title, site_url, datetime.now().astimezone())
+    except FileExistsError as error:
+        raise click.ClickException(
+            f"{error.filename} already exists; choose another title"
+        ) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="TITLE") from None
+    click.echo(f"{path}")

@@ -1,0 +1,170 @@
+"""Annotated field types: each carries its own check and a message that says what to write.
+
+Every failure is raised as a ``PydanticCustomError`` of type ``feedsvc`` so the message reaches
+the editor as written, without pydantic's generic "Value error," prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from feedsvc import text
+
+TITLE_MAX = 200
+SUMMARY_MAX = 1000
+CAPTION_MAX = 1000
+CATEGORY_MAX = 100
+CATEGORIES_MAX = 20
+
+
+def fail(reason: str) -> PydanticCustomError:
+    # The reason travels in the context: a literal "{" in it must not be read as a template.
+    return PydanticCustomError("feedsvc", "{reason}", {"reason": reason})
+
+
+def _clean(value: str) -> str:
+    value = text.nfc(value)
+    problem = text.forbidden_char_message(value)
+    if problem is not None:
+        raise fail(problem)
+    return value
+
+
+def _one_line(limit: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        value = _clean(value).strip()
+        if not value:
+            raise fail("is empty; write the text")
+        if "\n" in value or "\r" in value:
+            raise fail("must fit on one line; join the lines with a space")
+        problem = text.markup_message(value)
+        if problem is not None:
+            raise fail(problem)
+        if len(value) > limit:
+            raise fail(f"is {len(value)} characters long; shorten it to at most {limit}")
+        return value
+
+    return check
+
+
+def _plain(limit: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        # Line breaks in a YAML block carry no meaning in a feed reader: fold them.
+        return _one_line(limit)(text.fold_spaces(_clean(value)))
+
+    return check
+
+
+def _url(value: str) -> str:
+    value = _clean(value).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise fail(
+            f"{value!r} is not an absolute web address; write it in full, "
+            "e.g. https://www.example.com/2024/06/19/article"
+        )
+    if any(ch.isspace() for ch in value):
+        raise fail(f"{value!r} contains a space; encode it as %20")
+    return value
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def _uri(value: str) -> str:
+    value = _clean(value).strip()
+    if not _URI.match(value):
+        raise fail(
+            f"{value!r} is not a URI; an id is an address or a URN, "
+            "e.g. https://www.example.com/article or urn:uuid:…"
+        )
+    return value
+
+
+_EXAMPLE_DATE = "2024-06-19T14:30:00+09:00"
+
+
+def _timestamp(value: Any) -> datetime:
+    # YAML timestamps are read as text on purpose (see frontmatter.py), so anything that is not
+    # text here was a number or a mapping, never a date.
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise fail(
+                f"{value!r} is not an ISO 8601 date and time; write e.g. {_EXAMPLE_DATE}"
+            ) from None
+    else:
+        raise fail(f"must be an ISO 8601 date and time, e.g. {_EXAMPLE_DATE}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise fail(
+            f"{value!r} has no UTC offset, so the moment is ambiguous; add the offset "
+            f"of the place it was published, e.g. {_EXAMPLE_DATE} (or Z for UTC)"
+        )
+    return parsed
+
+
+def _mime(value: str) -> str:
+    value = value.strip().lower()
+    if not re.fullmatch(r"image/[a-z0-9][a-z0-9.+-]*", value):
+        raise fail(f"{value!r} is not an image MIME type; write e.g. image/jpeg")
+    return value
+
+
+def _email(value: str) -> str:
+    value = _clean(value).strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise fail(f"{value!r} is not an e-mail address; write e.g. redaction@example.com")
+    return value
+
+
+def _language(value: str) -> str:
+    value = value.strip()
+    # BCP 47 in the shape feeds use: a primary language subtag, then region or script subtags.
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        raise fail(f"{value!r} is not a BCP 47 language tag; write e.g. fr or fr-FR")
+    return value
+
+
+def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
+    kept: dict[str, str] = {}
+    for value in values:
+        kept.setdefault(value.casefold(), value)  # first spelling wins
+    if len(kept) > CATEGORIES_MAX:
+        raise fail(f"has {len(kept)} categories; keep at most {CATEGORIES_MAX}")
+    return tuple(kept.values())
+
+
+Title = Annotated[str, AfterValidator(_one_line(TITLE_MAX))]
+Name = Annotated[str, AfterValidator(_one_line(200))]
+Summary = Annotated[str, AfterValidator(_plain(SUMMARY_MAX))]
+Caption = Annotated[str, AfterValidator(_plain(CAPTION_MAX))]
+Category = Annotated[str, AfterValidator(_plain(CATEGORY_MAX))]
+Categories = Annotated[tuple[Category, ...], Field(min_length=1), AfterValidator(_categories)]
+Url = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "format": "uri"})]
+Uri = Annotated[str, AfterValidator(_uri), WithJsonSchema({"type": "string", "format": "uri"})]
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_timestamp),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": [_EXAMPLE_DATE]}),
+]
+ImageType = Annotated[str, AfterValidator(_mime)]
+Email = Annotated[str, AfterValidator(_email)]
+Language = Annotated[str, AfterValidator(_language)]
+
+
+def body_text(value: str) -> str:
+    """A Markdown body: NFC, no forbidden characters, not blank."""
+    value = _clean(value)
+    if not value.strip():
+        raise fail("is empty; a lead carries the full article below the front matter")
+    return value

@@ -1,0 +1,165 @@
+"""Item files as editors write them: YAML front matter between `---` lines, Markdown below.
+
+This module turns bytes into a mapping plus a body and knows where in the file each key sits,
+so that a problem found later can be reported at its line. It knows nothing of the models.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from feedsvc import text
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    C_LOADER = True
+except AttributeError:  # PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+    C_LOADER = False
+    warnings.warn(
+        "PyYAML has no libyaml: item files are parsed with the pure-Python loader, "
+        "about 8 times slower; reinstall PyYAML with libyaml for large archives",
+        RuntimeWarning,
+        stacklevel=1,
+    )
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, minus YAML 1.1's implicit timestamps.
+
+    Left to PyYAML, `2024-06-19 10:00` becomes a naive datetime and `2024-06-19` a date: the
+    models would then have to guess an offset. As text, they are checked as ISO 8601.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+FENCE = "---"
+
+
+class FrontMatterError(ValueError):
+    """The file cannot be read as front matter + body; carries the 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A decoded item file: its front matter text and mapping, and its body."""
+
+    source: str
+    front_matter: str
+    data: dict[str, Any]
+    body: str
+    body_line: int  # the file line the body starts on
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """The file line of a key path such as ('photo', 'caption'): deepest one found."""
+        return 2 + locate(self.front_matter, loc)  # the front matter starts on line 2
+
+
+def decode(raw: bytes) -> str:
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise FrontMatterError(
+            line,
+            f"is not UTF-8 (byte 0x{raw[error.start]:02X}); save the file as UTF-8",
+        ) from None
+    source = source.removeprefix("\ufeff")
+    return source.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_yaml(source: str, *, first_line: int = 1) -> Any:
+    """Parse YAML safely (no object construction); errors carry the file line."""
+    found = text.forbidden_char(source)
+    if found is not None:
+        line, column, codepoint = found
+        raise FrontMatterError(
+            first_line + line - 1,
+            f"column {column}: the control character {codepoint} cannot appear in a feed; "
+            "delete it",
+        )
+    try:
+        return yaml.load(source, Loader=_Loader)  # a SafeLoader: builds no Python objects
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + (mark.line if mark is not None else 0)
+        problem = error.problem or "invalid YAML"
+        raise FrontMatterError(
+            line, f"is not valid YAML ({problem}); check the indentation and quote the value"
+        ) from None
+    except yaml.YAMLError as error:
+        raise FrontMatterError(first_line, f"is not valid YAML ({error})") from None
+
+
+def split(raw: bytes) -> Document:
+    source = decode(raw)
+    lines = source.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        raise FrontMatterError(
+            1, "has no front matter; start the file with a line '---', the fields, then '---'"
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (FENCE, "..."):
+            end = index
+            break
+    else:
+        raise FrontMatterError(
+            1, "front matter is not closed; add a line '---' after the last field"
+        )
+    front_matter = "\n".join(lines[1:end])
+    data = parse_yaml(front_matter, first_line=2)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError(2, "front matter must be fields ('name: value'), one per line")
+    body = "\n".join(lines[end + 1 :])
+    found = text.forbidden_char(body)
+    if found is not None:
+        line, column, codepoint = found
+        raise FrontMatterError(
+            end + 1 + line,
+            f"column {column}: the control character {codepoint} cannot appear in a feed; "
+            "delete it",
+        )
+    return Document(source, front_matter, data, body, body_line=end + 2)
+
+
+def locate(front_matter: str, loc: Sequence[str | int]) -> int:
+    """0-based line of the deepest node along `loc` in `front_matter` (0 when none matches).
+
+    Only called when reporting a problem, so the second parse costs nothing on a clean build.
+    """
+    try:
+        node = yaml.compose(front_matter, Loader=_Loader)
+    except yaml.YAMLError:
+        return 0
+    line = 0
+    for step in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == step), None)
+            if pair is None:
+                break
+            line = pair[0].start_mark.line
+            node = pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if step >= len(node.value):
+                break
+            node = node.value[step]
+            line = node.start_mark.line
+        else:
+            break
+    return line

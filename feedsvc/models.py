@@ -1,0 +1,183 @@
+"""What an item and the feed settings are: typed, frozen, and checked on the way in.
+
+The models know nothing of files, YAML or XML: the store turns files into mappings, these
+models decide whether a mapping is a valid item, and the writers read the models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
+
+from feedsvc import text
+from feedsvc.body import first_paragraph
+from feedsvc.fields import (
+    Caption,
+    Categories,
+    Email,
+    ImageType,
+    Language,
+    Name,
+    Summary,
+    Timestamp,
+    Title,
+    Uri,
+    Url,
+    body_text,
+    fail,
+)
+
+# A summary derived from the body is cut shorter than an editor may write one: it stands in
+# for a standfirst, and readers show a few lines at most.
+DERIVED_SUMMARY_MAX = 300
+
+Access = Literal["public", "members"]
+
+
+def _optional_in_schema(*names: str) -> Any:
+    """Fields a before-validator fills in are required by the model but optional in the file."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        required = [name for name in schema.get("required", []) if name not in names]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+
+    return edit
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _person_from_text(value: Any) -> Any:
+    # A byline is usually just a name: accept `- Jeanne Martin` as well as a mapping.
+    return {"name": value} if isinstance(value, str) else value
+
+
+class Person(_Model):
+    """An author or publisher, as a byline."""
+
+    name: Name
+    email: Email | None = None
+    url: Url | None = None
+
+
+PersonEntry = Annotated[Person, BeforeValidator(_person_from_text)]
+
+
+class Photo(_Model):
+    """The item's picture and the caption the site prints under it."""
+
+    url: Url
+    caption: Caption
+    credit: Name | None = None
+    type: ImageType | None = Field(default=None, description="MIME type, e.g. image/jpeg")
+
+
+class _Item(_Model):
+    id: Uri = Field(description="Stable id readers key read/unread on; defaults to the url")
+    title: Title
+    url: Url
+    published: Timestamp
+    updated: Timestamp | None = None
+    categories: Categories
+    photo: Photo | None = None
+    access: Access = Field(
+        default="public", description="public (the site's Publique) or members (Membres)"
+    )
+    draft: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_defaults_to_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("id") is None and "url" in data:
+            data = {**data, "id": data["url"]}
+        return data
+
+    @model_validator(mode="after")
+    def _updated_after_published(self) -> _Item:
+        if self.updated is not None and self.updated < self.published:
+            raise fail(
+                f"updated ({self.updated.isoformat()}) is before published "
+                f"({self.published.isoformat()}); set updated to the last edit, or remove it"
+            )
+        return self
+
+    @property
+    def members_only(self) -> bool:
+        return self.access == "members"
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.updated or self.published
+
+    def is_live(self, now: datetime) -> bool:
+        """Whether the item belongs in the feeds at `now`: not a draft, not scheduled later."""
+        return not self.draft and self.published <= now
+
+
+class Lead(_Item):
+    """The full article the front page opens with."""
+
+    model_config = ConfigDict(json_schema_extra=_optional_in_schema("id", "summary"))
+
+    kind: Literal["lead"]
+    summary: Summary = Field(
+        description="Optional: derived from the body's first paragraph when absent"
+    )
+    authors: tuple[PersonEntry, ...] = ()
+    comments: Url | None = None
+    body: Annotated[str, AfterValidator(body_text)] = Field(
+        description="The Markdown below the front matter"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _summary_from_body(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("summary") is None:
+            body = data.get("body")
+            if isinstance(body, str):
+                derived = text.shorten(first_paragraph(text.nfc(body)), DERIVED_SUMMARY_MAX)
+                if derived:
+                    data = {**data, "summary": derived}
+        return data
+
+
+class Teaser(_Item):
+    """A headline pointing at a story: no body of its own."""
+
+    model_config = ConfigDict(json_schema_extra=_optional_in_schema("id"))
+
+    kind: Literal["teaser"]
+    summary: Summary
+
+
+Item = Annotated[Lead | Teaser, Field(discriminator="kind")]
+ITEM = TypeAdapter[Lead | Teaser](Item)
+
+
+class FeedSettings(_Model):
+    """The feed's own settings, from items/feed.yaml."""
+
+    title: Title
+    description: Summary
+    site_url: Url = Field(description="The site's home page")
+    public_url: Url = Field(description="Where out/ is served, for self links")
+    language: Language = "fr"
+    publisher: PersonEntry
+    rights: Name | None = None
+    icon: Url | None = None
+    logo: Url | None = None
+    limit: int = Field(default=50, ge=1, le=10_000, description="Items per feed")

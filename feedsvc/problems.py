@@ -1,0 +1,122 @@
+"""Problems an editor can act on: where (file, line, field), what, and what to write instead."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    path: Path
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+def field_name(loc: Sequence[str | int]) -> str:
+    """('photo', 'caption') -> 'photo.caption'; ('categories', 2) -> 'categories[2]'."""
+    name = ""
+    for step in loc:
+        if isinstance(step, int):
+            name += f"[{step}]"
+        else:
+            name += f".{step}" if name else step
+    return name or "front matter"
+
+
+def _expected(ctx: dict[str, Any] | None) -> str:
+    return str((ctx or {}).get("expected", ""))
+
+
+def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx")
+    if kind == "feedsvc":
+        return str((ctx or {})["reason"])
+    if kind == "missing":
+        leaf = field.rsplit(".", 1)[-1]
+        if field == "summary":
+            return (
+                "is required; add a line 'summary: …' (a lead may leave it out when its "
+                "body opens with a paragraph to take it from)"
+            )
+        return f"is required; add a line '{leaf}: …'"
+    if kind == "extra_forbidden":
+        if field == "body":
+            return (
+                "a teaser has no body, but text follows the front matter; move it into "
+                "'summary', or make the item 'kind: lead'"
+            )
+        return f"is not a known field; fix its spelling or remove it (known: {', '.join(known)})"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        return "must be 'lead' (a full article) or 'teaser' (a headline with a summary)"
+    if kind == "literal_error":
+        if field == "access":
+            return "must be 'public' (the site's Publique label) or 'members' (Membres)"
+        return f"must be {_expected(ctx)}"
+    if kind == "string_type":
+        return "must be text; put the value in quotes if YAML reads it as a number or yes/no"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return error["msg"].replace("Input should be", "must be")
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list, e.g. [Asie, Politique] or one '- value' line per entry"
+    if kind == "too_short":
+        return "needs at least one entry, e.g. [Asie]"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a group of fields ('name: value' lines indented below it)"
+    return str(error["msg"])
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names allowed where `loc` points, to suggest them for a misspelt key."""
+    current: type[BaseModel] | None = model
+    for step in loc[:-1]:
+        if isinstance(step, int) or current is None:
+            continue
+        info = current.model_fields.get(step)
+        current = _nested_model(info.annotation) if info is not None else None
+    if current is None:
+        return []
+    return sorted(name for name in current.model_fields if name != "body")
+
+
+Lines = Callable[[list[str | int]], int]
+Known = Callable[[list[str | int]], Iterable[str]]
+
+
+def from_validation(
+    path: Path, error: ValidationError, line_of: Lines, known: Known
+) -> list[Problem]:
+    """Every pydantic error of one file as a Problem, at the line its key is on."""
+    problems = []
+    for details in error.errors(include_url=False):
+        # A discriminated union adds the tag to the path; the editor never wrote it.
+        loc = [step for step in details["loc"] if step not in ("lead", "teaser")]
+        field = field_name(loc)
+        message = _message(details, field, known(loc))
+        problems.append(Problem(path, line_of(loc), field, message))
+    return problems

@@ -1,0 +1,78 @@
+"""Plain-text rules shared by every field an editor writes.
+
+Feed readers show titles, summaries and captions as plain text, and XML 1.0 refuses some
+characters outright, so these checks run before anything reaches a writer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# XML 1.0 (section 2.2) allows tab, LF, CR and everything from U+0020 except surrogates and
+# U+FFFE/U+FFFF. C1 controls (U+007F-U+009F) are legal but "discouraged", and in practice they
+# are always mojibake, so they are refused too.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
+_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def forbidden_char(text: str) -> tuple[int, int, str] | None:
+    """Where the first character XML 1.0 cannot carry is: (line, column, U+XXXX), 1-based."""
+    match = _FORBIDDEN.search(text)
+    if match is None:
+        return None
+    start = match.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return line, column, f"U+{ord(match.group()):04X}"
+
+
+def forbidden_char_message(text: str) -> str | None:
+    found = forbidden_char(text)
+    if found is None:
+        return None
+    line, column, codepoint = found
+    return (
+        f"contains the control character {codepoint} at line {line}, column {column} "
+        "of the value; XML feeds cannot carry it: delete it"
+    )
+
+
+def nfc(text: str) -> str:
+    """Compose accents the one way, so 'é' typed two ways compares and slugs alike."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold_spaces(text: str) -> str:
+    return _SPACE_RUN.sub(" ", text).strip()
+
+
+def markup_message(text: str) -> str | None:
+    """Why a plain-text value looks like HTML, or None when it does not."""
+    tag = _TAG.search(text)
+    if tag is not None:
+        return (
+            f"is plain text but contains the HTML tag {tag.group()!r}; "
+            "remove the markup (readers would show it literally)"
+        )
+    entity = _ENTITY.search(text)
+    if entity is not None:
+        return (
+            f"is plain text but contains the character reference {entity.group()!r}; "
+            "type the character itself instead"
+        )
+    return None
+
+
+def shorten(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut text to at most `limit` characters at a word boundary, marking the cut."""
+    text = fold_spaces(text)
+    if len(text) <= limit:
+        return text
+    room = limit - len(ellipsis)
+    cut = text.rfind(" ", 0, room + 1)
+    if cut <= 0:  # one giant word: cut inside it rather than return nothing
+        cut = room
+    return text[:cut].rstrip(" ,;:.-\u2013\u2014") + ellipsis
