@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from feedsvc import __version__, scaffold
+from feedsvc import build as builder
 from feedsvc.problems import Problem
 from feedsvc.schema import item_schema, settings_schema
 from feedsvc.store import Store, load
@@ -143,3 +144,61 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="TITLE") from None
     click.echo(f"{path}")
+
+
+@main.command()
+@click.option(
+    "--items",
+    "items_dir",
+    type=ITEMS_DIR,
+    default="items",
+    show_default=True,
+    help="The items folder to read.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="out",
+    show_default=True,
+    help="The folder the feeds are written to.",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    help="The moment that decides what is published (ISO 8601 with offset); default: the clock.",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if out/ is not what a build would write."
+)
+def build(items_dir: Path, out_dir: Path, now_text: str | None, check: bool) -> None:
+    """Validate the items, then write the feeds into OUT.
+
+    Nothing is written unless every item is valid. Each file is replaced atomically, and only
+    when its bytes change, so pollers keep getting 304s for unchanged feeds. Prints one line
+    per file: written, unchanged (or, with --check, differs/missing), items, bytes.
+
+    \b
+    Example:
+      feedsvc build
+      feedsvc build --check      # in CI: is the committed out/ current?
+    """
+    now = _parse_now(now_text)
+    store = load_or_fail(items_dir)
+    assert store.settings is not None  # load_or_fail exits otherwise
+    rendered = builder.render([entry.item for entry in store.entries], store.settings, now)
+    try:
+        reports = (builder.check if check else builder.write)(rendered, out_dir)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds are intact"
+        ) from None
+    for report in reports:
+        click.echo(str(report).replace(report.path, str(out_dir / report.path), 1))
+    stale = [report for report in reports if report.status in ("differs", "missing")]
+    if stale:
+        click.echo(
+            f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`.", err=True
+        )
+        sys.exit(1)

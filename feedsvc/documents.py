@@ -1,0 +1,135 @@
+"""Feed documents: what one feed file says, independent of its format.
+
+The writers turn these into RSS, Atom and the rest; they never see an item, so they can never
+see a body the document did not put there. A public document is built by `public_entry`, which
+reads a members-only item without touching its body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from feedsvc import html
+from feedsvc.models import FeedSettings, Lead, Person, Photo, Teaser
+
+# An empty feed still needs an `updated`; the clock would make its bytes change on every build.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+MEMBERS_TERM = "membres"
+MEMBERS_LABEL = "Réservé aux membres"
+PUBLIC_TERM = "public"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    term: str
+    scheme: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDoc:
+    id: str
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    summary: str
+    categories: tuple[Category, ...]
+    photo: Photo | None
+    authors: tuple[Person, ...]
+    comments: str | None
+    members_only: bool
+    access_right: str  # for dcterms:accessRights
+    content_html: str | None  # None: readers get the summary and follow the link
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDoc:
+    settings: FeedSettings
+    title: str
+    subtitle: str
+    path: str  # where the file lands below out/, e.g. "rss.xml"'s folder: "" or "members/"
+    entries: tuple[EntryDoc, ...]
+
+    @property
+    def updated(self) -> datetime:
+        return max((entry.updated for entry in self.entries), default=EPOCH)
+
+    def url(self, name: str) -> str:
+        """The public address of one of this document's files, e.g. url('atom.xml')."""
+        return urljoin(self.settings.public_url, self.path + name)
+
+
+def category_scheme(settings: FeedSettings) -> str:
+    return urljoin(settings.site_url, "categories/")
+
+
+def access_scheme(settings: FeedSettings) -> str:
+    """The marker's scheme/domain: a URL under the site, so it cannot clash with anyone's."""
+    return urljoin(settings.site_url, "acces")
+
+
+def _categories(item: Lead | Teaser, settings: FeedSettings) -> tuple[Category, ...]:
+    scheme = category_scheme(settings)
+    categories = [Category(term, scheme) for term in item.categories]
+    if item.members_only:
+        categories.append(Category(MEMBERS_TERM, access_scheme(settings), MEMBERS_LABEL))
+    return tuple(categories)
+
+
+def _entry(item: Lead | Teaser, settings: FeedSettings, content_html: str | None) -> EntryDoc:
+    return EntryDoc(
+        id=item.id,
+        title=item.title,
+        url=item.url,
+        published=item.published,
+        updated=item.last_modified,
+        summary=item.summary,
+        categories=_categories(item, settings),
+        photo=item.photo,
+        authors=item.authors if isinstance(item, Lead) else (),
+        comments=item.comments if isinstance(item, Lead) else None,
+        members_only=item.members_only,
+        access_right=MEMBERS_TERM if item.members_only else PUBLIC_TERM,
+        content_html=content_html,
+    )
+
+
+def public_entry(item: Lead | Teaser, settings: FeedSettings) -> EntryDoc:
+    """The entry anyone may read: a members-only item gives title, summary, photo and link."""
+    if isinstance(item, Lead) and not item.members_only:
+        return _entry(item, settings, html.render(item.body, item.url))
+    return _entry(item, settings, None)
+
+
+def members_entry(item: Lead | Teaser, settings: FeedSettings) -> EntryDoc:
+    """The entry for members: every lead with its full body."""
+    if isinstance(item, Lead):
+        return _entry(item, settings, html.render(item.body, item.url))
+    return _entry(item, settings, None)
+
+
+def newest_first(items: Iterable[Lead | Teaser], limit: int) -> list[Lead | Teaser]:
+    """Newest published first; equal moments ordered by id, so the order never wobbles."""
+    ordered = sorted(items, key=lambda item: item.id)
+    ordered.sort(key=lambda item: item.published, reverse=True)
+    return ordered[:limit]
+
+
+def live(items: Iterable[Lead | Teaser], now: datetime) -> list[Lead | Teaser]:
+    return [item for item in items if item.is_live(now)]
+
+
+def main_feed(items: Sequence[Lead | Teaser], settings: FeedSettings) -> FeedDoc:
+    chosen = newest_first(items, settings.limit)
+    return FeedDoc(
+        settings=settings,
+        title=settings.title,
+        subtitle=settings.description,
+        path="",
+        entries=tuple(public_entry(item, settings) for item in chosen),
+    )

@@ -1,0 +1,46 @@
+"""Helpers for reading back what a build wrote, the way readers do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from click.testing import CliRunner
+from lxml import etree
+
+from feedsvc.cli import main
+
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "media": "http://search.yahoo.com/mrss/",
+}
+NOW = "2030-01-01T00:00:00+00:00"
+
+
+def build(items_dir: Path, out_dir: Path, *extra: str) -> Any:
+    result = CliRunner().invoke(
+        main, ["build", "--items", str(items_dir), "--out", str(out_dir), "--now", NOW, *extra]
+    )
+    return result
+
+
+def xml(path: Path) -> Any:
+    return etree.fromstring(path.read_bytes())
+
+
+def parsed(path: Path) -> Any:
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    return feed
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
