@@ -177,7 +177,8 @@ def build(items_dir: Path, out_dir: Path, now_text: str | None, check: bool) -> 
 
     Nothing is written unless every item is valid. Each file is replaced atomically, and only
     when its bytes change, so pollers keep getting 304s for unchanged feeds. Prints one line
-    per file: written, unchanged (or, with --check, differs/missing), items, bytes.
+    per file: written, unchanged or removed (with --check: differs, missing or stale), items,
+    bytes. Feeds of a category that no longer has items are removed.
 
     \b
     Example:
@@ -195,10 +196,12 @@ def build(items_dir: Path, out_dir: Path, now_text: str | None, check: bool) -> 
             f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds are intact"
         ) from None
     for report in reports:
-        click.echo(str(report).replace(report.path, str(out_dir / report.path), 1))
-    stale = [report for report in reports if report.status in ("differs", "missing")]
-    if stale:
-        click.echo(
-            f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`.", err=True
-        )
-        sys.exit(1)
+        click.echo(report.line(out_dir))
+    if check:
+        stale = [report for report in reports if report.changes]
+        if stale:
+            click.echo(
+                f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`.",
+                err=True,
+            )
+            sys.exit(1)

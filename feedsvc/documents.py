@@ -7,7 +7,6 @@ reads a members-only item without touching its body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -52,8 +51,9 @@ class FeedDoc:
     settings: FeedSettings
     title: str
     subtitle: str
-    path: str  # where the file lands below out/, e.g. "rss.xml"'s folder: "" or "members/"
+    path: str  # the folder below out/ its files land in: "", "members/", "categories/asie/"
     entries: tuple[EntryDoc, ...]
+    kind: str = "main"  # main, category or members
 
     @property
     def updated(self) -> datetime:
@@ -111,25 +111,3 @@ def members_entry(item: Lead | Teaser, settings: FeedSettings) -> EntryDoc:
     if isinstance(item, Lead):
         return _entry(item, settings, html.render(item.body, item.url))
     return _entry(item, settings, None)
-
-
-def newest_first(items: Iterable[Lead | Teaser], limit: int) -> list[Lead | Teaser]:
-    """Newest published first; equal moments ordered by id, so the order never wobbles."""
-    ordered = sorted(items, key=lambda item: item.id)
-    ordered.sort(key=lambda item: item.published, reverse=True)
-    return ordered[:limit]
-
-
-def live(items: Iterable[Lead | Teaser], now: datetime) -> list[Lead | Teaser]:
-    return [item for item in items if item.is_live(now)]
-
-
-def main_feed(items: Sequence[Lead | Teaser], settings: FeedSettings) -> FeedDoc:
-    chosen = newest_first(items, settings.limit)
-    return FeedDoc(
-        settings=settings,
-        title=settings.title,
-        subtitle=settings.description,
-        path="",
-        entries=tuple(public_entry(item, settings) for item in chosen),
-    )

@@ -28,8 +28,18 @@ _Element = Any  # lxml elements as feedgen hands them over
 
 
 class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
+    related: str | None = None  # the front door page; feedgen's RSS writes only the self link
+
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
+
+    def extend_rss(self, rss: _Element) -> _Element:
+        if self.related:
+            channel = rss.find("channel")
+            etree.SubElement(
+                channel, f"{{{ATOM}}}link", href=self.related, rel="related", type="text/html"
+            )
+        return rss
 
 
 class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]

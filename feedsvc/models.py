@@ -42,6 +42,7 @@ from feedsvc.fields import (
 DERIVED_SUMMARY_MAX = 300
 
 Access = Literal["public", "members"]
+Format = Literal["rss", "atom", "json"]
 
 
 def _optional_in_schema(*names: str) -> Any:
@@ -181,3 +182,14 @@ class FeedSettings(_Model):
     icon: Url | None = None
     logo: Url | None = None
     limit: int = Field(default=50, ge=1, le=10_000, description="Items per feed")
+    formats: tuple[Format, ...] = Field(
+        default=("rss", "atom", "json"), min_length=1, description="Feed formats to write"
+    )
+    category_feeds: bool = Field(default=True, description="A feed per category")
+    members_feed: bool = Field(default=True, description="out/members/: full text for members")
+    category_limit: int | None = Field(
+        default=None, ge=1, le=10_000, description="Items per category feed (default: limit)"
+    )
+    members_limit: int | None = Field(
+        default=None, ge=1, le=10_000, description="Items in the members' feed (default: limit)"
+    )

@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from slugify import slugify
+
+from feedsvc.slugs import slug
 
 Kind = Literal["lead", "teaser"]
-
-
-def slug(text: str) -> str:
-    """'Corée du Nord' -> 'coree-du-nord': accents folded, lower case, hyphens."""
-    return slugify(text, max_length=80, word_boundary=True)
 
 
 def front_matter(kind: Kind, title: str, url: str, published: datetime) -> dict[str, Any]:

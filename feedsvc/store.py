@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from feedsvc import frontmatter
 from feedsvc.models import ITEM, FeedSettings, Lead, Teaser
 from feedsvc.problems import Problem, from_validation, known_fields
+from feedsvc.slugs import slug
 
 SETTINGS_FILE = "feed.yaml"
 ITEM_SUFFIX = ".md"
@@ -28,6 +29,7 @@ class Entry:
     item: Lead | Teaser
     id_line: int
     url_line: int
+    categories_line: int
 
 
 @dataclass(slots=True)
@@ -120,7 +122,7 @@ def load_item(path: Path) -> Entry | list[Problem]:
             problems = [problem for problem in problems if problem.field != "id"]
         return problems
     id_line = doc.line_of(["id"]) if "id" in doc.data else doc.line_of(["url"])
-    return Entry(path, item, id_line, doc.line_of(["url"]))
+    return Entry(path, item, id_line, doc.line_of(["url"]), doc.line_of(["categories"]))
 
 
 def _duplicates(entries: list[Entry]) -> list[Problem]:
@@ -154,6 +156,34 @@ def _duplicates(entries: list[Entry]) -> list[Problem]:
     return problems
 
 
+def _category_slugs(entries: list[Entry]) -> list[Problem]:
+    """Each category names a feed folder: two spellings must not fight over one folder."""
+    problems = []
+    seen: dict[str, tuple[str, Entry]] = {}
+    for entry in entries:
+        for category in entry.item.categories:
+            name = slug(category)
+            where = (entry.path, entry.categories_line, "categories")
+            if not name:
+                problems.append(
+                    Problem(
+                        *where,
+                        f"{category!r} has no letters or digits to name its feed folder; reword it",
+                    )
+                )
+                continue
+            first_name, first = seen.setdefault(name, (category, entry))
+            if first_name != category:
+                problems.append(
+                    Problem(
+                        *where,
+                        f"{category!r} and {first_name!r} ({first.path}:{first.categories_line}) "
+                        f"would share the feed folder categories/{name}/; spell them the same",
+                    )
+                )
+    return problems
+
+
 def load(items_dir: Path) -> Store:
     """Read the settings and every item of `items_dir`; problems are collected, not raised."""
     store = Store()
@@ -179,5 +209,6 @@ def load(items_dir: Path) -> Store:
         else:
             store.problems.extend(loaded)
     store.problems.extend(_duplicates(store.entries))
+    store.problems.extend(_category_slugs(store.entries))
     store.problems.sort()
     return store

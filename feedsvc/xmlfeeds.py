@@ -14,6 +14,7 @@ feedgen 1.0.0 traps, and what this module does about each:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -28,6 +29,7 @@ from feedsvc.feedext import (
     FeedsvcEntryExtension,
     FeedsvcExtension,
 )
+from feedsvc.frontdoor import INDEX_FILE
 
 RSS_FILE = "rss.xml"
 ATOM_FILE = "atom.xml"
@@ -44,6 +46,9 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
     fg.title(doc.title)
     fg.subtitle(doc.subtitle)
     fg.link(href=doc.url(self_name), rel="self", type=self_type)
+    front_door = urljoin(settings.public_url, INDEX_FILE)
+    fg.link(href=front_door, rel="related", type="text/html")
+    getattr(fg, EXTENSION).related = front_door
     fg.link(href=settings.site_url, rel="alternate", type="text/html")  # last: RSS <link>
     fg.language(settings.language)
     fg.updated(doc.updated)

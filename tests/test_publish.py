@@ -144,9 +144,14 @@ def test_members_body_never_reaches_a_public_file(write_item: WriteItem, out: Pa
     items_dir = write_item("secret.md", MEMBERS_LEAD).parent
     assert build(items_dir, out).exit_code == 0
     files = snapshot(out)
-    assert set(files) >= {"rss.xml", "atom.xml"}
-    for name, data in files.items():
+    assert set(files) >= {"rss.xml", "atom.xml", "feed.json", "index.html"}
+    public = {name: data for name, data in files.items() if not name.startswith("members/")}
+    assert len(public) > len(files) // 2
+    for name, data in public.items():
         assert SENTINEL.encode() not in data, name
+    # Only the members' feed, served behind the site's login, carries the text.
+    for name in ("members/rss.xml", "members/atom.xml", "members/feed.json"):
+        assert SENTINEL.encode() in files[name], name
     # The members' lead is still announced: title, summary, link and marker.
     titles = [entry.title for entry in parsed(out / "atom.xml").entries]
     assert "Un article pour les membres" in titles
@@ -214,15 +219,16 @@ def test_invalid_item_leaves_out_untouched(bundled_copy: Path, out: Path) -> Non
 
 
 def test_second_build_rewrites_nothing(bundled_out: Path) -> None:
-    stats = {
-        path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in bundled_out.iterdir()
-    }
+    def stats() -> dict[str, tuple[int, int]]:
+        files = [p for p in bundled_out.rglob("*") if p.is_file()]
+        return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
+
+    before = stats()
     result = build(BUNDLED_ITEMS, bundled_out)
     assert result.exit_code == 0
-    assert result.output.count("unchanged") == 2
-    assert {
-        path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in bundled_out.iterdir()
-    } == stats
+    assert "written" not in result.output
+    assert result.output.count("unchanged") == len(before)
+    assert stats() == before
 
 
 def test_check_reports_stale_files_and_writes_nothing(bundled_out: Path) -> None:

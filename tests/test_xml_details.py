@@ -92,16 +92,19 @@ def test_updated_comes_from_the_items_never_the_clock(
 def test_rss_channel_link_is_the_site_and_self_link_the_feed(bundled: Path) -> None:
     channel = xml(bundled / "rss.xml").find("channel")
     assert channel.findtext("link") == "https://www.example.com/"
-    (self_link,) = channel.findall("atom:link", NS)
+    self_link, related = channel.findall("atom:link", NS)
     assert self_link.attrib == {
         "href": "https://www.example.com/feeds/rss.xml",
         "rel": "self",
         "type": "application/rss+xml",
     }
+    assert related.get("rel") == "related"
+    assert related.get("href") == "https://www.example.com/feeds/index.html"
     atom = xml(bundled / "atom.xml")
     links = {(link.get("rel"), link.get("href")) for link in atom.findall("atom:link", NS)}
     assert links == {
         ("self", "https://www.example.com/feeds/atom.xml"),
+        ("related", "https://www.example.com/feeds/index.html"),
         ("alternate", "https://www.example.com/"),
     }
 

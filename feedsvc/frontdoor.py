@@ -1,0 +1,155 @@
+"""out/index.html: the page a person sees when opening where the feeds are served.
+
+One static page, in the feed's language, with no script and no outside resource: every feed
+with its address, format and item count, the latest items, and autodiscovery links so browsers
+and readers find the feeds from the page. Built with lxml's HTML builder, which escapes text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lxml import html
+from lxml.html import builder as E
+
+from feedsvc.documents import MEMBERS_LABEL, MEMBERS_TERM, EntryDoc, FeedDoc
+
+INDEX_FILE = "index.html"
+
+STYLE = """
+body{font-family:system-ui,sans-serif;line-height:1.5;margin:0 auto;max-width:50rem;
+padding:1rem;color:#1a1a1a;background:#fff}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.95rem}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eee;vertical-align:top}
+td.url{word-break:break-all}article{margin:1.2rem 0}article h3{margin:0;font-size:1.1rem}
+.meta{color:#555;font-size:.9rem;margin:.2rem 0}.caption{color:#555;font-style:italic}
+.badge{display:inline-block;background:#8a1c1c;color:#fff;border-radius:.3rem;
+padding:0 .4rem;font-size:.8rem;margin-left:.4rem}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One feed file as the page lists it."""
+
+    doc: FeedDoc
+    name: str  # file name, e.g. rss.xml
+    label: str  # RSS 2.0, Atom 1.0, JSON Feed 1.1
+    media_type: str
+
+    @property
+    def href(self) -> str:
+        return self.doc.path + self.name  # relative: the page sits at the root of out/
+
+    @property
+    def url(self) -> str:
+        return self.doc.url(self.name)
+
+
+def _when(moment: datetime) -> str:
+    # Numeric fields only: month and day names would follow the build machine's locale.
+    offset = moment.strftime("%z")
+    return f"{moment:%d/%m/%Y %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _feed_name(doc: FeedDoc) -> str:
+    if doc.kind == "main":
+        return "Tous les articles"
+    if doc.kind == "members":
+        return "Texte intégral (membres, accès protégé)"
+    return doc.title.split(" : ", 1)[-1]
+
+
+def _feed_rows(files: Sequence[FeedFile]) -> list[Any]:
+    rows = []
+    for file in files:
+        rows.append(
+            E.TR(
+                E.TD(_feed_name(file.doc)),
+                E.TD(file.label),
+                E.TD(str(len(file.doc.entries))),
+                E.TD(E.A(file.url, href=file.href, type=file.media_type), E.CLASS("url")),
+            )
+        )
+    return rows
+
+
+def _article(entry: EntryDoc) -> Any:
+    meta: list[Any] = [E.TIME(_when(entry.published), datetime=entry.published.isoformat())]
+    if entry.members_only:
+        meta.append(E.SPAN(MEMBERS_LABEL, E.CLASS("badge")))
+    parts: list[Any] = [
+        E.H3(E.A(entry.title, href=entry.url)),
+        E.P(*meta, E.CLASS("meta")),
+        E.P(entry.summary),
+    ]
+    if entry.photo is not None:
+        parts.append(E.P(f"Photo : {entry.photo.caption}", E.CLASS("caption")))
+    return E.E.article(*parts)
+
+
+def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
+    settings = main.settings
+    discovery = [
+        E.LINK(rel="alternate", type=file.media_type, href=file.href, title=file.label)
+        for file in files
+        if file.doc is main
+    ]
+    page = E.HTML(
+        E.HEAD(
+            E.META(charset="utf-8"),
+            E.META(name="viewport", content="width=device-width, initial-scale=1"),
+            E.TITLE(f"{settings.title} : les flux"),
+            *discovery,
+            E.STYLE(STYLE),
+        ),
+        E.BODY(
+            E.E.header(
+                E.H1(settings.title),
+                E.P(settings.description),
+                E.P(E.A("Le site", href=settings.site_url)),
+            ),
+            E.E.main(
+                E.E.section(
+                    E.H2("S'abonner"),
+                    E.P(
+                        "Copiez l'adresse d'un flux dans votre lecteur de flux (RSS, Atom ou "
+                        "JSON Feed) : il vous présentera chaque nouvel article."
+                    ),
+                    E.DIV(
+                        E.TABLE(
+                            E.THEAD(
+                                E.TR(E.TH("Flux"), E.TH("Format"), E.TH("Articles"),
+                                     E.TH("Adresse"))
+                            ),
+                            E.TBODY(*_feed_rows(files)),
+                        ),
+                        E.CLASS("table"),
+                    ),
+                    id="flux",
+                ),
+                E.E.section(
+                    E.H2("Derniers articles"),
+                    *[_article(entry) for entry in main.entries],
+                    id="derniers",
+                ),
+                E.E.section(
+                    E.H2(MEMBERS_LABEL),
+                    E.P(
+                        "Les articles réservés aux membres figurent dans les flux publics avec "
+                        "leur titre, leur résumé, leur photo et leur lien, jamais leur texte. "
+                        f"Ils portent la catégorie « {MEMBERS_TERM} » et l'élément "
+                        f"dcterms:accessRights « {MEMBERS_TERM} » : votre lecteur peut les "
+                        "filtrer."
+                    ),
+                    id=MEMBERS_TERM,
+                ),
+            ),
+        ),
+        lang=settings.language,
+    )  # fmt: skip
+    return bytes(html.tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8")) + b"\n"

@@ -1,0 +1,68 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) bytes from a feed document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urljoin
+
+from feedsvc.documents import MEMBERS_TERM, EntryDoc, FeedDoc
+from feedsvc.models import Person
+
+JSON_FILE = "feed.json"
+JSON_TYPE = "application/feed+json"
+VERSION = "https://jsonfeed.org/version/1.1"
+EXTENSION = "_feedsvc"
+
+
+def _author(person: Person) -> dict[str, str]:
+    author = {"name": person.name}
+    if person.url:
+        author["url"] = person.url
+    return author
+
+
+def _item(entry: EntryDoc, about: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
+    # Every item needs content_html or content_text; a teaser's text is its summary.
+    if entry.content_html is not None:
+        item["content_html"] = entry.content_html
+    else:
+        item["content_text"] = entry.summary
+    item["summary"] = entry.summary
+    if entry.photo is not None:
+        item["image"] = entry.photo.url
+    item["date_published"] = entry.published.isoformat()
+    item["date_modified"] = entry.updated.isoformat()
+    item["tags"] = [category.term for category in entry.categories]
+    if entry.authors:
+        item["authors"] = [_author(person) for person in entry.authors]
+    access = "members" if entry.members_only else "public"
+    extension: dict[str, Any] = {"about": about, "access": access}
+    if entry.photo is not None:
+        extension["image_caption"] = entry.photo.caption
+        if entry.photo.credit:
+            extension["image_credit"] = entry.photo.credit
+    item[EXTENSION] = extension
+    return item
+
+
+def render(doc: FeedDoc) -> bytes:
+    settings = doc.settings
+    about = urljoin(settings.public_url, f"index.html#{MEMBERS_TERM}")
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": doc.title,
+        "home_page_url": settings.site_url,
+        "feed_url": doc.url(JSON_FILE),
+        "description": doc.subtitle,
+        "language": settings.language,
+        "authors": [_author(settings.publisher)],
+    }
+    if settings.logo:
+        feed["icon"] = settings.logo
+    if settings.icon:
+        feed["favicon"] = settings.icon
+    feed["items"] = [_item(entry, about) for entry in doc.entries]
+    # Key order is fixed by construction, so the same document gives the same bytes.
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
