@@ -14,8 +14,9 @@ from urllib.parse import urljoin
 from feedsvc import html
 from feedsvc.models import FeedSettings, Lead, Person, Photo, Teaser
 
-# An empty feed still needs an `updated`; the clock would make its bytes change on every build.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An empty feed still needs an `updated`. The clock would change its bytes on every build, and
+# validators call anything before 1990 implausible, so it is a fixed moment after that.
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 
 MEMBERS_TERM = "membres"
 MEMBERS_LABEL = "Réservé aux membres"
@@ -57,7 +58,7 @@ class FeedDoc:
 
     @property
     def updated(self) -> datetime:
-        return max((entry.updated for entry in self.entries), default=EPOCH)
+        return max((entry.updated for entry in self.entries), default=EMPTY_FEED_UPDATED)
 
     def url(self, name: str) -> str:
         """The public address of one of this document's files, e.g. url('atom.xml')."""
