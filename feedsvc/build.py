@@ -1,21 +1,28 @@
-"""A build: valid items in, every output file's bytes out, then onto disk (or compared with it).
+"""A build: the planned feeds rendered, and out/ brought to exactly what the items say.
 
-Everything is rendered in memory before the first file is touched, so a failure while
-rendering leaves out/ exactly as it was. out/ then holds exactly what the items say: a feed
-whose category or format is gone is removed, and nothing feedsvc did not write is touched.
+Each output has a key: a hash of everything its bytes depend on (feedsvc's code, the settings,
+the format, and the id and digest of every item it carries, in order). An output whose key and
+file are as the index last saw them is neither rendered nor read; the rest are rendered in
+memory and replaced atomically, only when their bytes change. A feed whose category or format
+is gone is removed, and nothing feedsvc did not write is touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import hashlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 
-from feedsvc import feedset, frontdoor, jsonfeed, output, xmlfeeds
-from feedsvc.documents import FeedDoc
+from feedsvc import feedset, frontdoor, itemfile, jsonfeed, output, xmlfeeds
+from feedsvc.documents import EntryDoc, FeedDoc, members_entry, public_entry
+from feedsvc.feedset import FeedPlan
 from feedsvc.frontdoor import FeedFile
-from feedsvc.models import FeedSettings, Lead, Teaser
+from feedsvc.index import Chosen, Index, code_version
+from feedsvc.itemfile import ItemFile
+from feedsvc.models import FeedSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +44,8 @@ OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), frontdoor.INDEX_FI
 OWNED_FOLDERS = (feedset.CATEGORIES_PATH, feedset.MEMBERS_PATH)
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    path: str  # relative to out/, with '/' separators
-    data: bytes
-    items: int
+class ChangedDuringBuild(RuntimeError):
+    """An item file changed between indexing and rendering: the build must start again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +66,78 @@ class FileReport:
         return f"{self.status:<9} {where} ({self.items} items, {self.size} bytes)"
 
 
-def render(items: Sequence[Lead | Teaser], settings: FeedSettings, now: datetime) -> list[Rendered]:
-    """Every output file's bytes for the items live at `now`."""
-    docs = feedset.plan(feedset.live(items, now), settings)
-    formats = [FORMATS[name] for name in settings.formats]
-    rendered = []
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str  # relative to out/, '/'-separated
+    key: str
+    items: int
+    render: Callable[[], bytes]
+
+
+class _Items:
+    """Items read back from their files for rendering, each at most once per build."""
+
+    def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
+        self.items_dir = items_dir
+        self.settings = settings
+        self.entries: dict[tuple[str, bool], EntryDoc] = {}
+
+    def entry(self, chosen: Chosen, members: bool) -> EntryDoc:
+        cached = self.entries.get((chosen.path, members))
+        if cached is None:
+            read = itemfile.read(self.items_dir / chosen.path)
+            if not isinstance(read, ItemFile) or read.digest != chosen.digest:
+                raise ChangedDuringBuild(f"{self.items_dir / chosen.path} changed during the build")
+            make = members_entry if members else public_entry
+            cached = self.entries[(chosen.path, members)] = make(read.item, self.settings)
+        return cached
+
+    def doc(self, plan: FeedPlan) -> FeedDoc:
+        entries = tuple(self.entry(chosen, plan.members) for chosen in plan.chosen)
+        return FeedDoc(self.settings, plan.title, plan.subtitle, plan.path, entries, plan.kind)
+
+
+def _key(*parts: object) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hasher.update(repr(part).encode() + b"\0")
+    return hasher.hexdigest()
+
+
+def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> list[Output]:
+    """Every file the build owns, with its key and a way to render it."""
+    plans = feedset.plan(index, settings, now)
+    items = _Items(items_dir, settings)
+    base = (code_version(), settings.model_dump_json())
+    docs: dict[str, FeedDoc] = {}
+
+    def doc(plan: FeedPlan) -> FeedDoc:
+        if plan.path not in docs:
+            docs[plan.path] = items.doc(plan)
+        return docs[plan.path]
+
+    def feed(fmt: Format, plan: FeedPlan) -> bytes:
+        return fmt.write(doc(plan))
+
+    found = []
     listed = []
-    for doc in docs:
-        for fmt in formats:
-            rendered.append(Rendered(doc.path + fmt.name, fmt.write(doc), len(doc.entries)))
-            listed.append(FeedFile(doc, fmt.name, fmt.label, fmt.media_type))
-    main = docs[0]
-    index = frontdoor.render(main, listed)
-    rendered.append(Rendered(frontdoor.INDEX_FILE, index, len(main.entries)))
-    return rendered
+    for plan in plans:
+        for name in settings.formats:
+            fmt = FORMATS[name]
+            key = _key(*base, fmt.name, plan)
+            found.append(
+                Output(plan.path + fmt.name, key, len(plan.chosen), partial(feed, fmt, plan))
+            )
+            listed.append((plan, fmt))
+    main = plans[0]
+
+    def front_door() -> bytes:
+        files = [FeedFile(doc(plan), fmt.name, fmt.label, fmt.media_type) for plan, fmt in listed]
+        return frontdoor.render(doc(main), files)
+
+    index_key = _key(*base, [(p.path, p.title, len(p.chosen)) for p in plans], main)
+    found.append(Output(frontdoor.INDEX_FILE, index_key, len(main.chosen), front_door))
+    return found
 
 
 def _owned_files(out_dir: Path) -> Iterator[str]:
@@ -87,8 +149,8 @@ def _owned_files(out_dir: Path) -> Iterator[str]:
             yield path.relative_to(out_dir).as_posix()
 
 
-def _stale(rendered: Sequence[Rendered], out_dir: Path) -> list[str]:
-    wanted = {file.path for file in rendered}
+def _stale(planned: list[Output], out_dir: Path) -> list[str]:
+    wanted = {file.path for file in planned}
     return sorted(path for path in _owned_files(out_dir) if path not in wanted)
 
 
@@ -104,31 +166,55 @@ def _remove_empty_folders(out_dir: Path) -> None:
             top.rmdir()
 
 
-def write(rendered: Sequence[Rendered], out_dir: Path) -> list[FileReport]:
+def _as_remembered(index: Index, out_dir: Path, file: Output) -> bool:
+    remembered = index.output(file.path)
+    if remembered is None or remembered[0] != file.key:
+        return False
+    try:
+        stat = os.stat(out_dir / file.path)
+    except FileNotFoundError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == remembered[1:]
+
+
+def write(index: Index, planned: list[Output], out_dir: Path) -> list[FileReport]:
     output.remove_leftovers(out_dir)
-    reports = []
-    for file in rendered:
-        written = output.write_if_changed(out_dir / file.path, file.data)
+    rendered = []
+    for file in planned:  # every byte is ready before the first file is replaced
+        if not _as_remembered(index, out_dir, file):
+            rendered.append((file, file.render()))
+    reports = {file.path: FileReport(file.path, "unchanged", file.items, -1) for file in planned}
+    for file, data in rendered:
+        written = output.write_if_changed(out_dir / file.path, data)
+        stat = os.stat(out_dir / file.path)
+        index.remember(file.path, file.key, stat.st_size, stat.st_mtime_ns)
         status = "written" if written else "unchanged"
-        reports.append(FileReport(file.path, status, file.items, len(file.data)))
-    for path in _stale(rendered, out_dir):
+        reports[file.path] = FileReport(file.path, status, file.items, len(data))
+    for report in reports.values():
+        if report.size < 0:
+            size = (out_dir / report.path).stat().st_size
+            reports[report.path] = FileReport(report.path, report.status, report.items, size)
+    found = list(reports.values())
+    for path in _stale(planned, out_dir):
         (out_dir / path).unlink()
-        reports.append(FileReport(path, "removed", 0, 0))
+        index.forget(path)
+        found.append(FileReport(path, "removed", 0, 0))
     _remove_empty_folders(out_dir)
-    return reports
+    return found
 
 
-def check(rendered: Sequence[Rendered], out_dir: Path) -> list[FileReport]:
-    """What a build would change in out/, without changing it."""
+def check(planned: list[Output], out_dir: Path) -> list[FileReport]:
+    """What a build would change in out/, without changing it: every file is rendered."""
     reports = []
-    for file in rendered:
+    for file in planned:
+        data = file.render()
         existing = output.current(out_dir / file.path)
         if existing is None:
             status = "missing"
-        elif existing != file.data:
+        elif existing != data:
             status = "differs"
         else:
             status = "unchanged"
-        reports.append(FileReport(file.path, status, file.items, len(file.data)))
-    reports.extend(FileReport(path, "stale", 0, 0) for path in _stale(rendered, out_dir))
+        reports.append(FileReport(file.path, status, file.items, len(data)))
+    reports.extend(FileReport(path, "stale", 0, 0) for path in _stale(planned, out_dir))
     return reports

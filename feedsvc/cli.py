@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,15 @@ import click
 
 from feedsvc import __version__, scaffold
 from feedsvc import build as builder
+from feedsvc.itemfile import read_settings
+from feedsvc.models import FeedSettings
 from feedsvc.problems import Problem
+from feedsvc.records import microseconds
 from feedsvc.schema import item_schema, settings_schema
-from feedsvc.store import Store, load
+from feedsvc.store import Store, check
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
+CACHE_DIR = Path(".cache") / "feedsvc"
 
 
 def _parse_now(value: str | None) -> datetime:
@@ -48,13 +53,31 @@ def report(problems: list[Problem]) -> None:
     click.echo(f"{len(problems)} {noun} found; nothing was written.", err=True)
 
 
-def load_or_fail(items_dir: Path) -> Store:
+def cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    folder = cache_dir if cache_dir is not None else items_dir.resolve().parent / CACHE_DIR
+    return folder / f"{items_dir.resolve().name or 'items'}.sqlite3"
+
+
+def load_or_fail(items_dir: Path, cache: Path | None) -> Store:
     _require_folder(items_dir)
-    store = load(items_dir)
+    store = check(items_dir, cache)
     if not store.ok:
         report(store.problems)
         sys.exit(1)
     return store
+
+
+def cache_options(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--no-cache", is_flag=True, help="Ignore the index of parsed items: read every file."
+    )(command)
+    return click.option(
+        "--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+        help=f"Where the index of parsed items is kept (default: {CACHE_DIR}/ beside the "
+        "items folder). Safe to delete.",
+    )(command)  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +98,8 @@ def main() -> None:
     metavar="TIMESTAMP",
     help="The moment that decides what is scheduled (ISO 8601 with offset); default: the clock.",
 )
-def validate(items_dir: Path, now_text: str | None) -> None:
+@cache_options
+def validate(items_dir: Path, now_text: str | None, cache_dir: Path | None, no_cache: bool) -> None:
     """Check every item file and the feed settings; report every problem.
 
     Each problem is printed as `path:line: field: message`. Exits 0 when every file is valid,
@@ -85,13 +109,15 @@ def validate(items_dir: Path, now_text: str | None) -> None:
     Example:
       feedsvc validate items
     """
-    now = _parse_now(now_text)
-    store = load_or_fail(items_dir)
-    items = [entry.item for entry in store.entries]
-    drafts = sum(item.draft for item in items)
-    scheduled = sum(not item.draft and item.published > now for item in items)
-    live = len(items) - drafts - scheduled
-    click.echo(f"{len(items)} items valid: {live} live, {drafts} drafts, {scheduled} scheduled.")
+    now = microseconds(_parse_now(now_text))
+    store = load_or_fail(items_dir, cache_file(items_dir, cache_dir, no_cache))
+    assert store.index is not None
+    total = store.index.count()
+    live = store.index.live(now)
+    drafts = store.index.drafts()
+    click.echo(
+        f"{total} items valid: {live} live, {drafts} drafts, {total - live - drafts} scheduled."
+    )
 
 
 @main.command()
@@ -133,8 +159,10 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
       -> items/2024-06-19-coree-du-nord-poutine-a-pyongyang.md
     """
     _require_folder(items_dir)
-    store = load(items_dir)
-    site_url = store.settings.site_url if store.settings else "https://www.example.com/"
+    settings = read_settings(items_dir)
+    site_url = (
+        settings.site_url if isinstance(settings, FeedSettings) else "https://www.example.com/"
+    )
     try:
         path = scaffold.create(items_dir, kind, title, site_url, datetime.now().astimezone())
     except FileExistsError as error:
@@ -172,7 +200,15 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if out/ is not what a build would write."
 )
-def build(items_dir: Path, out_dir: Path, now_text: str | None, check: bool) -> None:
+@cache_options
+def build(
+    items_dir: Path,
+    out_dir: Path,
+    now_text: str | None,
+    check: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
     """Validate the items, then write the feeds into OUT.
 
     Nothing is written unless every item is valid. Each file is replaced atomically, and only
@@ -185,12 +221,17 @@ def build(items_dir: Path, out_dir: Path, now_text: str | None, check: bool) -> 
       feedsvc build
       feedsvc build --check      # in CI: is the committed out/ current?
     """
-    now = _parse_now(now_text)
-    store = load_or_fail(items_dir)
-    assert store.settings is not None  # load_or_fail exits otherwise
-    rendered = builder.render([entry.item for entry in store.entries], store.settings, now)
+    now = microseconds(_parse_now(now_text))
+    store = load_or_fail(items_dir, cache_file(items_dir, cache_dir, no_cache))
+    assert store.settings is not None and store.index is not None  # or load_or_fail exits
+    planned = builder.outputs(store.index, items_dir, store.settings, now)
     try:
-        reports = (builder.check if check else builder.write)(rendered, out_dir)
+        if check:
+            reports = builder.check(planned, out_dir)
+        else:
+            reports = builder.write(store.index, planned, out_dir)
+    except builder.ChangedDuringBuild as error:
+        raise click.ClickException(f"{error}; run the build again") from None
     except OSError as error:
         raise click.ClickException(
             f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds are intact"

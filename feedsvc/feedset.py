@@ -1,85 +1,63 @@
-"""Which feeds exist: the main feed, one per category, and the members' feed.
+"""Which feeds exist and which items each carries: the main feed, one per category, members'.
 
-Like Pelican's feed settings, each kind can be switched off and has its own item limit.
+Like Pelican's feed settings, each kind can be switched off and has its own item limit. Items
+are chosen by the index (newest first, equal moments by id), so a plan costs a few queries
+whatever the size of the archive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
-from feedsvc.documents import EntryDoc, FeedDoc, members_entry, public_entry
-from feedsvc.models import FeedSettings, Lead, Teaser
-from feedsvc.slugs import slug
+from feedsvc.index import Chosen, Index
+from feedsvc.models import FeedSettings
 
-Item = Lead | Teaser
 MEMBERS_PATH = "members/"
 CATEGORIES_PATH = "categories/"
 
 
-def live(items: Iterable[Item], now: datetime) -> list[Item]:
-    return [item for item in items if item.is_live(now)]
+@dataclass(frozen=True, slots=True)
+class FeedPlan:
+    kind: str  # main, category or members
+    path: str  # the folder below out/ its files land in: "", "members/", "categories/asie/"
+    title: str
+    subtitle: str
+    chosen: tuple[Chosen, ...]
+
+    @property
+    def members(self) -> bool:
+        """Whether this feed carries members-only text (and must be served behind a login)."""
+        return self.kind == "members"
 
 
-def newest_first(items: Iterable[Item], limit: int) -> list[Item]:
-    """Newest published first; equal moments ordered by id, so the order never wobbles."""
-    ordered = sorted(items, key=lambda item: item.id)
-    ordered.sort(key=lambda item: item.published, reverse=True)
-    return ordered[:limit]
-
-
-def _doc(
-    settings: FeedSettings,
-    items: Iterable[Item],
-    limit: int,
-    entry: Callable[[Item, FeedSettings], EntryDoc],
-    *,
-    title: str,
-    subtitle: str,
-    path: str,
-    kind: str,
-) -> FeedDoc:
-    entries = tuple(entry(item, settings) for item in newest_first(items, limit))
-    return FeedDoc(settings, title, subtitle, path, entries, kind)
-
-
-def categories(items: Iterable[Item]) -> dict[str, tuple[str, list[Item]]]:
-    """slug -> (category as first spelt, its items), for every category in use."""
-    found: dict[str, tuple[str, list[Item]]] = {}
-    for item in items:
-        for category in item.categories:
-            found.setdefault(slug(category), (category, []))[1].append(item)
-    return dict(sorted(found.items()))
-
-
-def plan(items: Sequence[Item], settings: FeedSettings) -> list[FeedDoc]:
-    """Every feed document for the published `items`: main first, then categories, members."""
-    docs = [
-        _doc(
-            settings, items, settings.limit, public_entry,
-            title=settings.title, subtitle=settings.description, path="", kind="main",
+def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
+    """Every feed for the items live at `now` (UTC microseconds): main, categories, members."""
+    plans = [
+        FeedPlan(
+            "main", "", settings.title, settings.description,
+            tuple(index.newest(now, settings.limit)),
         )
     ]  # fmt: skip
     if settings.category_feeds:
         limit = settings.category_limit or settings.limit
-        for name, (category, members) in categories(items).items():
-            if not name:  # validation refuses such categories; never a folder named ""
+        for slug, name in index.categories(now):
+            if not slug:  # validation refuses such categories; never a folder named ""
                 continue
-            docs.append(
-                _doc(
-                    settings, members, limit, public_entry,
-                    title=f"{settings.title} : {category}",
-                    subtitle=f"{settings.description} Catégorie : {category}.",
-                    path=f"{CATEGORIES_PATH}{name}/", kind="category",
+            plans.append(
+                FeedPlan(
+                    "category", f"{CATEGORIES_PATH}{slug}/",
+                    f"{settings.title} : {name}",
+                    f"{settings.description} Catégorie : {name}.",
+                    tuple(index.newest(now, limit, slug)),
                 )
             )  # fmt: skip
     if settings.members_feed:
-        docs.append(
-            _doc(
-                settings, items, settings.members_limit or settings.limit, members_entry,
-                title=f"{settings.title} (membres)",
-                subtitle=f"{settings.description} Texte intégral, réservé aux membres.",
-                path=MEMBERS_PATH, kind="members",
+        plans.append(
+            FeedPlan(
+                "members", MEMBERS_PATH,
+                f"{settings.title} (membres)",
+                f"{settings.description} Texte intégral, réservé aux membres.",
+                tuple(index.newest(now, settings.members_limit or settings.limit)),
             )
         )  # fmt: skip
-    return docs
+    return plans

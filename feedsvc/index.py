@@ -1,0 +1,271 @@
+"""The persistent index of item files: what each file holds, kept in SQLite between builds.
+
+A file whose mtime and size have not changed is never read again. Feeds are chosen by queries
+(newest N live items, per category), so a build never holds the whole archive in memory. The
+index is only a cache: deleting it gives a cold build with the same output, and any change to
+feedsvc's code or libraries empties it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from feedsvc import records
+from feedsvc.records import Record
+from feedsvc.scan import Scan
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
+    digest TEXT NOT NULL, id TEXT, url TEXT, live_from INTEGER
+);
+CREATE INDEX files_id ON files (id) WHERE id IS NOT NULL;
+CREATE INDEX files_url ON files (url) WHERE url IS NOT NULL;
+CREATE INDEX files_live ON files (live_from DESC, id) WHERE live_from IS NOT NULL;
+CREATE TABLE categories (
+    path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
+);
+CREATE INDEX categories_path ON categories (path);
+CREATE INDEX categories_feed ON categories (slug, live_from DESC, id)
+    WHERE live_from IS NOT NULL;
+CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);
+CREATE INDEX problems_path ON problems (path);
+CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
+"""
+Row = tuple[object, ...]
+RACY_NS = 2_000_000_000
+RECHECK = -1  # an mtime no file has: the file is read again at the next build
+LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "pydantic", "python-slugify", "pyyaml")
+
+
+def code_version() -> str:
+    """Changes whenever feedsvc's source or a library it parses or writes with changes."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(SCHEMA.encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        hasher.update(source.name.encode() + b"\0" + source.read_bytes())
+    for library in LIBRARIES:
+        try:
+            hasher.update(f"{library}={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            hasher.update(library.encode())
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """An item chosen for a feed: enough to read it back and to know if it changed."""
+
+    path: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    field: str  # id or url
+    value: str
+    first: str  # path
+    again: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlugClash:
+    slug: str
+    name: str
+    path: str
+    first_name: str
+    first_path: str
+
+
+class Index:
+    def __init__(self, location: Path | None, items_dir: Path) -> None:
+        """An index at `location` (created if needed), or in memory when None."""
+        self.items_dir = items_dir
+        if location is not None:
+            location.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = self._connect(location)
+        except sqlite3.DatabaseError:  # not an index (a torn copy, another file): start again
+            assert location is not None
+            for leftover in (location, location.with_name(location.name + "-wal")):
+                leftover.unlink(missing_ok=True)
+            self.db = self._connect(location)
+        owner = str(items_dir.resolve())
+        if self._meta("code") != code_version() or self._meta("items") != owner:
+            self._reset(owner)
+
+    @staticmethod
+    def _connect(location: Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:" if location is None else location)
+        db.execute("PRAGMA journal_mode = WAL" if location else "PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None  # no schema yet, or not an index at all: start again
+        return None if row is None else str(row[0])
+
+    def _reset(self, owner: str) -> None:
+        tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master")]
+        with self.db:
+            for name in ("meta", "files", "categories", "problems", "outputs"):
+                if name in tables:
+                    self.db.execute(f"DROP TABLE {name}")
+            self.db.executescript(SCHEMA)
+            self.db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("code", code_version()), ("items", owner)]
+            )
+
+    def sync(self, scan: Scan, processes: int | None = None) -> int:
+        """Bring the index up to date with the files on disk; returns how many changed."""
+        known = {
+            path: (mtime, size)
+            for path, mtime, size in self.db.execute("SELECT path, mtime_ns, size FROM files")
+        }
+        gone = [path for path in known if path not in scan.files]
+        todo = [(path, *stat) for path, stat in scan.files.items() if known.get(path) != stat]
+        if not gone and not todo:
+            return 0
+        with self.db:
+            stale = [(path,) for path in gone] + [(path,) for path, _, _ in todo]
+            for table in ("files", "categories", "problems"):
+                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
+            self._insert(records.records(self.items_dir, todo, processes), time.time_ns())
+        return len(gone) + len(todo)
+
+    def _insert(self, found: Iterable[Record], started_ns: int) -> None:
+        files: list[Row] = []
+        categories: list[Row] = []
+        problems: list[Row] = []
+        for record in found:
+            # A file changed again within the file system's timestamp granularity of being
+            # read would keep its mtime and size: trust only stats older than RACY_NS.
+            racy = record.mtime_ns >= started_ns - RACY_NS
+            mtime = RECHECK if racy else record.mtime_ns
+            files.append((record.path, mtime, record.size, record.digest,
+                          record.id, record.url, record.live_from))  # fmt: skip
+            categories.extend(
+                (record.path, name, value, record.live_from, record.id)
+                for name, value in record.categories
+            )
+            problems.extend((record.path, *problem) for problem in record.problems)
+            if len(files) >= 5000:  # bounded memory however large the archive
+                self._flush(files, categories, problems)
+                files, categories, problems = [], [], []
+        self._flush(files, categories, problems)
+
+    def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
+        self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
+
+    # Reading.
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+
+    def live(self, now: int) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM files WHERE live_from IS NOT NULL AND live_from <= ?", (now,)
+        ).fetchone()
+        return int(row[0])
+
+    def drafts(self) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM files WHERE live_from IS NULL AND id IS NOT NULL"
+        ).fetchone()
+        return int(row[0])
+
+    def problems(self) -> list[tuple[str, int, str, str]]:
+        return list(self.db.execute("SELECT path, line, field, message FROM problems"))
+
+    def duplicates(self) -> list[Duplicate]:
+        """Items sharing a url, or an id; a shared url is not reported again as a shared id."""
+        found = []
+        for field in ("url", "id"):
+            query = f"""
+                SELECT {field}, path, url FROM files WHERE {field} IN (
+                    SELECT {field} FROM files WHERE {field} IS NOT NULL
+                    GROUP BY {field} HAVING COUNT(*) > 1
+                ) ORDER BY {field}, path"""
+            first: dict[str, tuple[str, str]] = {}
+            for value, path, url in self.db.execute(query):
+                if value not in first:
+                    first[value] = (path, url)
+                elif field == "url" or url != first[value][1]:
+                    found.append(Duplicate(field, value, first[value][0], path))
+        return found
+
+    def slug_clashes(self) -> list[SlugClash]:
+        query = """
+            SELECT slug, name, MIN(path) FROM categories WHERE slug IN (
+                SELECT slug FROM categories GROUP BY slug HAVING COUNT(DISTINCT name) > 1
+            ) GROUP BY slug, name ORDER BY slug, MIN(path)"""
+        found = []
+        first: dict[str, tuple[str, str]] = {}
+        for value, name, path in self.db.execute(query):
+            if value in first:
+                found.append(SlugClash(value, name, path, *first[value]))
+            else:
+                first[value] = (name, path)
+        return found
+
+    def paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+
+    def newest(self, now: int, limit: int, category: str | None = None) -> list[Chosen]:
+        """The `limit` newest items live at `now`, newest first, equal moments by id."""
+        if category is None:
+            rows = self.db.execute(
+                """SELECT path, digest FROM files WHERE live_from IS NOT NULL
+                   AND live_from <= ? ORDER BY live_from DESC, id LIMIT ?""",
+                (now, limit),
+            )
+        else:
+            rows = self.db.execute(
+                """SELECT c.path, f.digest FROM categories c JOIN files f ON f.path = c.path
+                   WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from <= ?
+                   ORDER BY c.live_from DESC, c.id LIMIT ?""",
+                (category, now, limit),
+            )
+        return [Chosen(path, digest) for path, digest in rows]
+
+    def categories(self, now: int) -> list[tuple[str, str]]:
+        """(slug, name) of every category with an item live at `now`, by slug."""
+        rows = self.db.execute(
+            """SELECT slug, MIN(name) FROM categories WHERE live_from IS NOT NULL
+               AND live_from <= ? GROUP BY slug ORDER BY slug""",
+            (now,),
+        )
+        return [(value, name) for value, name in rows]
+
+    # What was written, so an unchanged output is neither rendered nor compared again.
+
+    def output(self, path: str) -> tuple[str, int, int] | None:
+        row = self.db.execute(
+            "SELECT key, size, mtime_ns FROM outputs WHERE path = ?", (path,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+
+    def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", (path, key, size, mtime_ns)
+            )
+
+    def forget(self, path: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM outputs WHERE path = ?", (path,))

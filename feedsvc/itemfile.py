@@ -1,0 +1,129 @@
+"""One item file, or the settings file, read into a model or into the problems that stop it.
+
+The clean path parses YAML once; line numbers are looked up (a second parse) only when a
+problem has to be reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from feedsvc import frontmatter
+from feedsvc.models import ITEM, FeedSettings, Lead, Teaser
+from feedsvc.problems import Problem, from_validation, known_fields
+
+SETTINGS_FILE = "feed.yaml"
+ITEM_SUFFIX = ".md"
+MAX_FILE_BYTES = 1024 * 1024  # a news item is a few KB; a bigger file is a mistake
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFile:
+    """A valid item and the exact bytes it was read from (by digest)."""
+
+    path: Path
+    item: Lead | Teaser
+    digest: str
+
+
+def digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes | Problem:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return Problem(path, 1, "file", f"cannot be read ({error.strerror or error})")
+    if len(raw) > MAX_FILE_BYTES:
+        return Problem(
+            path, 1, "file",
+            f"is {len(raw) // 1024} KiB; an item file holds at most "
+            f"{MAX_FILE_BYTES // 1024} KiB: shorten it or split the story",
+        )  # fmt: skip
+    return raw
+
+
+def parse(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
+    """The item in `raw` (the bytes of `path`), or every problem that stops it."""
+    try:
+        doc = frontmatter.split(raw)
+    except frontmatter.FrontMatterError as error:
+        return [Problem(path, error.line, "file", error.message)]
+    if "body" in doc.data:
+        line = doc.line_of(["body"])
+        return [Problem(path, line, "body", "the body goes below the closing '---', not in it")]
+    data: dict[str, Any] = dict(doc.data)
+    if doc.body.strip():
+        data["body"] = doc.body
+    elif data.get("kind") == "lead":
+        data["body"] = ""
+    try:
+        return ITEM.validate_python(data)
+    except ValidationError as error:
+
+        def line_of(loc: list[str | int]) -> int:
+            return doc.body_line if loc[:1] == ["body"] else doc.line_of(loc)
+
+        model = Lead if data.get("kind") == "lead" else Teaser
+        problems = from_validation(path, error, line_of, lambda loc: known_fields(model, loc))
+        if "id" not in doc.data:  # the id was copied from the url: report the url alone
+            problems = [problem for problem in problems if problem.field != "id"]
+        return problems
+
+
+def read(path: Path) -> ItemFile | list[Problem]:
+    raw = read_bytes(path)
+    if isinstance(raw, Problem):
+        return [raw]
+    parsed = parse(path, raw)
+    if isinstance(parsed, list):
+        return parsed
+    return ItemFile(path, parsed, digest(raw))
+
+
+def line_of(path: Path, field: str) -> int:
+    """The line of a top-level field of an item file, for problems found across files."""
+    try:
+        doc = frontmatter.split(path.read_bytes())
+    except (OSError, frontmatter.FrontMatterError):
+        return 1
+    if field == "id" and "id" not in doc.data:
+        field = "url"  # the id defaults to the url, so the url line is where it is written
+    return doc.line_of([field])
+
+
+def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
+    path = items_dir / SETTINGS_FILE
+    if not path.is_file():
+        return [
+            Problem(
+                path, 1, "file",
+                "the feed settings file is missing; create it with title, description, "
+                "site_url, public_url and publisher (see `feedsvc schema settings`)",
+            )
+        ]  # fmt: skip
+    raw = read_bytes(path)
+    if isinstance(raw, Problem):
+        return [raw]
+    try:
+        source = frontmatter.decode(raw)
+        data = frontmatter.parse_yaml(source)
+    except frontmatter.FrontMatterError as error:
+        return [Problem(path, error.line, "file", error.message)]
+    if not isinstance(data, dict):
+        return [Problem(path, 1, "file", "must hold fields ('name: value'), one per line")]
+    try:
+        return FeedSettings.model_validate(data)
+    except ValidationError as error:
+        return from_validation(
+            path,
+            error,
+            lambda loc: 1 + frontmatter.locate(source, loc),
+            lambda loc: known_fields(FeedSettings, loc),
+        )

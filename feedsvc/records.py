@@ -1,0 +1,95 @@
+"""What the index keeps of an item file: enough to choose it for a feed, never the item itself.
+
+Parsing is the expensive part of a cold build, so many files are parsed by a pool of worker
+processes (one per core); each returns a small record, not the model, to keep the traffic
+between processes low.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feedsvc import itemfile
+from feedsvc.problems import Problem
+from feedsvc.slugs import slug
+
+POOL_THRESHOLD = 500  # below this many files, starting worker processes costs more than it saves
+CHUNK = 200
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    path: str  # relative to the items folder, '/'-separated
+    mtime_ns: int
+    size: int
+    digest: str
+    id: str | None = None  # None when the file is invalid
+    url: str | None = None
+    live_from: int | None = None  # published, in UTC microseconds; None for a draft
+    categories: tuple[tuple[str, str], ...] = ()  # (name, slug)
+    problems: tuple[tuple[int, str, str], ...] = ()  # (line, field, message)
+
+
+def microseconds(moment: datetime) -> int:
+    """A moment as an integer, so equal instants in different offsets compare equal."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _problems(found: Iterable[Problem]) -> tuple[tuple[int, str, str], ...]:
+    return tuple((problem.line, problem.field, problem.message) for problem in found)
+
+
+def record(items_dir: Path, relpath: str, mtime_ns: int, size: int) -> Record:
+    path = items_dir / relpath
+    raw = itemfile.read_bytes(path)
+    if isinstance(raw, Problem):
+        return Record(relpath, mtime_ns, size, "", problems=_problems([raw]))
+    digest = itemfile.digest(raw)
+    parsed = itemfile.parse(path, raw)
+    if isinstance(parsed, list):
+        return Record(relpath, mtime_ns, size, digest, problems=_problems(parsed))
+    categories = tuple((name, slug(name)) for name in parsed.categories)
+    nameless = [name for name, value in categories if not value]
+    if nameless:
+        line = itemfile.line_of(path, "categories")
+        message = f"{nameless[0]!r} has no letters or digits to name its feed folder; reword it"
+        return Record(relpath, mtime_ns, size, digest, problems=((line, "categories", message),))
+    return Record(
+        relpath, mtime_ns, size, digest,
+        id=parsed.id, url=parsed.url,
+        live_from=None if parsed.draft else microseconds(parsed.published),
+        categories=categories,
+    )  # fmt: skip
+
+
+def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
+    items_dir, chunk = job
+    return [record(Path(items_dir), *entry) for entry in chunk]
+
+
+def workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def records(
+    items_dir: Path, todo: list[tuple[str, int, int]], processes: int | None = None
+) -> Iterator[Record]:
+    """A record per (relpath, mtime_ns, size), in no particular order."""
+    processes = workers() if processes is None else processes
+    if processes <= 1 or len(todo) < POOL_THRESHOLD:
+        for entry in todo:
+            yield record(items_dir, *entry)
+        return
+    jobs = [(str(items_dir), todo[start : start + CHUNK]) for start in range(0, len(todo), CHUNK)]
+    # fork: the workers inherit the imported modules instead of importing them again.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(processes) as pool:
+        for chunk in pool.imap_unordered(_record_chunk, jobs):
+            yield from chunk

@@ -1,0 +1,60 @@
+"""Finding item files: every `*.md` below the items folder, with the stat that says if it changed.
+
+One `scandir` walk, no reads: this is what a no-op rebuild costs at most.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feedsvc.itemfile import ITEM_SUFFIX
+from feedsvc.problems import Problem
+
+
+@dataclass(slots=True)
+class Scan:
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # relpath -> mtime, size
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _inside(target: str, root: str) -> bool:
+    return target == root or target.startswith(root + os.sep)
+
+
+def scan(items_dir: Path) -> Scan:
+    """Item files by path relative to `items_dir` ('/'-separated); dot-names are skipped."""
+    result = Scan()
+    root = os.path.realpath(items_dir)
+    pending = [("", str(items_dir))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            result.problems.append(
+                Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
+            )
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # editors' swap files and VCS folders are not content
+            relative = prefix + entry.name
+            if entry.is_symlink():
+                # A link may point anywhere: content must stay inside the items folder.
+                target = os.path.realpath(entry.path)
+                if not _inside(target, root):
+                    if entry.name.endswith(ITEM_SUFFIX) or os.path.isdir(target):
+                        result.problems.append(Problem(
+                            Path(entry.path), 1, "file",
+                            "is a link to outside the items folder; copy the file in instead",
+                        ))  # fmt: skip
+                    continue
+            if entry.is_dir():
+                if not entry.is_symlink():  # a link inside the folder would list files twice
+                    pending.append((relative + "/", entry.path))
+            elif entry.name.endswith(ITEM_SUFFIX) and entry.is_file():
+                stat = entry.stat()
+                result.files[relative] = (stat.st_mtime_ns, stat.st_size)
+    return result

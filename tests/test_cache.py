@@ -1,0 +1,191 @@
+"""The index of parsed items: it may only ever make builds faster, never different."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import BUNDLED_ITEMS, TEASER
+from feeds import NOW, snapshot
+
+from feedsvc import index as index_module
+from feedsvc import records
+from feedsvc.cli import main
+from feedsvc.store import check
+
+OLD = 1_000_000_000  # a moment long past, so the index trusts the file's stat
+
+
+def run(items: Path, out: Path, *extra: str) -> list[str]:
+    result = CliRunner().invoke(
+        main, ["build", "--items", str(items), "--out", str(out), "--now", NOW, *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def written(lines: list[str]) -> set[str]:
+    return {line.split()[1] for line in lines if line.split()[0] in ("written", "removed")}
+
+
+STAMPS = itertools.count(OLD)
+
+
+def age(folder: Path) -> None:
+    """Give each file written just now an old, distinct mtime, as if edited a while ago.
+
+    The index does not trust a stat younger than the file system's timestamp granularity, so
+    without this every test file would be read again at every build.
+    """
+    for path in sorted(folder.rglob("*.md")):
+        if path.stat().st_mtime_ns > 10**15:
+            stamp = next(STAMPS)
+            os.utime(path, ns=(stamp, stamp))
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every item file parsed for the index, by relative path."""
+    seen: list[str] = []
+    real = records.record
+
+    def counting(items_dir: Path, relpath: str, mtime_ns: int, size: int) -> records.Record:
+        seen.append(relpath)
+        return real(items_dir, relpath, mtime_ns, size)
+
+    monkeypatch.setattr(records, "record", counting)
+    yield seen
+
+
+def test_noop_rebuild_reads_and_writes_nothing(bundled_copy: Path, parses: list[str]) -> None:
+    age(bundled_copy)
+    out = bundled_copy.parent / "out"
+    first = run(bundled_copy, out)
+    assert len(parses) == 3 and len(written(first)) == 34
+    parses.clear()
+    again = run(bundled_copy, out)
+    assert parses == []
+    assert written(again) == set()
+
+
+def test_one_edit_rewrites_only_what_it_affects(bundled_copy: Path, parses: list[str]) -> None:
+    age(bundled_copy)
+    out = bundled_copy.parent / "out"
+    run(bundled_copy, out)
+    parses.clear()
+    duterte = next(bundled_copy.glob("*duterte*.md"))
+    duterte.write_text(
+        duterte.read_text(encoding="utf-8").replace("Dans un coup", "Dans un nouveau coup"),
+        encoding="utf-8",
+    )
+    age(bundled_copy)
+    lines = run(bundled_copy, out)
+    assert parses == [duterte.name]
+    folders = {"", "members/", "categories/asie/", "categories/philippines/",
+               "categories/politique/"}  # fmt: skip
+    expected = {str(out / f"{folder}{name}") for folder in folders
+                for name in ("rss.xml", "atom.xml", "feed.json")}  # fmt: skip
+    assert written(lines) == expected | {str(out / "index.html")}
+
+
+def test_settings_or_code_change_rebuilds_everything(
+    bundled_copy: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(bundled_copy)
+    out = bundled_copy.parent / "out"
+    run(bundled_copy, out)
+    settings = bundled_copy / "feed.yaml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("title: Actualités Asie", "title: Asie"),
+        encoding="utf-8",
+    )
+    assert len(written(run(bundled_copy, out))) == 34
+    parses.clear()
+    monkeypatch.setattr(index_module, "code_version", lambda: "another release")
+    run(bundled_copy, out)
+    assert sorted(parses) == sorted(p.name for p in bundled_copy.glob("*.md"))
+
+
+def test_a_corrupt_cache_is_rebuilt(bundled_copy: Path) -> None:
+    cache = bundled_copy.parent / "cache"
+    out = bundled_copy.parent / "out"
+    run(bundled_copy, out, "--cache", str(cache))
+    (database,) = cache.glob("*.sqlite3")
+    database.write_bytes(b"this is not a database" * 100)
+    for leftover in cache.glob("*-wal"):
+        leftover.unlink()
+    shutil.rmtree(out)
+    run(bundled_copy, out, "--cache", str(cache))
+    cold = bundled_copy.parent / "cold"
+    run(bundled_copy, cold, "--no-cache")
+    assert snapshot(out) == snapshot(cold)
+
+
+def _random_change(rng: random.Random, items: Path, step: int) -> str:
+    files = sorted(items.rglob("*.md"))
+    action = rng.choice(["edit", "add", "rename", "delete", "touch", "draft", "category"])
+    if action == "add" or len(files) < 2:
+        name = f"{rng.choice(['', 'sub/'])}n{step}.md"
+        (items / name).parent.mkdir(exist_ok=True)
+        stamp = f"2024-06-{rng.randint(10, 28)}T{rng.randint(10, 23)}:00:00+0{rng.randint(0, 9)}:00"
+        text = (
+            TEASER.replace("/breve", f"/breve-{step}")
+            .replace("Une brève", f"Brève numéro {step}")
+            .replace("2024-06-19T15:00:00+08:00", stamp)
+            .replace("[Asie]", f"[{rng.choice(['Asie', 'Monde', 'Économie', 'Corée du Nord'])}]")
+        )
+        (items / name).write_text(text, encoding="utf-8")
+        return f"add {name}"
+    path = rng.choice(files)
+    text = path.read_text(encoding="utf-8")
+    if action == "edit":
+        path.write_text(text.replace("title: ", "title: Édité ", 1), encoding="utf-8")
+    elif action == "rename":
+        path.rename(path.with_name(f"r{step}-{path.name}"))
+    elif action == "delete":
+        path.unlink()
+    elif action == "draft":
+        path.write_text(text.replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8")
+    elif action == "category":
+        path.write_text(text.replace("categories: [", "categories: [Nouvelle, ", 1), "utf-8")
+    return f"{action} {path.name}"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_builds_equal_cold_builds_after_random_changes(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    items = Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / "items"))
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    age(items)
+    run(items, warm)
+    for step in range(1, 13):
+        change = _random_change(rng, items, step)
+        age(items)
+        run(items, warm)
+        shutil.rmtree(cold, ignore_errors=True)
+        run(items, cold, "--no-cache")
+        assert snapshot(warm) == snapshot(cold), change
+
+
+def test_worker_processes_give_the_same_index(
+    bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(12):
+        (bundled_copy / f"extra-{number}.md").write_text(
+            TEASER.replace("/breve", f"/breve-{number}"), encoding="utf-8"
+        )
+    (bundled_copy / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    single = check(bundled_copy, processes=1)
+    monkeypatch.setattr(records, "POOL_THRESHOLD", 2)
+    pooled = check(bundled_copy, processes=2)
+    assert pooled.problems == single.problems and len(single.problems) == 1
+    assert single.index is not None and pooled.index is not None
+    for now in (0, 2**62):
+        assert pooled.index.newest(now, 50) == single.index.newest(now, 50)
+    assert len(pooled.index.newest(2**62, 50)) == 15
