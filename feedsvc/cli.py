@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from feedsvc import __version__, scaffold
+from feedsvc import __version__, lock, scaffold
 from feedsvc import build as builder
 from feedsvc.itemfile import read_settings
 from feedsvc.models import FeedSettings
@@ -174,6 +174,20 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
     click.echo(f"{path}")
 
 
+def _build(
+    items_dir: Path, out_dir: Path, now: int, cache: Path | None, check: bool
+) -> list[builder.FileReport]:
+    store = load_or_fail(items_dir, cache)
+    assert store.settings is not None and store.index is not None  # or load_or_fail exits
+    planned = builder.outputs(store.index, items_dir, store.settings, now)
+    try:
+        if check:
+            return builder.check(planned, out_dir)
+        return builder.write(store.index, planned, out_dir)
+    except builder.ChangedDuringBuild as error:
+        raise click.ClickException(f"{error}; run the build again") from None
+
+
 @main.command()
 @click.option(
     "--items",
@@ -200,12 +214,20 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if out/ is not what a build would write."
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for another build writing the same out/ folder.",
+)
 @cache_options
 def build(
     items_dir: Path,
     out_dir: Path,
     now_text: str | None,
     check: bool,
+    wait: float,
     cache_dir: Path | None,
     no_cache: bool,
 ) -> None:
@@ -214,7 +236,8 @@ def build(
     Nothing is written unless every item is valid. Each file is replaced atomically, and only
     when its bytes change, so pollers keep getting 304s for unchanged feeds. Prints one line
     per file: written, unchanged or removed (with --check: differs, missing or stale), items,
-    bytes. Feeds of a category that no longer has items are removed.
+    bytes. Feeds of a category that no longer has items are removed. One build at a time
+    writes a given OUT: a second one waits for it.
 
     \b
     Example:
@@ -222,20 +245,24 @@ def build(
       feedsvc build --check      # in CI: is the committed out/ current?
     """
     now = microseconds(_parse_now(now_text))
-    store = load_or_fail(items_dir, cache_file(items_dir, cache_dir, no_cache))
-    assert store.settings is not None and store.index is not None  # or load_or_fail exits
-    planned = builder.outputs(store.index, items_dir, store.settings, now)
-    try:
-        if check:
-            reports = builder.check(planned, out_dir)
-        else:
-            reports = builder.write(store.index, planned, out_dir)
-    except builder.ChangedDuringBuild as error:
-        raise click.ClickException(f"{error}; run the build again") from None
-    except OSError as error:
-        raise click.ClickException(
-            f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds are intact"
-        ) from None
+    cache = cache_file(items_dir, cache_dir, no_cache)
+    if check:
+        reports = _build(items_dir, out_dir, now, cache, check=True)
+    else:
+
+        def waiting() -> None:
+            click.echo(f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True)
+
+        try:
+            with lock.exclusive(out_dir, wait, waiting):
+                reports = _build(items_dir, out_dir, now, cache, check=False)
+        except lock.Busy as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds "
+                "are intact"
+            ) from None
     for report in reports:
         click.echo(report.line(out_dir))
     if check:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from feedsvc.cli import main
+from feedsvc.lock import LOCK_FILE
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -39,8 +40,9 @@ def parsed(path: Path) -> Any:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` but the build lock, which is empty and never changes."""
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.name != LOCK_FILE
     }

@@ -1,0 +1,49 @@
+"""One build at a time per out/ folder.
+
+An advisory lock (flock) on `out/.feedsvc.lock`: the kernel releases it when the holder exits,
+even by SIGKILL, so a killed build never leaves a stale lock behind. A second build waits for
+the first, up to a bound, then gives up with a clear message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOCK_FILE = ".feedsvc.lock"
+
+
+class Busy(RuntimeError):
+    """Another build held the lock for longer than we would wait."""
+
+
+@contextmanager
+def exclusive(
+    out_dir: Path, wait: float, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(
+                        f"another feedsvc build is writing {out_dir} (it holds "
+                        f"{out_dir / LOCK_FILE}); waited {wait:g} s"
+                    ) from None
+                if not told and on_wait is not None:
+                    on_wait()
+                    told = True
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)  # closing the descriptor releases the lock
