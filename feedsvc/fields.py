@@ -22,6 +22,7 @@ SUMMARY_MAX = 1000
 CAPTION_MAX = 1000
 CATEGORY_MAX = 100
 CATEGORIES_MAX = 20
+BODY_MAX = 200_000  # characters: several times the longest long read
 
 
 def fail(reason: str) -> PydanticCustomError:
@@ -167,4 +168,9 @@ def body_text(value: str) -> str:
     value = _clean(value)
     if not value.strip():
         raise fail("is empty; a lead carries the full article below the front matter")
+    if len(value) > BODY_MAX:
+        raise fail(
+            f"is {len(value)} characters long; a body holds at most {BODY_MAX}: "
+            "split the story or move material to linked pages"
+        )
     return value
