@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 
 @cache
 def commonmark() -> MarkdownIt:
-    # CommonMark is the dialect editors' tools preview; one shared parser, built once.
+    # CommonMark is the dialect editors' tools preview; one shared parser, built once, and only
+    # by the builds that render a body (importing it is a tenth of a no-op rebuild).
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark")
 
 

@@ -16,30 +16,16 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feedsvc import feedset, frontdoor, itemfile, jsonfeed, output, xmlfeeds
+from feedsvc import feedset, itemfile, output
 from feedsvc.documents import EntryDoc, FeedDoc, members_entry, public_entry
 from feedsvc.feedset import FeedPlan
-from feedsvc.frontdoor import FeedFile
+from feedsvc.formats import FORMATS, INDEX_FILE, Format
 from feedsvc.index import Chosen, Index, code_version
 from feedsvc.itemfile import ItemFile
 from feedsvc.models import FeedSettings
 
-
-@dataclass(frozen=True, slots=True)
-class Format:
-    name: str
-    label: str
-    media_type: str
-    write: Callable[[FeedDoc], bytes]
-
-
-FORMATS = {
-    "rss": Format(xmlfeeds.RSS_FILE, "RSS 2.0", xmlfeeds.RSS_TYPE, xmlfeeds.rss),
-    "atom": Format(xmlfeeds.ATOM_FILE, "Atom 1.0", xmlfeeds.ATOM_TYPE, xmlfeeds.atom),
-    "json": Format(jsonfeed.JSON_FILE, "JSON Feed 1.1", jsonfeed.JSON_TYPE, jsonfeed.render),
-}
 # The only names a build ever writes: anything else under out/ belongs to someone else.
-OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), frontdoor.INDEX_FILE})
+OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), INDEX_FILE})
 # Folders a build creates and may remove again once they are empty.
 OWNED_FOLDERS = (feedset.CATEGORIES_PATH, feedset.MEMBERS_PATH)
 
@@ -132,11 +118,16 @@ def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> 
     main = plans[0]
 
     def front_door() -> bytes:
-        files = [FeedFile(doc(plan), fmt.name, fmt.label, fmt.media_type) for plan, fmt in listed]
+        from feedsvc import frontdoor  # lxml.html: only when the page is rendered
+
+        files = [
+            frontdoor.FeedFile(doc(plan), fmt.name, fmt.label, fmt.media_type)
+            for plan, fmt in listed
+        ]
         return frontdoor.render(doc(main), files)
 
     index_key = _key(*base, [(p.path, p.title, len(p.chosen)) for p in plans], main)
-    found.append(Output(frontdoor.INDEX_FILE, index_key, len(main.chosen), front_door))
+    found.append(Output(INDEX_FILE, index_key, len(main.chosen), front_door))
     return found
 
 

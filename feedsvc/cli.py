@@ -10,17 +10,16 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
-from feedsvc import __version__, lock, scaffold
+from feedsvc import __version__, lock
 from feedsvc import build as builder
 from feedsvc.itemfile import read_settings
 from feedsvc.models import FeedSettings
 from feedsvc.problems import Problem
 from feedsvc.records import microseconds
-from feedsvc.schema import item_schema, settings_schema
 from feedsvc.store import Store, check
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
@@ -132,6 +131,8 @@ def schema(which: str) -> None:
       feedsvc schema item > item.schema.json
       feedsvc schema settings > feed.schema.json
     """
+    from feedsvc.schema import item_schema, settings_schema
+
     document: dict[str, Any] = item_schema() if which == "item" else settings_schema()
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
 
@@ -147,7 +148,7 @@ def schema(which: str) -> None:
     show_default=True,
     help="The items folder to write into.",
 )
-def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
+def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
     """Start a new item file, named from today's date and the title.
 
     The file is a draft (`draft: true`) until you remove that line, so a half-written item
@@ -164,6 +165,8 @@ def new(kind: scaffold.Kind, title: str, items_dir: Path) -> None:
         settings.site_url if isinstance(settings, FeedSettings) else "https://www.example.com/"
     )
     try:
+        from feedsvc import scaffold  # slugify: only this command needs it up front
+
         path = scaffold.create(items_dir, kind, title, site_url, datetime.now().astimezone())
     except FileExistsError as error:
         raise click.ClickException(

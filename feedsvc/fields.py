@@ -71,11 +71,12 @@ def _url(value: str) -> str:
             f"{value!r} is not an absolute web address; write it in full, "
             "e.g. https://www.example.com/2024/06/19/article"
         )
-    if any(ch.isspace() for ch in value):
+    if _SPACE.search(value):
         raise fail(f"{value!r} contains a space; encode it as %20")
     return value
 
 
+_SPACE = re.compile(r"\s")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 

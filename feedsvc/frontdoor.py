@@ -17,8 +17,6 @@ from lxml.html import builder as E
 
 from feedsvc.documents import MEMBERS_LABEL, MEMBERS_TERM, EntryDoc, FeedDoc
 
-INDEX_FILE = "index.html"
-
 STYLE = """
 body{font-family:system-ui,sans-serif;line-height:1.5;margin:0 auto;max-width:50rem;
 padding:1rem;color:#1a1a1a;background:#fff}

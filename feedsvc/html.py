@@ -7,8 +7,6 @@ absolute against the item's URL, because each reader would resolve them against 
 
 from __future__ import annotations
 
-import nh3
-
 from feedsvc.body import commonmark
 
 # Tags an article body needs; anything else (forms, frames, media players) is dropped.
@@ -29,6 +27,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 def render(markdown: str, base_url: str) -> str:
     """Sanitised HTML of a Markdown body, links resolved against `base_url`."""
+    import nh3  # only builds that render a body need it
+
     raw = commonmark().render(markdown)
     return nh3.clean(
         raw,

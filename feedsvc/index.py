@@ -9,11 +9,15 @@ feedsvc's code or libraries empties it.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib import metadata
+from dataclasses import astuple, dataclass
+from functools import cache
 from pathlib import Path
 
 from feedsvc import records
@@ -37,25 +41,47 @@ CREATE INDEX categories_feed ON categories (slug, live_from DESC, id)
     WHERE live_from IS NOT NULL;
 CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);
 CREATE INDEX problems_path ON problems (path);
+CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
 """
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
 LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "pydantic", "python-slugify", "pyyaml")
 
 
+def _normal(project: str) -> str:
+    return re.sub(r"[-_.]+", "_", project).lower()
+
+
+def _library_versions() -> list[str]:
+    # The dist-info folder names carry the installed versions: a listdir per path entry,
+    # where importlib.metadata would cost a tenth of a no-op rebuild.
+    wanted = {_normal(name) for name in LIBRARIES}
+    found = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                project, _, version = name.removesuffix(".dist-info").partition("-")
+                if _normal(project) in wanted:
+                    found.add(f"{_normal(project)}={version}")
+    return sorted(found)
+
+
+@cache
 def code_version() -> str:
     """Changes whenever feedsvc's source or a library it parses or writes with changes."""
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(SCHEMA.encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         hasher.update(source.name.encode() + b"\0" + source.read_bytes())
-    for library in LIBRARIES:
-        try:
-            hasher.update(f"{library}={metadata.version(library)}".encode())
-        except metadata.PackageNotFoundError:
-            hasher.update(library.encode())
+    for library in _library_versions():
+        hasher.update(library.encode() + b"\0")
     return hasher.hexdigest()
 
 
@@ -121,7 +147,7 @@ class Index:
     def _reset(self, owner: str) -> None:
         tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master")]
         with self.db:
-            for name in ("meta", "files", "categories", "problems", "outputs"):
+            for name in TABLES:
                 if name in tables:
                     self.db.execute(f"DROP TABLE {name}")
             self.db.executescript(SCHEMA)
@@ -144,6 +170,13 @@ class Index:
             for table in ("files", "categories", "problems"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
             self._insert(records.records(self.items_dir, todo, processes), time.time_ns())
+            # What spans files is recomputed only when files change: a no-op never scans
+            # the whole table.
+            self.db.execute("DELETE FROM slugs")
+            self.db.execute(
+                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
+            )
+            self.db.execute("DELETE FROM meta WHERE key = 'across'")
         return len(gone) + len(todo)
 
     def _insert(self, found: Iterable[Record], started_ns: int) -> None:
@@ -191,6 +224,21 @@ class Index:
 
     def problems(self) -> list[tuple[str, int, str, str]]:
         return list(self.db.execute("SELECT path, line, field, message FROM problems"))
+
+    def across(self) -> tuple[list[Duplicate], list[SlugClash]]:
+        """Shared ids or urls, and categories that would share a folder; cached until files
+        change."""
+        cached = self._meta("across")
+        if cached is not None:
+            duplicates, clashes = json.loads(cached)
+            return [Duplicate(*d) for d in duplicates], [SlugClash(*c) for c in clashes]
+        found = self.duplicates(), self.slug_clashes()
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('across', ?)",
+                (json.dumps([[astuple(d) for d in found[0]], [astuple(c) for c in found[1]]]),),
+            )
+        return found
 
     def duplicates(self) -> list[Duplicate]:
         """Items sharing a url, or an id; a shared url is not reported again as a shared id."""
@@ -245,10 +293,10 @@ class Index:
 
     def categories(self, now: int) -> list[tuple[str, str]]:
         """(slug, name) of every category with an item live at `now`, by slug."""
+        live = """SELECT 1 FROM categories c WHERE c.slug = s.slug
+                  AND c.live_from IS NOT NULL AND c.live_from <= ?"""
         rows = self.db.execute(
-            """SELECT slug, MIN(name) FROM categories WHERE live_from IS NOT NULL
-               AND live_from <= ? GROUP BY slug ORDER BY slug""",
-            (now,),
+            f"SELECT slug, name FROM slugs s WHERE EXISTS ({live}) ORDER BY slug", (now,)
         )
         return [(value, name) for value, name in rows]
 

@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from feedsvc.documents import MEMBERS_TERM, EntryDoc, FeedDoc
+from feedsvc.formats import FORMATS
 from feedsvc.models import Person
 
-JSON_FILE = "feed.json"
-JSON_TYPE = "application/feed+json"
+JSON_FILE = FORMATS["json"].name
 VERSION = "https://jsonfeed.org/version/1.1"
 EXTENSION = "_feedsvc"
 

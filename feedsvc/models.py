@@ -59,7 +59,8 @@ def _optional_in_schema(*names: str) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validators are built on first use: a rebuild that parses no item never pays for them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _person_from_text(value: Any) -> Any:
@@ -166,7 +167,7 @@ class Teaser(_Item):
 
 
 Item = Annotated[Lead | Teaser, Field(discriminator="kind")]
-ITEM = TypeAdapter[Lead | Teaser](Item)
+ITEM = TypeAdapter[Lead | Teaser](Item, config=ConfigDict(defer_build=True))
 
 
 class FeedSettings(_Model):

@@ -33,7 +33,8 @@ class Store:
 def _across(index: Index, items_dir: Path) -> list[Problem]:
     """What no single file shows: shared ids or urls, categories that name one folder."""
     problems = []
-    for dup in index.duplicates():
+    duplicates, clashes = index.across()
+    for dup in duplicates:
         first = items_dir / dup.first
         line = itemfile.line_of(first, dup.field)
         what = (
@@ -45,7 +46,7 @@ def _across(index: Index, items_dir: Path) -> list[Problem]:
             items_dir / dup.again, itemfile.line_of(items_dir / dup.again, dup.field), dup.field,
             f"{dup.value!r} is also the {dup.field} of {first}:{line}; each item {what}",
         ))  # fmt: skip
-    for clash in index.slug_clashes():
+    for clash in clashes:
         first = items_dir / clash.first_path
         line = itemfile.line_of(first, "categories")
         problems.append(Problem(

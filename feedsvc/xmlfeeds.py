@@ -29,12 +29,12 @@ from feedsvc.feedext import (
     FeedsvcEntryExtension,
     FeedsvcExtension,
 )
-from feedsvc.frontdoor import INDEX_FILE
+from feedsvc.formats import FORMATS, INDEX_FILE
 
-RSS_FILE = "rss.xml"
-ATOM_FILE = "atom.xml"
-RSS_TYPE = "application/rss+xml"
-ATOM_TYPE = "application/atom+xml"
+RSS_FILE = FORMATS["rss"].name
+ATOM_FILE = FORMATS["atom"].name
+RSS_TYPE = FORMATS["rss"].media_type
+ATOM_TYPE = FORMATS["atom"].media_type
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 
