@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
+
+
+_BLANK = re.compile(r"\n[ \t]*\n")
 
 
 @cache
@@ -31,13 +35,41 @@ def _inline_text(children: list[Token]) -> str:
     return "".join(parts)
 
 
-def first_paragraph(markdown: str) -> str:
-    """The text a reader sees in the body's first paragraph, without any markup."""
-    tokens = commonmark().parse(markdown)
+@cache
+def _blocks() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").disable("inline")
+
+
+def _first(markdown: str, whole: bool) -> str | None:
+    """The first paragraph's text; None when a prefix of the body cannot tell for sure."""
+    env: dict[str, object] = {}
+    tokens = _blocks().parse(markdown, env)
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open":
-            inline = tokens[index + 1]
+            content = tokens[index + 1].content
+            if not whole and "[" in content:
+                return None  # a link reference defined further down could change its text
+            (inline,) = commonmark().parseInline(content, env)
             text = _inline_text(inline.children or []).strip()
             if text:
                 return text
-    return ""
+    return "" if whole else None
+
+
+def first_paragraph(markdown: str) -> str:
+    """The text a reader sees in the body's first paragraph, without any markup.
+
+    A long body is not parsed whole: a paragraph that ends before a blank line is final
+    (nothing after the blank line can change it, link references aside), so growing prefixes
+    are read until one holds it. Only that paragraph's inline markup is parsed.
+    """
+    cuts = [match.start() for match in _BLANK.finditer(markdown)]
+    for count in (1, 2, 4, 8):
+        if count > len(cuts):
+            break
+        found = _first(markdown[: cuts[count - 1]], whole=False)
+        if found:
+            return found
+    return _first(markdown, whole=True) or ""

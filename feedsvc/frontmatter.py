@@ -6,6 +6,7 @@ so that a problem found later can be reported at its line. It knows nothing of t
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 FENCE = "---"
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
 class FrontMatterError(ValueError):
@@ -107,26 +109,25 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
 
 def split(raw: bytes) -> Document:
     source = decode(raw)
-    lines = source.split("\n")
-    if not lines or lines[0].rstrip() != FENCE:
+    first, newline, rest = source.partition("\n")
+    if first.rstrip() != FENCE:
         raise FrontMatterError(
             1, "has no front matter; start the file with a line '---', the fields, then '---'"
         )
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in (FENCE, "..."):
-            end = index
-            break
-    else:
+    closing = _CLOSING.search(rest) if newline else None
+    if closing is None:
         raise FrontMatterError(
             1, "front matter is not closed; add a line '---' after the last field"
         )
-    front_matter = "\n".join(lines[1:end])
+    # Searched, not split into lines: the body of a long article is only sliced off.
+    front_matter = rest[: max(closing.start() - 1, 0)]
+    end = 1 + rest.count("\n", 0, closing.start())  # 0-based line of the closing fence
+    body = rest[closing.end() + 1 :]
     data = parse_yaml(front_matter, first_line=2)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(2, "front matter must be fields ('name: value'), one per line")
-    body = "\n".join(lines[end + 1 :])
     found = text.forbidden_char(body)
     if found is not None:
         line, column, codepoint = found

@@ -1,0 +1,33 @@
+"""The derived summary reads a prefix of the body; it must read what a full parse reads."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from feedsvc.body import _inline_text, first_paragraph
+
+BLOCKS = st.sampled_from([
+    "Un paragraphe *simple*.", "Texte avec [lien][r] et [autre](https://x.example).",
+    "[r]: https://www.example.com/ref", "```", "    code indenté", "> citation",
+    "- élément", "  suite d'élément", "<!--", "-->", "<div>", "</div>", "Titre\n=====",
+    "# Titre", "![](image.png)", "&amp; entité &nbsp;", "***", "", "  ", "1. premier",
+])  # fmt: skip
+
+
+def _reference(markdown: str) -> str:
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open":
+            text = _inline_text(tokens[index + 1].children or []).strip()
+            if text:
+                return text
+    return ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(BLOCKS, max_size=14), st.sampled_from(["\n", "\n\n", "\n\n\n"]))
+def test_first_paragraph_matches_a_full_parse(blocks: list[str], joiner: str) -> None:
+    markdown = joiner.join(blocks)
+    assert first_paragraph(markdown) == _reference(markdown)
