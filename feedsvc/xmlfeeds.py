@@ -79,9 +79,12 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
         fe.link(href=entry.url, rel="alternate", type="text/html")
         fe.published(entry.published)
         fe.updated(entry.updated)
-        for category in entry.categories:
-            if category.label is None:  # the marker has a label and is written by feedext
-                fe.category(term=category.term, scheme=category.scheme)
+        # All in one call: feedgen rebuilds its RSS category list on every call.
+        fe.category([
+            {"term": category.term, "scheme": category.scheme}
+            for category in entry.categories
+            if category.label is None  # the marker has a label and is written by feedext
+        ])  # fmt: skip
         for person in entry.authors:
             fe.author({"name": person.name, **({"uri": person.url} if person.url else {})})
         if entry.comments:
