@@ -15,6 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_FILE = ".feedsvc.lock"
+_held: set[int] = set()  # descriptors this process holds a build lock through
+
+
+def forget_in_child() -> None:
+    """In a forked worker: close the inherited copies of the lock's descriptor.
+
+    flock belongs to the open file, which a fork shares: a worker still running after its
+    build was killed would otherwise keep the lock. Closing a copy does not unlock it.
+    """
+    for descriptor in _held:
+        os.close(descriptor)
+    _held.clear()
 
 
 class Busy(RuntimeError):
@@ -44,6 +56,8 @@ def exclusive(
                     on_wait()
                     told = True
                 time.sleep(0.05)
+        _held.add(descriptor)
         yield
     finally:
+        _held.discard(descriptor)
         os.close(descriptor)  # closing the descriptor releases the lock

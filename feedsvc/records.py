@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc import itemfile
+from feedsvc import itemfile, lock
 from feedsvc.problems import Problem
 from feedsvc.slugs import slug
 
@@ -90,6 +90,6 @@ def records(
     # fork: the workers inherit the imported modules instead of importing them again.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(processes) as pool:
+    with context.Pool(processes, initializer=lock.forget_in_child) as pool:
         for chunk in pool.imap_unordered(_record_chunk, jobs):
             yield from chunk
