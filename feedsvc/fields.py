@@ -22,6 +22,7 @@ SUMMARY_MAX = 1000
 CAPTION_MAX = 1000
 CATEGORY_MAX = 100
 CATEGORIES_MAX = 20
+MIN_YEAR, MAX_YEAR = 1900, 9998  # 9998: an offset must not push the moment past 9999
 BODY_MAX = 200_000  # characters: several times the longest long read
 
 
@@ -107,11 +108,18 @@ def _timestamp(value: Any) -> datetime:
             ) from None
     else:
         raise fail(f"must be an ISO 8601 date and time, e.g. {_EXAMPLE_DATE}")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         raise fail(
             f"{value!r} has no UTC offset, so the moment is ambiguous; add the offset "
             f"of the place it was published, e.g. {_EXAMPLE_DATE} (or Z for UTC)"
         )
+    # RFC 822 dates (RSS) carry hours and minutes of offset and four-digit years: anything
+    # finer or further would read as another moment there than in Atom.
+    if offset.total_seconds() % 60:
+        raise fail(f"{value!r} has seconds in its UTC offset; write hours and minutes, e.g. +09:00")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise fail(f"{value!r} is not between the years {MIN_YEAR} and {MAX_YEAR}")
     return parsed
 
 

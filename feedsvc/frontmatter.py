@@ -42,6 +42,33 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
+# Only the types an item is made of: sets (whose order would follow the hash seed), binary,
+# ordered pairs and explicit timestamps become "could not determine a constructor" errors.
+_Loader.yaml_constructors = {
+    tag: constructor
+    for tag, constructor in _BaseLoader.yaml_constructors.items()
+    if tag is None  # the fallback that refuses unknown tags
+    or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")
+}
+# A front matter is a few dozen values; aliases can make a few lines stand for billions.
+MAX_VALUES = 20_000
+
+
+def _count(value: Any, budget: int) -> int:
+    """`budget` less the values in `value`, counting each alias again; stops below zero."""
+    budget -= 1
+    if isinstance(value, dict):
+        for key, item in value.items():
+            budget = _count(item, _count(key, budget))
+            if budget < 0:
+                break
+    elif isinstance(value, list):
+        for item in value:
+            budget = _count(item, budget)
+            if budget < 0:
+                break
+    return budget
+
 
 FENCE = "---"
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -95,16 +122,38 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
             "delete it",
         )
     try:
-        return yaml.load(source, Loader=_Loader)  # a SafeLoader: builds no Python objects
+        data = yaml.load(source, Loader=_Loader)  # a SafeLoader: builds no Python objects
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + (mark.line if mark is not None else 0)
         problem = error.problem or "invalid YAML"
-        raise FrontMatterError(
-            line, f"is not valid YAML ({problem}); check the indentation and quote the value"
-        ) from None
+        hint = (
+            "remove the tag (the '!' word before the value)"
+            if "constructor for the tag" in problem
+            else "check the indentation and quote the value"
+        )
+        raise FrontMatterError(line, f"is not valid YAML ({problem}); {hint}") from None
     except yaml.YAMLError as error:
         raise FrontMatterError(first_line, f"is not valid YAML ({error})") from None
+    except (
+        ValueError,
+        TypeError,
+        ArithmeticError,
+        LookupError,
+        AttributeError,
+        RecursionError,
+    ) as error:
+        # A tag applied to text it cannot read, such as `!!int abc`.
+        raise FrontMatterError(
+            first_line, f"is not valid YAML ({type(error).__name__}: {error}); remove the '!!' tag"
+        ) from None
+    if _count(data, MAX_VALUES) < 0:
+        raise FrontMatterError(
+            first_line,
+            f"holds more than {MAX_VALUES} values once YAML aliases are expanded; write the "
+            "values out instead of using anchors (&) and aliases (*)",
+        )
+    return data
 
 
 def split(raw: bytes) -> Document:

@@ -74,7 +74,20 @@ def parse(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
         problems = from_validation(path, error, line_of, lambda loc: known_fields(model, loc))
         if "id" not in doc.data:  # the id was copied from the url: report the url alone
             problems = [problem for problem in problems if problem.field != "id"]
+        if "summary" not in doc.data:
+            problems = [_derived(problem, doc.body_line) for problem in problems]
         return problems
+
+
+def _derived(problem: Problem, body_line: int) -> Problem:
+    """A summary taken from the body is refused where the editor can act: at the body."""
+    if problem.field != "summary" or problem.message.startswith("is required"):
+        return problem
+    return Problem(
+        problem.path, body_line, "body",
+        f"its first paragraph, the summary when none is written, {problem.message}; "
+        "or write a 'summary:' line",
+    )  # fmt: skip
 
 
 def read(path: Path) -> ItemFile | list[Problem]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,17 @@ class Problem:
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _key(step: str) -> str:
+    # A key an editor mistyped can hold anything; in the report it must not break the
+    # `path:line: field: message` shape, so odd ones are shown JSON-quoted, colons escaped.
+    if _PLAIN_KEY.fullmatch(step):
+        return step
+    return json.dumps(step[:64]).replace(":", "\\u003a")
+
+
 def field_name(loc: Sequence[str | int]) -> str:
     """('photo', 'caption') -> 'photo.caption'; ('categories', 2) -> 'categories[2]'."""
     name = ""
@@ -30,7 +43,7 @@ def field_name(loc: Sequence[str | int]) -> str:
         if isinstance(step, int):
             name += f"[{step}]"
         else:
-            name += f".{step}" if name else step
+            name += f".{_key(step)}" if name else _key(step)
     return name or "front matter"
 
 

@@ -6,6 +6,7 @@ characters outright, so these checks run before anything reaches a writer.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -14,7 +15,10 @@ import unicodedata
 # are always mojibake, so they are refused too.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
-_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+# What an HTML parser starts markup with: readers treat RSS text as HTML, so plain text must
+# not contain it. References are found the way HTML finds them, semicolon or not.
+_MARKUP_START = re.compile(r"<[A-Za-z/!?>]")
+_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);?")
 _SPACE_RUN = re.compile(r"\s+")
 
 
@@ -57,12 +61,18 @@ def markup_message(text: str) -> str | None:
             f"is plain text but contains the HTML tag {tag.group()!r}; "
             "remove the markup (readers would show it literally)"
         )
-    entity = _ENTITY.search(text)
-    if entity is not None:
+    start = _MARKUP_START.search(text)
+    if start is not None:
         return (
-            f"is plain text but contains the character reference {entity.group()!r}; "
-            "type the character itself instead"
+            f"is plain text but contains {start.group()!r}, which feed readers take for the "
+            "start of HTML markup; put a space after '<'"
         )
+    for entity in _ENTITY.finditer(text):
+        if html.unescape(entity.group()) != entity.group():
+            return (
+                f"is plain text but contains the character reference {entity.group()!r}; "
+                "type the character itself instead (or put a space after '&')"
+            )
     return None
 
 
