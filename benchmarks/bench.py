@@ -256,7 +256,6 @@ def _feed_doc() -> FeedDoc:
                 authors=(),
                 comments=None,
                 members_only=False,
-                access_right="public",
                 content_html=None,
             )
         )

@@ -132,12 +132,17 @@ def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> 
 
 
 def _owned_files(out_dir: Path) -> Iterator[str]:
-    """Files under out/ that a build writes, whether or not this build still wants them."""
-    if not out_dir.is_dir():
-        return
-    for path in out_dir.rglob("*"):
-        if path.name in OWNED_NAMES and path.is_file() and not path.is_symlink():
-            yield path.relative_to(out_dir).as_posix()
+    """Files where a build writes them, whether or not this build still wants them: feed and
+    index names at the top of out/, in members/ and in categories/<slug>/, nowhere else."""
+    folders = [out_dir, out_dir / feedset.MEMBERS_PATH]
+    categories = out_dir / feedset.CATEGORIES_PATH
+    if categories.is_dir() and not categories.is_symlink():
+        folders += sorted(p for p in categories.iterdir() if p.is_dir() and not p.is_symlink())
+    for folder in folders:
+        for name in sorted(OWNED_NAMES):
+            path = folder / name
+            if path.is_file() and not path.is_symlink():
+                yield path.relative_to(out_dir).as_posix()
 
 
 def _stale(planned: list[Output], out_dir: Path) -> list[str]:
@@ -146,14 +151,14 @@ def _stale(planned: list[Output], out_dir: Path) -> list[str]:
 
 
 def _remove_empty_folders(out_dir: Path) -> None:
+    categories = out_dir / feedset.CATEGORIES_PATH
+    if categories.is_dir() and not categories.is_symlink():
+        for folder in categories.iterdir():
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
     for owned in OWNED_FOLDERS:
         top = out_dir / owned
-        if not top.is_dir():
-            continue
-        for folder in sorted(top.rglob("*"), reverse=True):  # deepest first
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        if not any(top.iterdir()):
+        if top.is_dir() and not top.is_symlink() and not any(top.iterdir()):
             top.rmdir()
 
 
@@ -174,6 +179,8 @@ def write(index: Index, planned: list[Output], out_dir: Path) -> list[FileReport
     for file in planned:  # every byte is ready before the first file is replaced
         if not _as_remembered(index, out_dir, file):
             rendered.append((file, file.render()))
+    for folder in sorted({(out_dir / file.path).parent for file, _ in rendered}):
+        folder.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made fails here
     reports = {file.path: FileReport(file.path, "unchanged", file.items, -1) for file in planned}
     for file, data in rendered:
         written = output.write_if_changed(out_dir / file.path, data)
@@ -199,7 +206,10 @@ def check(planned: list[Output], out_dir: Path) -> list[FileReport]:
     reports = []
     for file in planned:
         data = file.render()
-        existing = output.current(out_dir / file.path)
+        try:
+            existing = output.current(out_dir / file.path)
+        except OSError:  # a folder, or unreadable, where the file should be
+            existing = b""
         if existing is None:
             status = "missing"
         elif existing != data:

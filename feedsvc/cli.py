@@ -62,6 +62,8 @@ def cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path 
 def load_or_fail(items_dir: Path, cache: Path | None) -> Store:
     _require_folder(items_dir)
     store = check(items_dir, cache)
+    for note in store.notes:
+        click.echo(f"note: {note}", err=True)
     if not store.ok:
         report(store.problems)
         sys.exit(1)
@@ -82,7 +84,7 @@ def cache_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feedsvc")
 def main() -> None:
-    """Publish the items of a news site as RSS 2.0 and Atom 1.0 feeds.
+    """Publish the items of a news site as RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds.
 
     Editors keep one Markdown file per item in items/, with YAML front matter, and the feed's
     settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
@@ -172,6 +174,8 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
         raise click.ClickException(
             f"{error.filename} already exists; choose another title"
         ) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write in {items_dir}: {error.strerror}") from None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="TITLE") from None
     click.echo(f"{path}")
@@ -263,8 +267,8 @@ def build(
             raise click.ClickException(str(error)) from None
         except OSError as error:
             raise click.ClickException(
-                f"cannot write to {out_dir}: {error.strerror or error}; the previous feeds "
-                "are intact"
+                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+                "half-written, and a build after the fix completes the rest"
             ) from None
     for report in reports:
         click.echo(report.line(out_dir))

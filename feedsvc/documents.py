@@ -43,8 +43,12 @@ class EntryDoc:
     authors: tuple[Person, ...]
     comments: str | None
     members_only: bool
-    access_right: str  # for dcterms:accessRights
     content_html: str | None  # None: readers get the summary and follow the link
+
+    @property
+    def access_right(self) -> str:
+        """The dcterms:accessRights value, and the marker's term."""
+        return MEMBERS_TERM if self.members_only else PUBLIC_TERM
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +99,6 @@ def _entry(item: Lead | Teaser, settings: FeedSettings, content_html: str | None
         authors=item.authors if isinstance(item, Lead) else (),
         comments=item.comments if isinstance(item, Lead) else None,
         members_only=item.members_only,
-        access_right=MEMBERS_TERM if item.members_only else PUBLIC_TERM,
         content_html=content_html,
     )
 

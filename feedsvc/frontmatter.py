@@ -18,10 +18,8 @@ from feedsvc import text
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-    C_LOADER = True
 except AttributeError:  # PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
-    C_LOADER = False
     warnings.warn(
         "PyYAML has no libyaml: item files are parsed with the pure-Python loader, "
         "about 8 times slower; reinstall PyYAML with libyaml for large archives",
@@ -87,7 +85,6 @@ class FrontMatterError(ValueError):
 class Document:
     """A decoded item file: its front matter text and mapping, and its body."""
 
-    source: str
     front_matter: str
     data: dict[str, Any]
     body: str
@@ -111,8 +108,7 @@ def decode(raw: bytes) -> str:
     return source.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_yaml(source: str, *, first_line: int = 1) -> Any:
-    """Parse YAML safely (no object construction); errors carry the file line."""
+def _refuse_forbidden(source: str, first_line: int) -> None:
     found = text.forbidden_char(source)
     if found is not None:
         line, column, codepoint = found
@@ -121,6 +117,11 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
             f"column {column}: the control character {codepoint} cannot appear in a feed; "
             "delete it",
         )
+
+
+def parse_yaml(source: str, *, first_line: int = 1) -> Any:
+    """Parse YAML safely (no object construction); errors carry the file line."""
+    _refuse_forbidden(source, first_line)
     try:
         data = yaml.load(source, Loader=_Loader)  # a SafeLoader: builds no Python objects
     except yaml.MarkedYAMLError as error:
@@ -177,15 +178,8 @@ def split(raw: bytes) -> Document:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(2, "front matter must be fields ('name: value'), one per line")
-    found = text.forbidden_char(body)
-    if found is not None:
-        line, column, codepoint = found
-        raise FrontMatterError(
-            end + 1 + line,
-            f"column {column}: the control character {codepoint} cannot appear in a feed; "
-            "delete it",
-        )
-    return Document(source, front_matter, data, body, body_line=end + 2)
+    _refuse_forbidden(body, end + 2)
+    return Document(front_matter, data, body, body_line=end + 2)
 
 
 def locate(front_matter: str, loc: Sequence[str | int]) -> int:

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 from functools import cache
@@ -48,7 +49,17 @@ TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
-LIBRARIES = ("feedgen", "lxml", "markdown-it-py", "nh3", "pydantic", "python-slugify", "pyyaml")
+LIBRARIES = (
+    "mdurl",
+    "text-unidecode",
+    "feedgen",
+    "lxml",
+    "markdown-it-py",
+    "nh3",
+    "pydantic",
+    "python-slugify",
+    "pyyaml",
+)
 
 
 def _normal(project: str) -> str:
@@ -75,9 +86,11 @@ def _library_versions() -> list[str]:
 
 @cache
 def code_version() -> str:
-    """Changes whenever feedsvc's source or a library it parses or writes with changes."""
+    """Changes whenever feedsvc's source, Python, or a library that shapes output changes."""
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(SCHEMA.encode())
+    # NFC, json and urljoin come with Python; libxml2 with lxml's build.
+    hasher.update(f"{sys.version}\0{unicodedata.unidata_version}\0".encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         hasher.update(source.name.encode() + b"\0" + source.read_bytes())
     for library in _library_versions():
@@ -187,7 +200,8 @@ class Index:
             # A file changed again within the file system's timestamp granularity of being
             # read would keep its mtime and size: trust only stats older than RACY_NS.
             racy = record.mtime_ns >= started_ns - RACY_NS
-            mtime = RECHECK if racy else record.mtime_ns
+            # A file that could not be read may become readable without changing its stat.
+            mtime = RECHECK if racy or not record.digest else record.mtime_ns
             files.append((record.path, mtime, record.size, record.digest,
                           record.id, record.url, record.live_from))  # fmt: skip
             categories.extend(
@@ -309,11 +323,16 @@ class Index:
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
-        with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", (path, key, size, mtime_ns)
-            )
+        self._write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", path, key, size, mtime_ns)
 
     def forget(self, path: str) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM outputs WHERE path = ?", (path,))
+        self._write("DELETE FROM outputs WHERE path = ?", path)
+
+    def _write(self, statement: str, *values: object) -> None:
+        try:
+            with self.db:
+                self.db.execute(statement, values)
+        except sqlite3.Error:
+            # A cache that cannot be written (read-only, disk full) only means the next
+            # build renders this output again to find it unchanged.
+            pass

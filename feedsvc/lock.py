@@ -37,6 +37,7 @@ class Busy(RuntimeError):
 def exclusive(
     out_dir: Path, wait: float, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -60,4 +61,8 @@ def exclusive(
         yield
     finally:
         _held.discard(descriptor)
+        if created and [path.name for path in out_dir.iterdir()] == [LOCK_FILE]:
+            # A build that wrote nothing (invalid items) leaves no out/ it did not find.
+            (out_dir / LOCK_FILE).unlink()
+            out_dir.rmdir()
         os.close(descriptor)  # closing the descriptor releases the lock

@@ -16,6 +16,8 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -108,14 +110,18 @@ class _Item(_Model):
             data = {**data, "id": data["url"]}
         return data
 
-    @model_validator(mode="after")
-    def _updated_after_published(self) -> _Item:
-        if self.updated is not None and self.updated < self.published:
+    @field_validator("updated")
+    @classmethod
+    def _updated_after_published(
+        cls, updated: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        published = info.data.get("published")  # absent when published itself was refused
+        if updated is not None and published is not None and updated < published:
             raise fail(
-                f"updated ({self.updated.isoformat()}) is before published "
-                f"({self.published.isoformat()}); set updated to the last edit, or remove it"
+                f"{updated.isoformat()} is before published ({published.isoformat()}); set "
+                "updated to the last edit, or remove it"
             )
-        return self
+        return updated
 
     @property
     def members_only(self) -> bool:
@@ -124,10 +130,6 @@ class _Item(_Model):
     @property
     def last_modified(self) -> datetime:
         return self.updated or self.published
-
-    def is_live(self, now: datetime) -> bool:
-        """Whether the item belongs in the feeds at `now`: not a draft, not scheduled later."""
-        return not self.draft and self.published <= now
 
 
 class Lead(_Item):
@@ -148,7 +150,13 @@ class Lead(_Item):
     @model_validator(mode="before")
     @classmethod
     def _summary_from_body(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("summary") is None:
+        # Never for members-only leads: their first paragraph is members' text, and the
+        # summary goes to the public feeds.
+        if (
+            isinstance(data, dict)
+            and data.get("summary") is None
+            and (data.get("access") != "members")
+        ):
             body = data.get("body")
             if isinstance(body, str):
                 derived = text.shorten(first_paragraph(text.nfc(body)), DERIVED_SUMMARY_MAX)

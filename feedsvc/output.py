@@ -29,15 +29,12 @@ def current(path: Path) -> bytes | None:
         return None
 
 
-def remove_leftovers(out_dir: Path) -> list[Path]:
+def remove_leftovers(out_dir: Path) -> None:
     """Delete temporary files a killed build left behind; only ever files named as ours."""
-    removed = []
     if out_dir.is_dir():
         for path in out_dir.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
             if path.is_file() and not path.is_symlink():
                 path.unlink(missing_ok=True)
-                removed.append(path)
-    return removed
 
 
 def write_atomic(path: Path, data: bytes) -> None:

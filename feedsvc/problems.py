@@ -60,8 +60,9 @@ def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
         leaf = field.rsplit(".", 1)[-1]
         if field == "summary":
             return (
-                "is required; add a line 'summary: …' (a lead may leave it out when its "
-                "body opens with a paragraph to take it from)"
+                "is required; add a line 'summary: …' (a public lead may leave it out when "
+                "its body opens with a paragraph to take it from; a members-only lead may "
+                "not, as its body is for members only)"
             )
         return f"is required; add a line '{leaf}: …'"
     if kind == "extra_forbidden":
@@ -71,7 +72,9 @@ def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
                 "'summary', or make the item 'kind: lead'"
             )
         return f"is not a known field; fix its spelling or remove it (known: {', '.join(known)})"
-    if kind in ("union_tag_not_found", "union_tag_invalid"):
+    if kind == "union_tag_not_found":
+        return "is required: write 'kind: lead' (a full article) or 'kind: teaser' (a headline)"
+    if kind == "union_tag_invalid":
         return "must be 'lead' (a full article) or 'teaser' (a headline with a summary)"
     if kind == "literal_error":
         if field == "access":
@@ -86,7 +89,7 @@ def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
     if kind in ("greater_than_equal", "less_than_equal"):
         return error["msg"].replace("Input should be", "must be")
     if kind in ("tuple_type", "list_type"):
-        return "must be a list, e.g. [Asie, Politique] or one '- value' line per entry"
+        return "must be a list: [a, b] on one line, or one '- value' line per entry"
     if kind == "too_short":
         return "needs at least one entry, e.g. [Asie]"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -129,6 +132,8 @@ def from_validation(
     for details in error.errors(include_url=False):
         # A discriminated union adds the tag to the path; the editor never wrote it.
         loc = [step for step in details["loc"] if step not in ("lead", "teaser")]
+        if details["type"].startswith("union_tag_"):
+            loc = ["kind"]  # pydantic reports the discriminator on the whole item
         field = field_name(loc)
         message = _message(details, field, known(loc))
         problems.append(Problem(path, line_of(loc), field, message))

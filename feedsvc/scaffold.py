@@ -18,7 +18,7 @@ def front_matter(kind: Kind, title: str, url: str, published: datetime) -> dict[
         "kind": kind,
         "title": title,
         "url": url,
-        "published": published.isoformat(),
+        "published": published.replace(microsecond=0).isoformat(),
         "categories": ["À classer"],
         "summary": "Le résumé que les lecteurs verront sous le titre.",
         "photo": {

@@ -19,6 +19,14 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # os.scandir hands undecodable bytes over as lone surrogates
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _inside(target: str, root: str) -> bool:
     return target == root or target.startswith(root + os.sep)
 
@@ -40,6 +48,12 @@ def scan(items_dir: Path) -> Scan:
         for entry in entries:
             if entry.name.startswith("."):
                 continue  # editors' swap files and VCS folders are not content
+            if not _utf8(entry.name):
+                result.problems.append(Problem(
+                    Path(entry.path), 1, "file",
+                    "has a name that is not UTF-8; rename it with ordinary letters",
+                ))  # fmt: skip
+                continue
             relative = prefix + entry.name
             if entry.is_symlink():
                 # A link may point anywhere: content must stay inside the items folder.

@@ -5,6 +5,7 @@ Nothing stops at the first bad file: an editor fixing a batch wants the whole li
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class Store:
     index: Index | None = None
     entries: list[ItemFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, not worth stopping for
 
     @property
     def ok(self) -> bool:
@@ -73,8 +75,16 @@ def check(items_dir: Path, cache: Path | None = None, processes: int | None = No
             items_dir, 1, "folder",
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
-    index = Index(cache, items_dir)
-    index.sync(found, processes)
+    try:
+        index = Index(cache, items_dir)
+        index.sync(found, processes)
+    except (OSError, sqlite3.Error) as error:
+        if cache is None:
+            raise
+        # Only a cache: a build without it is slower, never different.
+        store.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
+        index = Index(None, items_dir)
+        index.sync(found, processes)
     store.index = index
     store.problems.extend(
         Problem(items_dir / path, line, field, message)

@@ -25,7 +25,7 @@ FULL_LEAD = LEAD.replace(
     "comments: https://www.example.com/2024/06/19/article#commentaires",
 ).replace("  caption: Une légende.", "  caption: Une légende.\n  credit: AFP\n  type: image/jpeg")
 MEMBERS_LEAD = (
-    LEAD.replace("kind: lead", "kind: lead\naccess: members")
+    LEAD.replace("kind: lead", "kind: lead\naccess: members\nsummary: Résumé public.")
     .replace("/article", "/reserve")
     .replace("Un article complet", "Un article réservé")
 )

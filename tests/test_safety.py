@@ -65,7 +65,7 @@ def test_no_xss_vector_survives_into_any_output(write_item: WriteItem, tmp_path:
     body = "\n\n".join(XSS)
     items_dir = write_item("a.md", LEAD + "\n" + body + "\n").parent
     write_item("b.md", LEAD.replace("/article", "/membres").replace("kind: lead", "kind: lead\n"
-               "access: members") + "\n" + body + "\n")  # fmt: skip
+               "access: members\nsummary: Résumé public.") + "\n" + body + "\n")  # fmt: skip
     out = tmp_path / "out"
     result = build(items_dir, out)
     assert result.exit_code == 0, result.output
@@ -86,7 +86,8 @@ def test_members_body_hidden_even_after_decoding(write_item: WriteItem, tmp_path
     write_item("a.md", TEASER)
     items_dir = write_item(
         "b.md",
-        LEAD.replace("kind: lead", "kind: lead\naccess: members") + f"\nTexte {secret} ici.\n",
+        LEAD.replace("kind: lead", "kind: lead\naccess: members\nsummary: Résumé public.")
+        + f"\nTexte {secret} ici.\n",
     ).parent
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0

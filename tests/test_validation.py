@@ -92,8 +92,8 @@ CASES = [
     (
         "updated-before-published",
         LEAD.replace("categories:", "updated: 2024-06-19T05:00:00+00:00\ncategories:"),
-        "front matter",
-        2,
+        "updated",
+        6,
         "is before published",
     ),
     (
@@ -112,11 +112,17 @@ CASES = [
         6,
         "at most 20",
     ),
-    ("kind-missing", LEAD.replace("kind: lead\n", ""), "front matter", 2, "must be 'lead'"),
+    (
+        "kind-missing",
+        LEAD.replace("kind: lead\n", ""),
+        "kind",
+        2,
+        "is required: write 'kind: lead'",
+    ),
     (
         "kind-wrong",
         LEAD.replace("kind: lead", "kind: article"),
-        "front matter",
+        "kind",
         2,
         "must be 'lead'",
     ),
@@ -245,6 +251,14 @@ def test_unreadable_file_is_one_problem_at_its_line(
     (problem,) = load(path.parent).problems
     assert (problem.field, problem.line) == ("file", line), str(problem)
     assert fragment in problem.message
+
+
+def test_members_lead_needs_its_own_summary(write_item: WriteItem) -> None:
+    # Its first paragraph is members' text: it must never become the public summary.
+    path = write_item("item.md", LEAD.replace("kind: lead", "kind: lead\naccess: members"))
+    (problem,) = load(path.parent).problems
+    assert problem.field == "summary"
+    assert "a members-only lead may not" in problem.message
 
 
 def test_lead_with_empty_body_is_told_to_write_one(write_item: WriteItem) -> None:
