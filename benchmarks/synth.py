@@ -250,9 +250,10 @@ def _item_text(
         updated = min(published + timedelta(minutes=rng.randint(5, 2880)), NOW)
         lines.append(f"updated: {_stamp(updated, label)}")
     lines.append("categories: [" + ", ".join(_q(category) for category in categories) + "]")
+    members = rng.random() < MEMBERS_SHARE
     if kind == "teaser":
         lines.append(f"summary: {_q(writer.prose(300, 600))}")
-    elif rng.random() < 0.5:
+    elif members or rng.random() < 0.5:  # a members-only lead must write its own summary
         lines.append(f"summary: {_q(writer.prose(150, 300))}")
     if rng.random() < PHOTO_SHARE:
         lines += [
@@ -267,7 +268,7 @@ def _item_text(
         authors = rng.sample(AUTHORS, rng.randint(1, 2))
         lines.append("authors: [" + ", ".join(_q(name) for name in authors) + "]")
         lines.append(f"comments: {url}#commentaires")
-    if rng.random() < MEMBERS_SHARE:
+    if members:
         lines.append("access: members")
     if rng.random() < DRAFT_SHARE:
         lines.append("draft: true")
