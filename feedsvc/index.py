@@ -38,6 +38,7 @@ CREATE TABLE categories (
     path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
 );
 CREATE INDEX categories_path ON categories (path);
+CREATE INDEX categories_slug ON categories (slug, name);
 CREATE INDEX categories_feed ON categories (slug, live_from DESC, id)
     WHERE live_from IS NOT NULL;
 CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from feedsvc.itemfile import ITEM_SUFFIX
 from feedsvc.problems import Problem
@@ -34,6 +35,7 @@ def _inside(target: str, root: str) -> bool:
 def scan(items_dir: Path) -> Scan:
     """Item files by path relative to `items_dir` ('/'-separated); dot-names are skipped."""
     result = Scan()
+    files = result.files
     root = os.path.realpath(items_dir)
     pending = [("", str(items_dir))]
     while pending:
@@ -46,20 +48,32 @@ def scan(items_dir: Path) -> Scan:
             )
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            # The common case first, and cheaply: this loop is most of a no-op rebuild.
+            if (
+                name.endswith(ITEM_SUFFIX)
+                and name.isascii()
+                and name[0] != "."
+                and not entry.is_symlink()
+            ):
+                stat = entry.stat()
+                if S_ISREG(stat.st_mode):
+                    files[prefix + name] = (stat.st_mtime_ns, stat.st_size)
+                    continue
+            if name.startswith("."):
                 continue  # editors' swap files and VCS folders are not content
-            if not _utf8(entry.name):
+            if not _utf8(name):
                 result.problems.append(Problem(
                     Path(entry.path), 1, "file",
                     "has a name that is not UTF-8; rename it with ordinary letters",
                 ))  # fmt: skip
                 continue
-            relative = prefix + entry.name
+            relative = prefix + name
             if entry.is_symlink():
                 # A link may point anywhere: content must stay inside the items folder.
                 target = os.path.realpath(entry.path)
                 if not _inside(target, root):
-                    if entry.name.endswith(ITEM_SUFFIX) or os.path.isdir(target):
+                    if name.endswith(ITEM_SUFFIX) or os.path.isdir(target):
                         result.problems.append(Problem(
                             Path(entry.path), 1, "file",
                             "is a link to outside the items folder; copy the file in instead",
@@ -68,7 +82,7 @@ def scan(items_dir: Path) -> Scan:
             if entry.is_dir():
                 if not entry.is_symlink():  # a link inside the folder would list files twice
                     pending.append((relative + "/", entry.path))
-            elif entry.name.endswith(ITEM_SUFFIX) and entry.is_file():
+            elif name.endswith(ITEM_SUFFIX) and entry.is_file():
                 stat = entry.stat()
-                result.files[relative] = (stat.st_mtime_ns, stat.st_size)
+                files[relative] = (stat.st_mtime_ns, stat.st_size)
     return result
