@@ -70,6 +70,12 @@ def load_or_fail(items_dir: Path, cache: Path | None) -> Store:
     return store
 
 
+def items_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--items", "items_dir", type=ITEMS_DIR, default="items", show_default=True, help=text
+    )
+
+
 def cache_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option(
         "--no-cache", is_flag=True, help="Ignore the index of parsed items: read every file."
@@ -88,6 +94,9 @@ def main() -> None:
 
     Editors keep one Markdown file per item in items/, with YAML front matter, and the feed's
     settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
+
+    Exit codes: 0 success; 1 an item, the settings or out/ need attention (every problem is
+    printed as `path:line: field: message`); 2 a usage error.
     """
 
 
@@ -142,14 +151,7 @@ def schema(which: str) -> None:
 @main.command()
 @click.argument("kind", type=click.Choice(["lead", "teaser"]))
 @click.argument("title")
-@click.option(
-    "--items",
-    "items_dir",
-    type=ITEMS_DIR,
-    default="items",
-    show_default=True,
-    help="The items folder to write into.",
-)
+@items_option("The items folder to write into.")
 def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
     """Start a new item file, named from today's date and the title.
 
@@ -196,14 +198,7 @@ def _build(
 
 
 @main.command()
-@click.option(
-    "--items",
-    "items_dir",
-    type=ITEMS_DIR,
-    default="items",
-    show_default=True,
-    help="The items folder to read.",
-)
+@items_option("The items folder to read.")
 @click.option(
     "--out",
     "out_dir",
