@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from urllib.parse import urljoin
 
 from feedsvc import feedset, itemfile, output
 from feedsvc.documents import EntryDoc, FeedDoc, members_entry, public_entry
@@ -121,9 +122,12 @@ def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> 
         from feedsvc import frontdoor  # lxml.html: only when the page is rendered
 
         files = [
-            frontdoor.FeedFile(doc(plan), fmt.name, fmt.label, fmt.media_type)
+            frontdoor.FeedFile(
+                plan.path, plan.kind, plan.title, len(plan.chosen), fmt.name, fmt.label,
+                fmt.media_type, urljoin(settings.public_url, plan.path + fmt.name),
+            )
             for plan, fmt in listed
-        ]
+        ]  # fmt: skip
         return frontdoor.render(doc(main), files)
 
     index_key = _key(*base, [(p.path, p.title, len(p.chosen)) for p in plans], main)

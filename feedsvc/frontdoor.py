@@ -32,20 +32,21 @@ padding:0 .4rem;font-size:.8rem;margin-left:.4rem}
 
 @dataclass(frozen=True, slots=True)
 class FeedFile:
-    """One feed file as the page lists it."""
+    """One feed file as the page lists it: what its plan says, not its entries, so listing a
+    feed never reads the items in it."""
 
-    doc: FeedDoc
+    folder: str  # below out/: "", "members/", "categories/asie/"
+    kind: str  # main, category or members
+    title: str
+    items: int
     name: str  # file name, e.g. rss.xml
     label: str  # RSS 2.0, Atom 1.0, JSON Feed 1.1
     media_type: str
+    url: str
 
     @property
     def href(self) -> str:
-        return self.doc.path + self.name  # relative: the page sits at the root of out/
-
-    @property
-    def url(self) -> str:
-        return self.doc.url(self.name)
+        return self.folder + self.name  # relative: the page sits at the root of out/
 
 
 def _when(moment: datetime) -> str:
@@ -54,12 +55,12 @@ def _when(moment: datetime) -> str:
     return f"{moment:%d/%m/%Y %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
-def _feed_name(doc: FeedDoc) -> str:
-    if doc.kind == "main":
+def _feed_name(file: FeedFile) -> str:
+    if file.kind == "main":
         return "Tous les articles"
-    if doc.kind == "members":
+    if file.kind == "members":
         return "Texte intégral (membres, accès protégé)"
-    return doc.title.split(" : ", 1)[-1]
+    return file.title.split(" : ", 1)[-1]
 
 
 def _feed_rows(files: Sequence[FeedFile]) -> list[Any]:
@@ -67,9 +68,9 @@ def _feed_rows(files: Sequence[FeedFile]) -> list[Any]:
     for file in files:
         rows.append(
             E.TR(
-                E.TD(_feed_name(file.doc)),
+                E.TD(_feed_name(file)),
                 E.TD(file.label),
-                E.TD(str(len(file.doc.entries))),
+                E.TD(str(file.items)),
                 E.TD(E.A(file.url, href=file.href, type=file.media_type), E.CLASS("url")),
             )
         )
@@ -95,7 +96,7 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
     discovery = [
         E.LINK(rel="alternate", type=file.media_type, href=file.href, title=file.label)
         for file in files
-        if file.doc is main
+        if file.kind == "main"
     ]
     page = E.HTML(
         E.HEAD(
