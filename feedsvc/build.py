@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from urllib.parse import urljoin
 
 from feedsvc import feedset, itemfile, output
-from feedsvc.documents import EntryDoc, FeedDoc, members_entry, public_entry
+from feedsvc.documents import EntryDoc, FeedDoc, feed_url, members_entry, public_entry
 from feedsvc.feedset import FeedPlan
 from feedsvc.formats import FORMATS, INDEX_FILE, Format
 from feedsvc.index import Chosen, Index, code_version
@@ -62,12 +61,14 @@ class Output:
 
 
 class _Items:
-    """Items read back from their files for rendering, each at most once per build."""
+    """Items read back from their files for rendering, each at most once per build, and the
+    feed documents made of them, each at most once too."""
 
     def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
         self.items_dir = items_dir
         self.settings = settings
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
+        self.docs: dict[str, FeedDoc] = {}
 
     def entry(self, chosen: Chosen, members: bool) -> EntryDoc:
         cached = self.entries.get((chosen.path, members))
@@ -80,8 +81,12 @@ class _Items:
         return cached
 
     def doc(self, plan: FeedPlan) -> FeedDoc:
-        entries = tuple(self.entry(chosen, plan.members) for chosen in plan.chosen)
-        return FeedDoc(self.settings, plan.title, plan.subtitle, plan.path, entries, plan.kind)
+        if plan.path not in self.docs:
+            entries = tuple(self.entry(chosen, plan.members) for chosen in plan.chosen)
+            self.docs[plan.path] = FeedDoc(
+                self.settings, plan.title, plan.subtitle, plan.path, entries, plan.kind
+            )
+        return self.docs[plan.path]
 
 
 def _key(*parts: object) -> str:
@@ -96,15 +101,9 @@ def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> 
     plans = feedset.plan(index, settings, now)
     items = _Items(items_dir, settings)
     base = (code_version(), settings.model_dump_json())
-    docs: dict[str, FeedDoc] = {}
-
-    def doc(plan: FeedPlan) -> FeedDoc:
-        if plan.path not in docs:
-            docs[plan.path] = items.doc(plan)
-        return docs[plan.path]
 
     def feed(fmt: Format, plan: FeedPlan) -> bytes:
-        return fmt.write(doc(plan))
+        return fmt.write(items.doc(plan))
 
     found = []
     listed = []
@@ -124,11 +123,11 @@ def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> 
         files = [
             frontdoor.FeedFile(
                 plan.path, plan.kind, plan.title, len(plan.chosen), fmt.name, fmt.label,
-                fmt.media_type, urljoin(settings.public_url, plan.path + fmt.name),
+                fmt.media_type, feed_url(settings, plan.path, fmt.name),
             )
             for plan, fmt in listed
         ]  # fmt: skip
-        return frontdoor.render(doc(main), files)
+        return frontdoor.render(items.doc(main), files)
 
     index_key = _key(*base, [(p.path, p.title, len(p.chosen)) for p in plans], main)
     found.append(Output(INDEX_FILE, index_key, len(main.chosen), front_door))

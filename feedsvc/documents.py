@@ -66,7 +66,12 @@ class FeedDoc:
 
     def url(self, name: str) -> str:
         """The public address of one of this document's files, e.g. url('atom.xml')."""
-        return urljoin(self.settings.public_url, self.path + name)
+        return feed_url(self.settings, self.path, name)
+
+
+def feed_url(settings: FeedSettings, folder: str, name: str) -> str:
+    """Where a file written at out/<folder><name> is served."""
+    return urljoin(settings.public_url, folder + name)
 
 
 def category_scheme(settings: FeedSettings) -> str:
