@@ -51,20 +51,78 @@ _Loader.yaml_constructors = {
 # A front matter is a few dozen values; aliases can make a few lines stand for billions.
 MAX_VALUES = 20_000
 
+_STR, _SEQ, _MAP, _MERGE = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map", "merge"))
+_SCALARS = {
+    tag: constructor
+    for tag, constructor in _Loader.yaml_constructors.items()
+    if tag is not None and tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float")
+}
+
+
+class _Unusual(Exception):
+    """A node the fast path leaves to PyYAML's full constructor."""
+
+
+def _plain_value(loader: Any, node: yaml.Node) -> Any:
+    """What PyYAML's constructor builds from `node`, for the plain shapes item files use.
+
+    PyYAML's generic constructor (state kept per node for aliases, recursion and deep
+    construction) costs more than the C parser itself; a front matter without anchors, tags or
+    merge keys needs none of it. Scalars still go through PyYAML's own constructors, and a test
+    checks that both paths agree.
+    """
+    kind, tag = node.__class__, node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        constructor = _SCALARS.get(tag)
+        if constructor is None:
+            raise _Unusual
+        return constructor(loader, node)
+    if kind is yaml.MappingNode and tag == _MAP:
+        mapping = {}
+        for key, value in node.value:
+            if key.__class__ is not yaml.ScalarNode or key.tag == _MERGE:
+                raise _Unusual
+            mapping[_plain_value(loader, key)] = _plain_value(loader, value)
+        return mapping
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_plain_value(loader, item) for item in node.value]
+    raise _Unusual
+
+
+def _load(source: str) -> Any:
+    """`yaml.load(source, Loader=_Loader)`, built faster when the text allows it."""
+    loader = _Loader(source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" not in source:  # no anchors, so no node is shared and none contains itself
+            try:
+                return _plain_value(loader, node)
+            except _Unusual:
+                pass
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
 
 def _count(value: Any, budget: int) -> int:
-    """`budget` less the values in `value`, counting each alias again; stops below zero."""
-    budget -= 1
-    if isinstance(value, dict):
-        for key, item in value.items():
-            budget = _count(item, _count(key, budget))
-            if budget < 0:
-                break
-    elif isinstance(value, list):
-        for item in value:
-            budget = _count(item, budget)
-            if budget < 0:
-                break
+    """`budget` less the values in `value`, counting each alias again; stops below zero.
+
+    Iterative, so that an alias to its own parent (`&r [*r]`, infinitely many values) uses up
+    the budget instead of the interpreter's stack.
+    """
+    stack = [value]
+    while stack and budget >= 0:
+        budget -= 1
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return budget
 
 
@@ -123,7 +181,7 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
     """Parse YAML safely (no object construction); errors carry the file line."""
     _refuse_forbidden(source, first_line)
     try:
-        data = yaml.load(source, Loader=_Loader)  # a SafeLoader: builds no Python objects
+        data = _load(source)  # a SafeLoader: builds no Python objects
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + (mark.line if mark is not None else 0)
