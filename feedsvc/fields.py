@@ -39,27 +39,25 @@ def _clean(value: str) -> str:
     return value
 
 
-def _one_line(limit: int) -> Callable[[str], str]:
+def _text(limit: int, *, fold: bool) -> Callable[[str], str]:
+    """A one-line text check; `fold` joins a YAML block's lines, which mean nothing in a feed."""
+
     def check(value: str) -> str:
-        value = _clean(value).strip()
+        value = _clean(value)
+        if fold:
+            value = text.fold_spaces(value)
+        else:
+            value = value.strip()
+            if "\n" in value or "\r" in value:
+                raise fail("must fit on one line; join the lines with a space")
         if not value:
             raise fail("is empty; write the text")
-        if "\n" in value or "\r" in value:
-            raise fail("must fit on one line; join the lines with a space")
         problem = text.markup_message(value)
         if problem is not None:
             raise fail(problem)
         if len(value) > limit:
             raise fail(f"is {len(value)} characters long; shorten it to at most {limit}")
         return value
-
-    return check
-
-
-def _plain(limit: int) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        # Line breaks in a YAML block carry no meaning in a feed reader: fold them.
-        return _one_line(limit)(text.fold_spaces(_clean(value)))
 
     return check
 
@@ -154,11 +152,11 @@ def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kept.values())
 
 
-Title = Annotated[str, AfterValidator(_one_line(TITLE_MAX))]
-Name = Annotated[str, AfterValidator(_one_line(200))]
-Summary = Annotated[str, AfterValidator(_plain(SUMMARY_MAX))]
-Caption = Annotated[str, AfterValidator(_plain(CAPTION_MAX))]
-Category = Annotated[str, AfterValidator(_plain(CATEGORY_MAX))]
+Title = Annotated[str, AfterValidator(_text(TITLE_MAX, fold=False))]
+Name = Annotated[str, AfterValidator(_text(200, fold=False))]
+Summary = Annotated[str, AfterValidator(_text(SUMMARY_MAX, fold=True))]
+Caption = Annotated[str, AfterValidator(_text(CAPTION_MAX, fold=True))]
+Category = Annotated[str, AfterValidator(_text(CATEGORY_MAX, fold=True))]
 Categories = Annotated[tuple[Category, ...], Field(min_length=1), AfterValidator(_categories)]
 Url = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "format": "uri"})]
 Uri = Annotated[str, AfterValidator(_uri), WithJsonSchema({"type": "string", "format": "uri"})]

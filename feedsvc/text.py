@@ -19,7 +19,6 @@ _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 # not contain it. References are found the way HTML finds them, semicolon or not.
 _MARKUP_START = re.compile(r"<[A-Za-z/!?>]")
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);?")
-_SPACE_RUN = re.compile(r"\s+")
 
 
 def forbidden_char(text: str) -> tuple[int, int, str] | None:
@@ -50,11 +49,15 @@ def nfc(text: str) -> str:
 
 
 def fold_spaces(text: str) -> str:
-    return _SPACE_RUN.sub(" ", text).strip()
+    # str.split() and the regex class \s both use Python's own whitespace test, so this is
+    # re.sub(r"\s+", " ", text).strip(), at a fraction of the cost.
+    return " ".join(text.split())
 
 
 def markup_message(text: str) -> str | None:
     """Why a plain-text value looks like HTML, or None when it does not."""
+    if "<" not in text and "&" not in text:  # most text: no markup can start without them
+        return None
     tag = _TAG.search(text)
     if tag is not None:
         return (
