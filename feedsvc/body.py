@@ -12,6 +12,12 @@ if TYPE_CHECKING:
 
 
 _BLANK = re.compile(r"\n[ \t]*\n")
+# Lines that begin with a letter and hold none of the characters CommonMark gives a meaning
+# inside a paragraph (escapes, code, emphasis, links, images, HTML, entities). No block can
+# start with a letter, so such lines can only be one paragraph, and their text is the lines
+# themselves: softbreaks read as spaces, spaces at line ends dropped.
+_PROSE_LINE = r"[^\W\d_][^\n\r\t\x00\\`*_\[\]<>!&]*"
+_PROSE = re.compile(rf"{_PROSE_LINE}(?:\n{_PROSE_LINE})*")
 
 
 @cache
@@ -61,10 +67,16 @@ def _first(markdown: str, whole: bool) -> str | None:
 def first_paragraph(markdown: str) -> str:
     """The text a reader sees in the body's first paragraph, without any markup.
 
-    A long body is not parsed whole: a paragraph that ends before a blank line is final
-    (nothing after the blank line can change it, link references aside), so growing prefixes
-    are read until one holds it. Only that paragraph's inline markup is parsed.
+    A first paragraph of plain prose is read as it is. Otherwise a long body is not parsed
+    whole: a paragraph that ends before a blank line is final (nothing after the blank line
+    can change it, link references aside), so growing prefixes are read until one holds it.
+    Only that paragraph's inline markup is parsed.
     """
+    start = markdown.lstrip("\n")
+    blank = _BLANK.search(start)
+    head = start[: blank.start()] if blank else start.rstrip("\n")
+    if _PROSE.fullmatch(head):  # most bodies: no parser needed
+        return " ".join(line.rstrip(" ") for line in head.split("\n")).strip()
     cuts = [match.start() for match in _BLANK.finditer(markdown)]
     for count in (1, 2, 4, 8):
         if count > len(cuts):

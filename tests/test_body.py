@@ -13,6 +13,9 @@ BLOCKS = st.sampled_from([
     "[r]: https://www.example.com/ref", "```", "    code indenté", "> citation",
     "- élément", "  suite d'élément", "<!--", "-->", "<div>", "</div>", "Titre\n=====",
     "# Titre", "![](image.png)", "&amp; entité &nbsp;", "***", "", "  ", "1. premier",
+    "Prose simple, à l'œil nu : 42 % + 3 = 45 ; #1 ~ {x} ^ @ $", "Deux lignes  \nla suite",
+    "Une ligne \nsuivie\u00a0\nd'une autre", "Titre\n---", "Texte\n  en retrait",
+    "²ème ligne", "Fin\n",
 ])  # fmt: skip
 
 
@@ -30,4 +33,14 @@ def _reference(markdown: str) -> str:
 @given(st.lists(BLOCKS, max_size=14), st.sampled_from(["\n", "\n\n", "\n\n\n"]))
 def test_first_paragraph_matches_a_full_parse(blocks: list[str], joiner: str) -> None:
     markdown = joiner.join(blocks)
+    assert first_paragraph(markdown) == _reference(markdown)
+
+
+# Prose with, now and then, a character that makes it more than prose.
+PROSE = st.text(alphabet="ab é²1 \n\t\u00a0-=#>*_`[]<&!\\.", max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PROSE)
+def test_plain_prose_reads_as_a_full_parse_reads_it(markdown: str) -> None:
     assert first_paragraph(markdown) == _reference(markdown)
