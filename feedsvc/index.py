@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import re
 import sqlite3
@@ -37,6 +38,7 @@ CREATE TABLE categories (
 CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);
 CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
+CREATE TABLE stats (data BLOB NOT NULL);
 """
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
@@ -51,7 +53,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
-TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs")
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "stats")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
@@ -180,20 +182,20 @@ class Index:
 
     def sync(self, scan: Scan, processes: int | None = None) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
-        known = {
-            path: (mtime, size)
-            for path, mtime, size in self.db.execute("SELECT path, mtime_ns, size FROM files")
-        }
+        known = self._stats()
+        if known == scan.files:
+            return 0
         gone = [path for path in known if path not in scan.files]
         todo = [(path, *stat) for path, stat in scan.files.items() if known.get(path) != stat]
-        if not gone and not todo:
-            return 0
         with self.db:
             if known:
                 stale = [(path,) for path in gone] + [(path,) for path, _, _ in todo]
                 for table in ("files", "categories", "problems"):
                     self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
-            self._insert(records.records(self.items_dir, todo, processes), time.time_ns())
+                for path in gone:
+                    del known[path]
+            found = records.records(self.items_dir, todo, processes)
+            known.update(self._insert(found, time.time_ns()))
             for statement in INDEXES:
                 self.db.execute(statement)  # no-ops once the indexes exist
             # What spans files is recomputed only when files change: a no-op never scans
@@ -203,9 +205,32 @@ class Index:
                 "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
             )
             self.db.execute("DELETE FROM meta WHERE key = 'across'")
+            self.db.execute("DELETE FROM stats")
+            self.db.execute("INSERT INTO stats VALUES (?)", (marshal.dumps(known),))
         return len(gone) + len(todo)
 
-    def _insert(self, found: Iterable[Record], started_ns: int) -> None:
+    def _stats(self) -> dict[str, tuple[int, int]]:
+        """(mtime_ns, size) by path, as the files table holds them.
+
+        Kept as one blob as well as in the table: a no-op rebuild of a large archive then
+        compares two dicts instead of reading a row per file.
+        """
+        row = self.db.execute("SELECT data FROM stats").fetchone()
+        if row is not None:
+            try:
+                stats = marshal.loads(row[0])
+            except (EOFError, ValueError, TypeError):
+                stats = None
+            if isinstance(stats, dict):
+                return stats
+        return {
+            path: (mtime, size)
+            for path, mtime, size in self.db.execute("SELECT path, mtime_ns, size FROM files")
+        }
+
+    def _insert(self, found: Iterable[Record], started_ns: int) -> dict[str, tuple[int, int]]:
+        """Add the records to the tables; returns their stats as stored."""
+        stats: dict[str, tuple[int, int]] = {}
         files: list[Row] = []
         categories: list[Row] = []
         problems: list[Row] = []
@@ -215,6 +240,7 @@ class Index:
             racy = record.mtime_ns >= started_ns - RACY_NS
             # A file that could not be read may become readable without changing its stat.
             mtime = RECHECK if racy or not record.digest else record.mtime_ns
+            stats[record.path] = (mtime, record.size)
             files.append((record.path, mtime, record.size, record.digest,
                           record.id, record.url, record.live_from))  # fmt: skip
             categories.extend(
@@ -226,6 +252,7 @@ class Index:
                 self._flush(files, categories, problems)
                 files, categories, problems = [], [], []
         self._flush(files, categories, problems)
+        return stats
 
     def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
         self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)

@@ -6,6 +6,7 @@ import itertools
 import os
 import random
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +126,23 @@ def test_a_corrupt_cache_is_rebuilt(bundled_copy: Path) -> None:
     cold = bundled_copy.parent / "cold"
     run(bundled_copy, cold, "--no-cache")
     assert snapshot(out) == snapshot(cold)
+
+
+@pytest.mark.parametrize("blob", [b"", b"\xff not marshal", b"\xe9\x00\x00\x00\x00"])
+def test_a_damaged_stats_blob_falls_back_to_the_files_table(
+    bundled_copy: Path, parses: list[str], blob: bytes
+) -> None:
+    age(bundled_copy)
+    cache = bundled_copy.parent / "cache"
+    out = bundled_copy.parent / "out"
+    run(bundled_copy, out, "--cache", str(cache))
+    (database,) = cache.glob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE stats SET data = ?", (blob,))
+    db.close()
+    parses.clear()
+    assert written(run(bundled_copy, out, "--cache", str(cache))) == set()
+    assert parses == []  # the table still says every file is unchanged
 
 
 def _random_change(rng: random.Random, items: Path, step: int) -> str:
