@@ -1,0 +1,67 @@
+"""A large items folder is walked by two processes; what they find is what one would find."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from feedsvc import scan as scan_module
+from feedsvc.scan import scan
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(scan_module, "workers", lambda: 2)  # split even on a one-core runner
+    items = tmp_path / "items"
+    for year in range(2020, 2026):
+        for month in range(1, 5):
+            folder = items / str(year) / f"{month:02d}"
+            folder.mkdir(parents=True)
+            for day in range(1, 4):
+                (folder / f"{year}-{month:02d}-{day:02d}-article.md").write_text(f"{year}{day}")
+    (items / "2021" / "03" / ".swap.md").write_text("skipped")
+    (items / "2022" / "02" / "notes.txt").write_text("not an item")
+    os.symlink(tmp_path, items / "2023" / "01" / "outside")
+    os.symlink(items / "2024" / "01", items / "2024" / "lien")
+    bad = os.fsencode(items / "2025" / "04") + b"/caf\xe9.md"
+    with open(bad, "wb") as file:
+        file.write(b"latin-1 name")
+    return items
+
+
+def test_a_split_walk_finds_what_one_walk_finds(tree: Path) -> None:
+    whole = scan(tree, split_after=None)
+    split = scan(tree, split_after=0)
+    assert len(whole.files) == 6 * 4 * 3
+    assert split.files == whole.files
+    assert sorted(split.problems) == sorted(whole.problems)
+    assert {problem.message.split(";")[0] for problem in whole.problems} == {
+        "is a link to outside the items folder",
+        "has a name that is not UTF-8",
+    }
+
+
+def test_a_helper_that_dies_leaves_its_folders_to_the_parent(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(*args: object) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(scan_module, "_walk_in_child", die)
+    assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
+
+
+def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shares: list[int] = []
+    real = scan_module._Helper.result
+
+    def counting(helper: scan_module._Helper) -> scan_module.Scan:
+        part = real(helper)
+        shares.append(len(part.files))
+        return part
+
+    monkeypatch.setattr(scan_module._Helper, "result", counting)
+    scan(tree, split_after=0)
+    assert len(shares) == 1 and 0 < shares[0] < 6 * 4 * 3
