@@ -128,21 +128,27 @@ def test_a_corrupt_cache_is_rebuilt(bundled_copy: Path) -> None:
     assert snapshot(out) == snapshot(cold)
 
 
-@pytest.mark.parametrize("blob", [b"", b"\xff not marshal", b"\xe9\x00\x00\x00\x00"])
-def test_a_damaged_stats_blob_falls_back_to_the_files_table(
-    bundled_copy: Path, parses: list[str], blob: bytes
+def test_a_stale_fingerprint_falls_back_to_the_files_table(
+    bundled_copy: Path, parses: list[str]
 ) -> None:
     age(bundled_copy)
     cache = bundled_copy.parent / "cache"
     out = bundled_copy.parent / "out"
     run(bundled_copy, out, "--cache", str(cache))
     (database,) = cache.glob("*.sqlite3")
-    with sqlite3.connect(database) as db:
-        db.execute("UPDATE stats SET data = ?", (blob,))
-    db.close()
+
+    def fingerprint() -> str:
+        with sqlite3.connect(database) as db:
+            (value,) = db.execute("SELECT value FROM meta WHERE key = 'stats'").fetchone()
+            db.execute("UPDATE meta SET value = 'stale' WHERE key = 'stats'")
+        db.close()
+        return str(value)
+
+    first = fingerprint()
     parses.clear()
     assert written(run(bundled_copy, out, "--cache", str(cache))) == set()
     assert parses == []  # the table still says every file is unchanged
+    assert fingerprint() == first  # and the fingerprint is whole again
 
 
 def _random_change(rng: random.Random, items: Path, step: int) -> str:
