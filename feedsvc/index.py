@@ -9,21 +9,20 @@ feedsvc's code or libraries empties it.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
+import marshal
 import os
 import re
 import sqlite3
 import sys
 import time
 import unicodedata
-from array import array
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 from functools import cache
 from pathlib import Path
 
-from feedsvc import records
+from feedsvc import folders, records
 from feedsvc.records import Record
 from feedsvc.scan import Scan
 
@@ -39,6 +38,7 @@ CREATE TABLE categories (
 CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);
 CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
+CREATE TABLE folders (prefix TEXT PRIMARY KEY, digest TEXT NOT NULL, stats BLOB NOT NULL);
 """
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
@@ -53,7 +53,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
-TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs")
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
@@ -103,18 +103,6 @@ def code_version() -> str:
         hasher.update(source.name.encode() + b"\0" + source.read_bytes())
     for library in _library_versions():
         hasher.update(library.encode() + b"\0")
-    return hasher.hexdigest()
-
-
-def _fingerprint(paths: Iterable[str], stats: Iterable[tuple[int, int]]) -> str:
-    """A digest of paths and stats in order: a no-op rebuild compares it, not 100,000 rows.
-
-    Built from plain bytes rather than marshal or pickle, whose output can depend on how
-    objects are shared in memory.
-    """
-    hasher = hashlib.blake2b(digest_size=16)
-    hasher.update("\0".join(paths).encode())
-    hasher.update(array("q", itertools.chain.from_iterable(stats)).tobytes())
     return hasher.hexdigest()
 
 
@@ -194,44 +182,85 @@ class Index:
 
     def sync(self, scan: Scan, processes: int | None = None) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
-        fingerprint = _fingerprint(scan.files, scan.files.values())
-        if fingerprint == self._meta("stats"):
+        listed = folders.by_folder(scan)
+        digests = {prefix: folders.digest(stats) for prefix, stats in listed.items()}
+        if folders.combine(digests.items()) == self._meta("stats"):
             return 0
-        known = {
-            path: (mtime, size)
-            for path, mtime, size in self.db.execute("SELECT path, mtime_ns, size FROM files")
-        }
-        if known == scan.files:  # listed in another order, or the fingerprint is new
-            with self.db:
-                self._remember(known, scan)
-            return 0
-        gone = [path for path in known if path not in scan.files]
-        todo = [(path, *stat) for path, stat in scan.files.items() if known.get(path) != stat]
+        stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
+        changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
+        changed += [prefix for prefix in stored if prefix not in digests]
+        known = self._known(changed)
+        seen = {path: stat for prefix in changed for path, stat in listed.get(prefix, {}).items()}
+        gone = [path for path in known if path not in seen]
+        todo = [(path, *stat) for path, stat in seen.items() if known.get(path) != stat]
         with self.db:
-            if known:
-                stale = [(path,) for path in gone] + [(path,) for path, _, _ in todo]
-                for table in ("files", "categories", "problems"):
-                    self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
-                for path in gone:
-                    del known[path]
-            found = records.records(self.items_dir, todo, processes)
-            known.update(self._insert(found, time.time_ns()))
-            for statement in INDEXES:
-                self.db.execute(statement)  # no-ops once the indexes exist
-            # What spans files is recomputed only when files change: a no-op never scans
-            # the whole table.
-            self.db.execute("DELETE FROM slugs")
+            if gone or todo:
+                self._update(known, gone, todo, processes)
+            for prefix in changed:
+                if prefix in listed:
+                    stats = {path: known[path] for path in listed[prefix]}
+                    digests[prefix] = folders.digest(stats)
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
+                        (prefix, digests[prefix], marshal.dumps(stats)),
+                    )
+                else:
+                    self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
             self.db.execute(
-                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
+                "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
+                (folders.combine(digests.items()),),
             )
-            self.db.execute("DELETE FROM meta WHERE key = 'across'")
-            self._remember(known, scan)
         return len(gone) + len(todo)
 
-    def _remember(self, known: dict[str, tuple[int, int]], scan: Scan) -> None:
-        """The fingerprint of the stats as stored, in the order the scan lists the files."""
-        fingerprint = _fingerprint(scan.files, (known[path] for path in scan.files))
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('stats', ?)", (fingerprint,))
+    def _known(self, prefixes: list[str]) -> folders.Stats:
+        """The stats the index holds for the files in these folders."""
+        known: folders.Stats = {}
+        for prefix in prefixes:
+            row = self.db.execute("SELECT stats FROM folders WHERE prefix = ?", (prefix,))
+            found = row.fetchone()
+            try:
+                stats = marshal.loads(found[0]) if found else None
+            except (EOFError, ValueError, TypeError):
+                stats = None
+            if not isinstance(stats, dict):  # new, or damaged: the files table is the truth
+                stats = self._stats_from_rows(prefix)
+            known.update(stats)
+        return known
+
+    def _stats_from_rows(self, prefix: str) -> folders.Stats:
+        if prefix:  # 'a/b/' holds the paths from 'a/b/' up to 'a/b0' ('0' follows '/')
+            rows = self.db.execute(
+                "SELECT path, mtime_ns, size FROM files WHERE path >= ? AND path < ?",
+                (prefix, prefix[:-1] + "0"),
+            )
+        else:
+            rows = self.db.execute("SELECT path, mtime_ns, size FROM files")
+        return {path: (mtime, size) for path, mtime, size in rows
+                if "/" not in path[len(prefix):]}  # fmt: skip
+
+    def _update(
+        self,
+        known: folders.Stats,
+        gone: list[str],
+        todo: list[tuple[str, int, int]],
+        processes: int | None,
+    ) -> None:
+        """Replace the rows of changed files; `known` becomes the stats as now stored."""
+        if known:
+            stale = [(path,) for path in gone] + [(path,) for path, _, _ in todo]
+            for table in ("files", "categories", "problems"):
+                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
+        for path in gone:
+            del known[path]
+        found = records.records(self.items_dir, todo, processes)
+        known.update(self._insert(found, time.time_ns()))
+        for statement in INDEXES:
+            self.db.execute(statement)  # no-ops once the indexes exist
+        # What spans files is recomputed only when files change: a no-op never scans the
+        # whole table.
+        self.db.execute("DELETE FROM slugs")
+        self.db.execute("INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug")
+        self.db.execute("DELETE FROM meta WHERE key = 'across'")
 
     def _insert(self, found: Iterable[Record], started_ns: int) -> dict[str, tuple[int, int]]:
         """Add the records to the tables; returns their stats as stored."""

@@ -25,6 +25,8 @@ SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than
 class Scan:
     files: dict[str, tuple[int, int]] = field(default_factory=dict)  # relpath -> mtime, size
     problems: list[Problem] = field(default_factory=list)
+    # (folder prefix, number of files): each folder's files are one run of `files`, in order.
+    folders: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _utf8(name: str) -> bool:
@@ -61,6 +63,7 @@ def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
         part = helper.result()
         result.files.update(part.files)
         result.problems.extend(part.problems)
+        result.folders.extend(part.folders)
     return result
 
 
@@ -74,6 +77,7 @@ def _walk(pending: list[tuple[str, str]], root: str) -> Scan:
 def _visit(
     prefix: str, folder: str, root: str, result: Scan, pending: list[tuple[str, str]]
 ) -> None:
+    before = len(result.files)
     try:
         # Iterated as listed, not gathered first: holding a large folder's entries costs a
         # sixth of a no-op rebuild.
@@ -83,6 +87,8 @@ def _visit(
         result.problems.append(
             Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
         )
+    if len(result.files) > before:
+        result.folders.append((prefix, len(result.files) - before))
 
 
 class _Helper:

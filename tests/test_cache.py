@@ -151,9 +151,32 @@ def test_a_stale_fingerprint_falls_back_to_the_files_table(
     assert fingerprint() == first  # and the fingerprint is whole again
 
 
+@pytest.mark.parametrize("blob", [b"", b"\xff not marshal", b"\xe9\x00\x00\x00\x00"])
+def test_a_damaged_folder_record_falls_back_to_the_files_table(
+    bundled_copy: Path, parses: list[str], blob: bytes
+) -> None:
+    age(bundled_copy)
+    cache = bundled_copy.parent / "cache"
+    out = bundled_copy.parent / "out"
+    run(bundled_copy, out, "--cache", str(cache))
+    (database,) = cache.glob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE folders SET stats = ?, digest = 'damaged'", (blob,))
+    db.close()
+    duterte = next(bundled_copy.glob("*duterte*.md"))
+    duterte.write_text(duterte.read_text("utf-8").replace("title: ", "title: Édité "), "utf-8")
+    age(bundled_copy)
+    parses.clear()
+    lines = run(bundled_copy, out, "--cache", str(cache))
+    assert parses == [duterte.name]  # the other two are known unchanged from their rows
+    cold = bundled_copy.parent / "cold"
+    run(bundled_copy, cold, "--no-cache")
+    assert written(lines) and snapshot(out) == snapshot(cold)
+
+
 def _random_change(rng: random.Random, items: Path, step: int) -> str:
     files = sorted(items.rglob("*.md"))
-    action = rng.choice(["edit", "add", "rename", "delete", "touch", "draft", "category"])
+    action = rng.choice(["edit", "add", "rename", "move", "delete", "touch", "draft", "category"])
     if action == "add" or len(files) < 2:
         name = f"{rng.choice(['', 'sub/'])}n{step}.md"
         (items / name).parent.mkdir(exist_ok=True)
@@ -172,6 +195,10 @@ def _random_change(rng: random.Random, items: Path, step: int) -> str:
         path.write_text(text.replace("title: ", "title: Édité ", 1), encoding="utf-8")
     elif action == "rename":
         path.rename(path.with_name(f"r{step}-{path.name}"))
+    elif action == "move":  # into sub/, or out of it: two folders change at once
+        folder = items if path.parent.name == "sub" else items / "sub"
+        folder.mkdir(exist_ok=True)
+        path.rename(folder / path.name)
     elif action == "delete":
         path.unlink()
     elif action == "draft":
