@@ -9,7 +9,6 @@ feedsvc's code or libraries empties it.
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 import os
 import re
@@ -18,11 +17,11 @@ import sys
 import time
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from feedsvc import folders, records
+from feedsvc import across, folders, records
 from feedsvc.records import Record
 from feedsvc.scan import Scan
 
@@ -112,23 +111,6 @@ class Chosen:
 
     path: str
     digest: str
-
-
-@dataclass(frozen=True, slots=True)
-class Duplicate:
-    field: str  # id or url
-    value: str
-    first: str  # path
-    again: str
-
-
-@dataclass(frozen=True, slots=True)
-class SlugClash:
-    slug: str
-    name: str
-    path: str
-    first_name: str
-    first_path: str
 
 
 class Index:
@@ -246,21 +228,37 @@ class Index:
         processes: int | None,
     ) -> None:
         """Replace the rows of changed files; `known` becomes the stats as now stored."""
+        stale = gone + [path for path, _, _ in todo]
+        # What spans files is brought up to date for the values the changed files touch, so
+        # that an edit never groups the whole table; a large change starts over.
+        touched = across.Touched() if len(stale) <= across.INCREMENTAL_MAX else None
         if known:
-            stale = [(path,) for path in gone] + [(path,) for path, _, _ in todo]
+            if touched is not None:
+                touched.add(self.db, stale)
             for table in ("files", "categories", "problems"):
-                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", stale)
+                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in stale])
         for path in gone:
             del known[path]
         found = records.records(self.items_dir, todo, processes)
         known.update(self._insert(found, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
-        # What spans files is recomputed only when files change: a no-op never scans the
-        # whole table.
-        self.db.execute("DELETE FROM slugs")
-        self.db.execute("INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug")
-        self.db.execute("DELETE FROM meta WHERE key = 'across'")
+        if touched is None:
+            self.db.execute("DELETE FROM slugs")
+            self.db.execute(
+                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
+            )
+        else:
+            touched.add(self.db, [path for path, _, _ in todo])
+            for chunk in across.chunks(touched.slugs):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
+                self.db.execute(
+                    f"INSERT INTO slugs SELECT slug, MIN(name) FROM categories "
+                    f"WHERE slug IN ({marks}) GROUP BY slug",
+                    chunk,
+                )
+        across.refresh(self.db, touched)
 
     def _insert(self, found: Iterable[Record], started_ns: int) -> dict[str, tuple[int, int]]:
         """Add the records to the tables; returns their stats as stored."""
@@ -313,50 +311,13 @@ class Index:
     def problems(self) -> list[tuple[str, int, str, str]]:
         return list(self.db.execute("SELECT path, line, field, message FROM problems"))
 
-    def across(self) -> tuple[list[Duplicate], list[SlugClash]]:
-        """Shared ids or urls, and categories that would share a folder; cached until files
-        change."""
-        cached = self._meta("across")
-        if cached is not None:
-            duplicates, clashes = json.loads(cached)
-            return [Duplicate(*d) for d in duplicates], [SlugClash(*c) for c in clashes]
-        found = self.duplicates(), self.slug_clashes()
-        with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('across', ?)",
-                (json.dumps([[astuple(d) for d in found[0]], [astuple(c) for c in found[1]]]),),
-            )
-        return found
-
-    def duplicates(self) -> list[Duplicate]:
-        """Items sharing a url, or an id; a shared url is not reported again as a shared id."""
-        found = []
-        for field in ("url", "id"):
-            query = f"""
-                SELECT {field}, path, url FROM files WHERE {field} IN (
-                    SELECT {field} FROM files WHERE {field} IS NOT NULL
-                    GROUP BY {field} HAVING COUNT(*) > 1
-                ) ORDER BY {field}, path"""
-            first: dict[str, tuple[str, str]] = {}
-            for value, path, url in self.db.execute(query):
-                if value not in first:
-                    first[value] = (path, url)
-                elif field == "url" or url != first[value][1]:
-                    found.append(Duplicate(field, value, first[value][0], path))
-        return found
-
-    def slug_clashes(self) -> list[SlugClash]:
-        query = """
-            SELECT slug, name, MIN(path) FROM categories WHERE slug IN (
-                SELECT slug FROM categories GROUP BY slug HAVING COUNT(DISTINCT name) > 1
-            ) GROUP BY slug, name ORDER BY slug, MIN(path)"""
-        found = []
-        first: dict[str, tuple[str, str]] = {}
-        for value, name, path in self.db.execute(query):
-            if value in first:
-                found.append(SlugClash(value, name, path, *first[value]))
-            else:
-                first[value] = (name, path)
+    def across(self) -> across.Found:
+        """Shared ids or urls, and categories that would share a folder; kept between builds."""
+        found = across.load(self.db)
+        if found is None:
+            found = across.everything(self.db)
+            with self.db:
+                across.save(self.db, found)
         return found
 
     def paths(self) -> list[str]:

@@ -240,3 +240,29 @@ def test_worker_processes_give_the_same_index(
     for now in (0, 2**62):
         assert pooled.index.newest(now, 50) == single.index.newest(now, 50)
     assert len(pooled.index.newest(2**62, 50)) == 15
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_findings_across_files_stay_equal_to_a_cold_check(tmp_path: Path, seed: int) -> None:
+    """Shared urls and ids, and category spellings that clash, come and go with edits."""
+    rng = random.Random(seed)
+    items = Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / "items"))
+    cache = tmp_path / "cache" / "index.sqlite3"
+    urls = [f"https://www.example.com/{name}" for name in ("a", "b", "c")]
+    for step in range(1, 16):
+        name = f"{rng.choice(['', 'sub/'])}f{rng.randint(1, 5)}.md"
+        (items / name).parent.mkdir(exist_ok=True)
+        if rng.random() < 0.25:
+            (items / name).unlink(missing_ok=True)
+        else:
+            url, spelling = rng.choice(urls), rng.choice(["Asie", "asie", "ASIE", "Monde"])
+            text = TEASER.replace("https://www.example.com/2024/06/19/breve", url)
+            text = text.replace("[Asie]", f"[{spelling}]")
+            if rng.random() < 0.5:  # an id of its own, shared or not
+                text = text.replace("kind:", f"id: urn:x:{rng.randint(1, 3)}\nkind:", 1)
+            (items / name).write_text(text, encoding="utf-8")
+        age(items)
+        warm, cold = check(items, cache), check(items)
+        assert warm.problems == cold.problems, (step, name)
+        assert warm.index is not None and cold.index is not None
+        assert warm.index.categories(2**62) == cold.index.categories(2**62)
