@@ -62,8 +62,14 @@ def _text(limit: int, *, fold: bool) -> Callable[[str], str]:
     return check
 
 
+# An address urlsplit would accept as absolute http(s): checked first, because it is cheap.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][!-~]*)?")
+
+
 def _url(value: str) -> str:
     value = _clean(value).strip()
+    if _PLAIN_URL.fullmatch(value):
+        return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise fail(

@@ -56,7 +56,8 @@ def _same(left: Any, right: Any) -> bool:
 def test_the_fast_path_builds_what_pyyaml_builds(source: str) -> None:
     ours = _outcome(frontmatter.parse_yaml, source)
     theirs = _outcome(lambda text: yaml.load(text, Loader=frontmatter._Loader), source)
-    if theirs[0] == "value" and frontmatter._count(theirs[1], frontmatter.MAX_VALUES) < 0:
+    bomb = "&" in source and frontmatter._count(theirs[1], frontmatter.MAX_VALUES) < 0
+    if theirs[0] == "value" and bomb:
         theirs = ("error", None)  # refused on purpose: an alias bomb
     assert ours[0] == theirs[0]
     assert _same(ours[1], theirs[1])

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import LEAD, TEASER, WriteItem
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
 
+from feedsvc import fields
 from feedsvc.models import ITEM, Lead
 from feedsvc.store import load
 
@@ -322,3 +328,23 @@ def test_yaml_timestamps_are_not_guessed(write_item: WriteItem) -> None:
     path = write_item("item.md", LEAD.replace("2024-06-19T14:30:00+09:00", "2024-06-19 14:30:00"))
     (problem,) = load(path.parent).problems
     assert "has no UTC offset" in problem.message
+
+
+URLISH = st.text(alphabet="hts:/pw.exam-ple0123456789?#[]@%: é\t", max_size=30).map(
+    lambda tail: "https://" + tail
+) | st.text(alphabet="htps:/w.e-x0?#[]é ", max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(URLISH)
+def test_the_quick_url_check_agrees_with_urlsplit(value: str) -> None:
+    def outcome() -> str:
+        try:
+            return fields._url(value)
+        except (PydanticCustomError, ValueError) as error:
+            return f"refused: {error}"
+
+    quick = outcome()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fields, "_PLAIN_URL", re.compile(r"(?!)"))  # never matches
+        assert outcome() == quick
