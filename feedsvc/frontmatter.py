@@ -101,7 +101,9 @@ def _load(source: str) -> Any:
         if "&" not in source:  # no anchors, so no node is shared and none contains itself
             try:
                 return _plain_value(loader, node)
-            except _Unusual:
+            except Exception:
+                # Unusual shapes, and any refusal: PyYAML builds a mapping's scalars before
+                # its collections and without recursion, so its error is the one to report.
                 pass
         return loader.construct_document(node)
     finally:
