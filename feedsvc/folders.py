@@ -31,6 +31,7 @@ def digest(stats: Stats) -> str:
     Not marshal or pickle: their output can depend on how objects are shared in memory.
     """
     hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(len(stats).to_bytes(8, "little"))  # where the paths end and the stats begin
     hasher.update("\0".join(stats).encode())
     hasher.update(array("q", itertools.chain.from_iterable(stats.values())).tobytes())
     return hasher.hexdigest()

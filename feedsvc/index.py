@@ -232,7 +232,9 @@ class Index:
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
         touched = across.Touched() if len(stale) <= across.INCREMENTAL_MAX else None
-        if known:
+        # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
+        # of the table, not of `known`, which a damaged cache could leave short.
+        if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
             for table in ("files", "categories", "problems"):

@@ -106,9 +106,16 @@ class _Helper:
 
     @classmethod
     def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
-        if workers() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if (
+            workers() < 2
+            or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon  # may not start processes
+        ):
             return None
-        return cls(folders, root)
+        try:
+            return cls(folders, root)
+        except OSError:  # no process to be had (EAGAIN, ENOMEM): walk everything here
+            return None
 
     def result(self) -> Scan:
         try:
@@ -152,6 +159,10 @@ def _list(
             _unusual(entry, prefix, root, result, pending)
         except FileNotFoundError:
             continue  # deleted since it was listed: it is not content any more
+        except OSError as error:  # a link that loops, an entry we may not look at
+            result.problems.append(
+                Problem(Path(entry.path), 1, "file", f"cannot be read ({error.strerror})")
+            )
 
 
 def _unusual(

@@ -65,3 +65,24 @@ def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(scan_module._Helper, "result", counting)
     scan(tree, split_after=0)
     assert len(shares) == 1 and 0 < shares[0] < 6 * 4 * 3
+
+
+def test_an_entry_that_cannot_be_read_is_reported_and_the_folder_still_walked(
+    tree: Path,
+) -> None:
+    folder = tree / "2022" / "03"
+    os.symlink("boucle", folder / "boucle")  # a link to itself: ELOOP when followed
+    found = scan(tree, split_after=None)
+    assert len(found.files) == 6 * 4 * 3  # every file, in that folder and the others
+    (loop,) = [problem for problem in found.problems if problem.path.name == "boucle"]
+    assert loop.message.startswith("cannot be read (")
+
+
+def test_a_helper_that_cannot_start_leaves_the_walk_to_the_parent(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(scan_module._Helper, "__init__", refuse)
+    assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
