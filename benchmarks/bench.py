@@ -37,6 +37,7 @@ from feedsvc.models import FeedSettings
 NOW_ARG = synth.NOW_ARG
 MIB = 1024 * 1024
 RSS_LIMIT_MIB = 300
+TARGET_ITEMS = 100_000  # the archive size the targets are set for
 FEED_ENTRIES = 10_000
 
 
@@ -380,14 +381,23 @@ def size_phases(n: int, repeat: int, keep: Path | None) -> tuple[float, list[Pha
 
         builder = Builder(items, Path(work))
         changes = Changes(items)
-        cold = Phase("cold", floor=parse, target="<= 0.8x parse", limit=0.8)
-        noop = Phase("noop", floor=stat, target="<= 2x stat, < 1 s", limit=2, seconds_limit=1)
+        # The targets are set for an archive of 100,000 items; below that, start-up and the
+        # feeds' rendering outweigh floors of a few milliseconds, and only the ratio is shown.
+        aimed = n >= TARGET_ITEMS
+        cold = Phase("cold", floor=parse, target="<= 0.8x parse", limit=0.8 if aimed else None)
+        noop = Phase(
+            "noop", floor=stat, target="<= 2x stat, < 1 s",
+            limit=2 if aimed else None, seconds_limit=1 if aimed else None,
+        )  # fmt: skip
         after: dict[str, Callable[[], None]] = {
             "edit": changes.edit,
             "add": changes.add,
             "delete": changes.delete,
         }
-        edits = [Phase(name, floor=stat, target="<= 3x stat", limit=3) for name in after]
+        edits = [
+            Phase(name, floor=stat, target="<= 3x stat", limit=3 if aimed else None)
+            for name in after
+        ]
         try:
             for _ in range(repeat):
                 _record(cold, builder.cold())
@@ -415,13 +425,14 @@ def _record(phase: Phase, run: Run) -> None:
 def _row(n: str, phase: Phase) -> str:
     spread = f"{min(phase.seconds):.3f}-{max(phase.seconds):.3f}"
     ratio = verdict = ""
-    if phase.floor is not None and phase.limit is not None:
+    if phase.floor is not None:
         value = phase.median / phase.floor.median
         ratio = f"{value:.2f}x"
-        met = value <= phase.limit
-        if phase.seconds_limit is not None:
-            met = met and phase.median < phase.seconds_limit
-        verdict = f"{phase.target} {'ok' if met else 'MISSED'}"
+        if phase.limit is not None:
+            met = value <= phase.limit
+            if phase.seconds_limit is not None:
+                met = met and phase.median < phase.seconds_limit
+            verdict = f"{phase.target} {'ok' if met else 'MISSED'}"
     rss = ""
     if phase.rss_mib:
         peak = max(phase.rss_mib)
