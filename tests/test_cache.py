@@ -129,14 +129,20 @@ def test_a_corrupt_cache_is_rebuilt(bundled_copy: Path) -> None:
     assert snapshot(out) == snapshot(cold)
 
 
-def test_a_stale_fingerprint_falls_back_to_the_files_table(
+def built_with_cache(items: Path) -> tuple[Path, Path, Path]:
+    """Build `items` once with a cache beside it: the cache folder, out/ and the index file."""
+    age(items)
+    cache = items.parent / "cache"
+    out = items.parent / "out"
+    run(items, out, "--cache", str(cache))
+    (database,) = cache.glob("*.sqlite3")
+    return cache, out, database
+
+
+def test_a_stale_fingerprint_falls_back_to_the_folder_digests(
     bundled_copy: Path, parses: list[str]
 ) -> None:
-    age(bundled_copy)
-    cache = bundled_copy.parent / "cache"
-    out = bundled_copy.parent / "out"
-    run(bundled_copy, out, "--cache", str(cache))
-    (database,) = cache.glob("*.sqlite3")
+    cache, out, database = built_with_cache(bundled_copy)
 
     def fingerprint() -> str:
         with sqlite3.connect(database) as db:
@@ -160,11 +166,7 @@ def test_a_stale_fingerprint_falls_back_to_the_files_table(
 def test_a_damaged_folder_record_falls_back_to_the_files_table(
     bundled_copy: Path, parses: list[str], blob: bytes, request: pytest.FixtureRequest
 ) -> None:
-    age(bundled_copy)
-    cache = bundled_copy.parent / "cache"
-    out = bundled_copy.parent / "out"
-    run(bundled_copy, out, "--cache", str(cache))
-    (database,) = cache.glob("*.sqlite3")
+    cache, out, database = built_with_cache(bundled_copy)
     with sqlite3.connect(database) as db:
         db.execute("UPDATE folders SET stats = ?, digest = 'damaged'", (blob,))
     db.close()
