@@ -1,9 +1,10 @@
 """The persistent index of item files: what each file holds, kept in SQLite between builds.
 
-A file whose mtime and size have not changed is never read again. Feeds are chosen by queries
-(newest N live items, per category), so a build never holds the whole archive in memory. The
-index is only a cache: deleting it gives a cold build with the same output, and any change to
-feedsvc's code or libraries empties it.
+A file whose mtime and size have not changed is never read again; which files changed is found
+folder by folder (folders.py), and what spans files is kept up to date by across.py. Feeds are
+chosen by queries (newest N live items, per category), so a build never holds the whole archive
+in memory. The index is only a cache: deleting it gives a cold build with the same output, and
+any change to feedsvc's code or libraries empties it.
 """
 
 from __future__ import annotations
