@@ -9,10 +9,9 @@ differs. Neither reads a row per file of the whole archive.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from array import array
 from collections.abc import Iterable
-from itertools import islice
+from itertools import chain, islice
 
 from feedsvc.scan import Scan
 
@@ -33,7 +32,7 @@ def digest(stats: Stats) -> str:
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(len(stats).to_bytes(8, "little"))  # where the paths end and the stats begin
     hasher.update("\0".join(stats).encode())
-    hasher.update(array("q", itertools.chain.from_iterable(stats.values())).tobytes())
+    hasher.update(array("q", chain.from_iterable(stats.values())).tobytes())
     return hasher.hexdigest()
 
 

@@ -238,8 +238,9 @@ class Index:
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
+            rows = [(path,) for path in stale]
             for table in ("files", "categories", "problems"):
-                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in stale])
+                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
         for path in gone:
             del known[path]
         found = records.records(self.items_dir, todo, processes)
