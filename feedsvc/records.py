@@ -10,9 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsvc import itemfile, lock
 from feedsvc.problems import Problem
@@ -23,8 +23,9 @@ CHUNK = 200
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
+    # A tuple, not a dataclass: a cold build sends 100,000 of them from the workers, and a
+    # tuple pickles and unpickles in about a third of the time.
     path: str  # relative to the items folder, '/'-separated
     mtime_ns: int
     size: int
