@@ -25,7 +25,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class Record(NamedTuple):
     # A tuple, not a dataclass: a cold build sends 100,000 of them from the workers, and a
-    # tuple pickles and unpickles in about a third of the time.
+    # tuple pickles and unpickles in less than half the time.
     path: str  # relative to the items folder, '/'-separated
     mtime_ns: int
     size: int
