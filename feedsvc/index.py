@@ -126,8 +126,8 @@ class Index:
             for leftover in (location, location.with_name(location.name + "-wal")):
                 leftover.unlink(missing_ok=True)
             self.db = self._connect(location)
-        self._location = location
-        self._loading = False  # a new index file, valid only once its first sync has committed
+        self.location = location
+        self.loading = False  # a new index file, valid only once its first sync has committed
         owner = str(items_dir.resolve())
         if self._meta("code") != code_version() or self._meta("items") != owner:
             self._reset(owner)
@@ -163,16 +163,16 @@ class Index:
         that makes the file an index is stored only after that load has committed: a build
         stopped half way leaves a file the next build starts again from.
         """
-        if self._location is not None:
+        if self.location is not None:
             self.db.close()
             for suffix in ("", "-wal", "-shm", "-journal"):
-                self._location.with_name(self._location.name + suffix).unlink(missing_ok=True)
-            self.db = self._connect(self._location, journal=False)
-            self._loading = True
+                self.location.with_name(self.location.name + suffix).unlink(missing_ok=True)
+            self.db = self._connect(self.location, journal=False)
+            self.loading = True
         with self.db:
             self.db.executescript(SCHEMA)
             self.db.execute("INSERT INTO meta VALUES ('items', ?)", (owner,))
-            if not self._loading:
+            if not self.loading:
                 self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_version(),))
 
     def _loaded(self) -> None:
@@ -180,7 +180,7 @@ class Index:
         with self.db:
             self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_version(),))
         self.db.execute("PRAGMA journal_mode = WAL")
-        self._loading = False
+        self.loading = False
 
     def sync(self, scan: Scan, processes: int | None = None) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
@@ -212,7 +212,7 @@ class Index:
                 "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
                 (folders.combine(digests.items()),),
             )
-        if self._loading:
+        if self.loading:
             self._loaded()
         return len(gone) + len(todo)
 
