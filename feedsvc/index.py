@@ -53,6 +53,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
@@ -126,18 +127,14 @@ class Index:
             for leftover in (location, location.with_name(location.name + "-wal")):
                 leftover.unlink(missing_ok=True)
             self.db = self._connect(location)
-        self.location = location
-        self.loading = False  # a new index file, valid only once its first sync has committed
         owner = str(items_dir.resolve())
         if self._meta("code") != code_version() or self._meta("items") != owner:
             self._reset(owner)
 
     @staticmethod
-    def _connect(location: Path | None, journal: bool = True) -> sqlite3.Connection:
+    def _connect(location: Path | None) -> sqlite3.Connection:
         db = sqlite3.connect(":memory:" if location is None else location)
-        db.execute(
-            "PRAGMA journal_mode = WAL" if location and journal else "PRAGMA journal_mode = OFF"
-        )
+        db.execute("PRAGMA journal_mode = WAL" if location else "PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = NORMAL")
         # SQLite's default 2 MiB page cache makes a cold build of a large archive re-read
         # each page several times (four times the reads at 100,000 items); 16 MiB is enough,
@@ -156,31 +153,15 @@ class Index:
         return None if row is None else str(row[0])
 
     def _reset(self, owner: str) -> None:
-        """Start from an empty index: a new file, written without a journal until loaded.
-
-        The first sync of an empty index is one bulk load with nothing to roll back to; the
-        write-ahead log would write its 200 MB (at 100,000 items) twice. Instead the `code`
-        that makes the file an index is stored only after that load has committed: a build
-        stopped half way leaves a file the next build starts again from.
-        """
-        if self.location is not None:
-            self.db.close()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                self.location.with_name(self.location.name + suffix).unlink(missing_ok=True)
-            self.db = self._connect(self.location, journal=False)
-            self.loading = True
+        tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master")]
         with self.db:
+            for name in TABLES:
+                if name in tables:
+                    self.db.execute(f"DROP TABLE {name}")
             self.db.executescript(SCHEMA)
-            self.db.execute("INSERT INTO meta VALUES ('items', ?)", (owner,))
-            if not self.loading:
-                self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_version(),))
-
-    def _loaded(self) -> None:
-        """The first load has committed: the file is an index now, kept with a journal."""
-        with self.db:
-            self.db.execute("INSERT INTO meta VALUES ('code', ?)", (code_version(),))
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.loading = False
+            self.db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("code", code_version()), ("items", owner)]
+            )
 
     def sync(self, scan: Scan, processes: int | None = None) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
@@ -212,8 +193,6 @@ class Index:
                 "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
                 (folders.combine(digests.items()),),
             )
-        if self.loading:
-            self._loaded()
         return len(gone) + len(todo)
 
     def _known(self, prefixes: list[str]) -> folders.Stats:
