@@ -129,6 +129,36 @@ def test_a_corrupt_cache_is_rebuilt(bundled_copy: Path) -> None:
     assert snapshot(out) == snapshot(cold)
 
 
+def test_a_build_stopped_during_the_first_load_leaves_nothing_trusted(
+    bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(bundled_copy)
+    cache = bundled_copy.parent / "cache" / "index.sqlite3"
+
+    def stopped(*args: object) -> None:
+        raise KeyboardInterrupt  # once every file is parsed and stored, before the end
+
+    monkeypatch.setattr(index_module.across, "refresh", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        check(bundled_copy, cache)
+    monkeypatch.undo()
+
+    seen: list[str] = []
+    real = records.record
+
+    def counting(items_dir: Path, relpath: str, mtime_ns: int, size: int) -> records.Record:
+        seen.append(relpath)
+        return real(items_dir, relpath, mtime_ns, size)
+
+    monkeypatch.setattr(records, "record", counting)
+    store = check(bundled_copy, cache)  # half a load is no index: every file is read again
+    assert sorted(seen) == sorted(path.name for path in bundled_copy.glob("*.md"))
+    assert store.index is not None and store.index.paths() == sorted(seen)
+    seen.clear()
+    check(bundled_copy, cache)
+    assert seen == []  # and the loaded index is kept
+
+
 def built_with_cache(items: Path) -> tuple[Path, Path, Path]:
     """Build `items` once with a cache beside it: the cache folder, out/ and the index file."""
     age(items)

@@ -36,6 +36,7 @@ def test_a_split_walk_finds_what_one_walk_finds(tree: Path) -> None:
     split = scan(tree, split_after=0)
     assert len(whole.files) == 6 * 4 * 3
     assert split.files == whole.files
+    assert sorted(split.folders) == sorted(whole.folders)
     assert sorted(split.problems) == sorted(whole.problems)
     assert {problem.message.split(";")[0] for problem in whole.problems} == {
         "is a link to outside the items folder",
