@@ -1,6 +1,7 @@
 """The `feedsvc` command: wires the store, the models and the writers; decides nothing itself.
 
-Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage error.
+Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage
+error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -87,7 +88,25 @@ def cache_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)  # fmt: skip
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # click would print "Aborted!" and exit 1, which scripts here read as "the items
+        # need attention".
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(
+                "feedsvc: interrupted; every file in out/ is whole, old or new, "
+                "and the next build finishes the job.",
+                err=True,
+            )
+            ctx.exit(INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feedsvc")
 def main() -> None:
     """Publish the items of a news site as RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds.
@@ -96,7 +115,7 @@ def main() -> None:
     settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
 
     Exit codes: 0 success; 1 an item, the settings or out/ need attention (every problem is
-    printed as `path:line: field: message`); 2 a usage error.
+    printed as `path:line: field: message`); 2 a usage error; 130 interrupted (Ctrl-C).
     """
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +75,16 @@ def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     return [record(Path(items_dir), *entry) for entry in chunk]
 
 
+def start_child() -> None:
+    """In a forked worker or helper: leave Ctrl-C to the parent, and let go of the build lock.
+
+    A terminal sends SIGINT to the whole process group; each child would print a traceback
+    of its own. The parent alone stops, and its pool and helper go with it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lock.forget_in_child()
+
+
 def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -91,6 +102,6 @@ def records(
     # fork: the workers inherit the imported modules instead of importing them again.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(processes, initializer=lock.forget_in_child) as pool:
+    with context.Pool(processes, initializer=start_child) as pool:
         for chunk in pool.imap_unordered(_record_chunk, jobs):
             yield from chunk

@@ -13,10 +13,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from stat import S_ISREG
 
-from feedsvc import lock
 from feedsvc.itemfile import ITEM_SUFFIX
 from feedsvc.problems import Problem
-from feedsvc.records import workers
+from feedsvc.records import start_child, workers
 
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 
@@ -129,7 +128,7 @@ class _Helper:
 
 
 def _walk_in_child(send: Connection, folders: list[tuple[str, str]], root: str) -> None:
-    lock.forget_in_child()
+    start_child()
     send.send(_walk(folders, root))
     send.close()
 
