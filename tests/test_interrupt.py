@@ -14,7 +14,8 @@ from feeds import NOW
 from feedsvc import build as builder
 from feedsvc import records
 from feedsvc.cli import main
-INTERRUPTED = 130
+
+INTERRUPTED = 130  # as documented; not imported, so that the test pins the contract
 
 
 def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
