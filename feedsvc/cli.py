@@ -98,11 +98,10 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo(
-                "feedsvc: interrupted; every file in out/ is whole, old or new, "
-                "and the next build finishes the job.",
-                err=True,
-            )
+            message = "feedsvc: interrupted"
+            if ctx.invoked_subcommand == "build":
+                message += "; every file in out/ is whole, old or new: build again to finish"
+            click.echo(message + ".", err=True)
             ctx.exit(INTERRUPTED)
 
 

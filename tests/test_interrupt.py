@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from feeds import NOW
 
 from feedsvc import build as builder
-from feedsvc import records
+from feedsvc import cli, records
 from feedsvc.cli import main
 
 INTERRUPTED = 130  # as documented; not imported, so that the test pins the contract
@@ -53,6 +53,17 @@ def test_an_interrupted_build_exits_130_with_one_line(
     )
     assert result.exit_code == INTERRUPTED
     assert result.output.splitlines() == [
-        "feedsvc: interrupted; every file in out/ is whole, old or new, "
-        "and the next build finishes the job."
+        "feedsvc: interrupted; every file in out/ is whole, old or new: build again to finish."
     ]
+
+
+def test_an_interrupted_validate_makes_no_claim_about_out(
+    bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "check", interrupted)
+    result = CliRunner().invoke(main, ["validate", str(bundled_copy), "--now", NOW])
+    assert result.exit_code == INTERRUPTED
+    assert result.output.splitlines() == ["feedsvc: interrupted."]
