@@ -100,7 +100,7 @@ class _Commands(click.Group):
         except KeyboardInterrupt:
             message = "feedsvc: interrupted"
             if ctx.invoked_subcommand == "build":
-                message += "; every file in out/ is whole, old or new: build again to finish"
+                message += "; each file in out/ is whole, the old one or the new one"
             click.echo(message + ".", err=True)
             ctx.exit(INTERRUPTED)
 

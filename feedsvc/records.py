@@ -82,6 +82,7 @@ def start_child() -> None:
     of its own. The parent alone stops, and its pool and helper go with it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent
     lock.forget_in_child()
 
 
@@ -102,6 +103,16 @@ def records(
     # fork: the workers inherit the imported modules instead of importing them again.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(processes, initializer=start_child) as pool:
+    # SIGINT blocked while the pool starts: a worker forked before start_child ran (or
+    # re-forked later by the pool's handler thread, which inherits this mask) would
+    # otherwise die of it, and the pool replaces it behind our back.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = context.Pool(processes, initializer=start_child)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    with pool:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending Ctrl-C raises here
         for chunk in pool.imap_unordered(_record_chunk, jobs):
             yield from chunk

@@ -5,8 +5,10 @@ A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -98,10 +100,14 @@ class _Helper:
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_walk_in_child, args=(send, folders, root), daemon=True
+            target=_walk_in_child, args=(send, self.receive, folders, root), daemon=True
         )
-        self.process.start()
-        send.close()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.process.start()
+        finally:
+            send.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     @classmethod
     def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
@@ -127,9 +133,13 @@ class _Helper:
         return part
 
 
-def _walk_in_child(send: Connection, folders: list[tuple[str, str]], root: str) -> None:
+def _walk_in_child(
+    send: Connection, receive: Connection, folders: list[tuple[str, str]], root: str
+) -> None:
+    receive.close()  # else a parent that stopped reading leaves this send blocked forever
     start_child()
-    send.send(_walk(folders, root))
+    with contextlib.suppress(BrokenPipeError):  # the parent stopped (Ctrl-C, killed)
+        send.send(_walk(folders, root))
     send.close()
 
 

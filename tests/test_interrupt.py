@@ -53,7 +53,7 @@ def test_an_interrupted_build_exits_130_with_one_line(
     )
     assert result.exit_code == INTERRUPTED
     assert result.output.splitlines() == [
-        "feedsvc: interrupted; every file in out/ is whole, old or new: build again to finish."
+        "feedsvc: interrupted; each file in out/ is whole, the old one or the new one."
     ]
 
 
