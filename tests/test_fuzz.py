@@ -330,7 +330,7 @@ def acceptable_categories(values: object) -> bool:
     """Categories whose feed folders cannot clash: ASCII words, short, not a respelt 'Asie'."""
     if not isinstance(values, list) or not values:
         return False
-    if not all(isinstance(value, str) for value in values):
+    if not all(isinstance(value, str) and _no_control(value) for value in values):
         return False
     names = categories_of(values)
     return len(names) <= 20 and all(
