@@ -31,9 +31,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 import feedsvc
-from feedsvc import xmlfeeds
-from feedsvc.documents import Category, EntryDoc, FeedDoc
-from feedsvc.models import FeedSettings
+from feedsvc.model import FeedSettings
+from feedsvc.publish.writers import Category, EntryDoc, FeedDoc
+from feedsvc.publish.writers import _xml as xmlfeeds
 
 NOW_ARG = synth.NOW_ARG
 MIB = 1024 * 1024

@@ -1,83 +1,109 @@
-"""The `feedsvc` command: wires the store, the models and the writers; decides nothing itself.
+"""The `feedsvc` command: wires the wings together; decides nothing itself.
 
 Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage
-error, 130 interrupted.
+error, 130 interrupted. Each is carried by an exception class, as click does it. The wings are
+imported inside the commands, so help and usage errors answer without loading them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import click
 
-from feedsvc import __version__, lock
-from feedsvc import build as builder
-from feedsvc.itemfile import read_settings
-from feedsvc.models import FeedSettings
-from feedsvc.problems import Problem
-from feedsvc.records import microseconds
-from feedsvc.store import Store, check
+from feedsvc import __version__
+
+if TYPE_CHECKING:
+    from feedsvc.index import Checked
+    from feedsvc.items import Problem
+    from feedsvc.publish import FileReport
+
+__all__ = ["main"]
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 CACHE_DIR = Path(".cache") / "feedsvc"
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+Command = Callable[..., None]
 
 
-def _parse_now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now().astimezone()
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not ISO 8601; write e.g. 2024-06-19T12:00:00+09:00"
-        ) from None
-    if parsed.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no UTC offset; add one, e.g. +00:00")
-    return parsed
+class NeedsAttention(click.ClickException):
+    """Exit code 1: the items, the settings or out/ need attention. Shown as written: each
+    line is a problem or a summary an editor reads, not an error of the command."""
+
+    exit_code = 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+    @classmethod
+    def problems(cls, problems: Sequence[Problem]) -> NeedsAttention:
+        noun = "problem" if len(problems) == 1 else "problems"
+        lines = [str(problem) for problem in problems]
+        return cls("\n".join([*lines, f"{len(problems)} {noun} found; nothing was written."]))
 
 
-def _require_folder(path: Path) -> None:
-    if not path.is_dir():
-        raise click.BadParameter(f"{path} is not a folder", param_hint="ITEMS_DIR")
+class Moment(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
+    """An ISO 8601 moment with its UTC offset, for --now."""
+
+    name = "timestamp"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not ISO 8601; write e.g. 2024-06-19T12:00:00+09:00", param, ctx
+            )
+        if parsed.tzinfo is None:
+            self.fail(f"{value!r} has no UTC offset; add one, e.g. +00:00", param, ctx)
+        return parsed
 
 
-def report(problems: list[Problem]) -> None:
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    noun = "problem" if len(problems) == 1 else "problems"
-    click.echo(f"{len(problems)} {noun} found; nothing was written.", err=True)
+def _microseconds(moment: datetime | None) -> int:
+    from feedsvc.model import microseconds
+
+    return microseconds(moment if moment is not None else datetime.now().astimezone())
 
 
-def cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
-    if no_cache:
-        return None
-    folder = cache_dir if cache_dir is not None else items_dir.resolve().parent / CACHE_DIR
-    return folder / f"{items_dir.resolve().name or 'items'}.sqlite3"
-
-
-def load_or_fail(items_dir: Path, cache: Path | None) -> Store:
-    _require_folder(items_dir)
-    store = check(items_dir, cache)
-    for note in store.notes:
-        click.echo(f"note: {note}", err=True)
-    if not store.ok:
-        report(store.problems)
-        sys.exit(1)
-    return store
-
-
-def items_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def now_option(text: str) -> Callable[[Command], Command]:
     return click.option(
-        "--items", "items_dir", type=ITEMS_DIR, default="items", show_default=True, help=text
+        "--now", type=Moment(), metavar="TIMESTAMP",
+        help=f"The moment that decides what is {text} (ISO 8601 with offset); default: the clock.",
+    )  # fmt: skip
+
+
+def items_folder(command: Command) -> Command:
+    """The items folder, the same way on every command that reads it: `--items DIR`, or the
+    folder as the command's argument (`feedsvc validate items`)."""
+
+    @functools.wraps(command)
+    def given_once(
+        *args: Any, items_arg: Path | None, items_opt: Path | None, **kwargs: Any
+    ) -> None:
+        if items_arg is not None and items_opt is not None and items_arg != items_opt:
+            raise click.UsageError(
+                f"two items folders given ({items_arg} and --items {items_opt}); give one"
+            )
+        command(*args, items_dir=items_arg or items_opt or Path("items"), **kwargs)
+
+    wrapped = click.option(
+        "--items", "items_opt", type=ITEMS_DIR, metavar="DIR",
+        help="The items folder to read (or give it as ITEMS_DIR).  [default: items]",
+    )(given_once)  # fmt: skip
+    return click.argument("items_arg", type=ITEMS_DIR, required=False, metavar="[ITEMS_DIR]")(
+        wrapped
     )
 
 
-def cache_options(command: Callable[..., None]) -> Callable[..., None]:
+def cache_options(command: Command) -> Command:
     command = click.option(
         "--no-cache", is_flag=True, help="Ignore the index of parsed items: read every file."
     )(command)
@@ -88,7 +114,29 @@ def cache_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)  # fmt: skip
 
 
-INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+def _require_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise click.BadParameter(f"{path} is not a folder", param_hint="the items folder")
+
+
+def _cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    folder = cache_dir if cache_dir is not None else items_dir.resolve().parent / CACHE_DIR
+    return folder / f"{items_dir.resolve().name or 'items'}.sqlite3"
+
+
+def _checked(items_dir: Path, cache: Path | None) -> Checked:
+    """The checked items folder; NeedsAttention with every problem when any."""
+    from feedsvc.index import check_items
+
+    _require_folder(items_dir)
+    checked = check_items(items_dir, cache)
+    for note in checked.notes:
+        click.echo(f"note: {note}", err=True)
+    if not checked.ok:
+        raise NeedsAttention.problems(checked.problems)
+    return checked
 
 
 class _Commands(click.Group):
@@ -119,15 +167,10 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("items_dir", type=ITEMS_DIR, default="items")
-@click.option(
-    "--now",
-    "now_text",
-    metavar="TIMESTAMP",
-    help="The moment that decides what is scheduled (ISO 8601 with offset); default: the clock.",
-)
+@items_folder
+@now_option("scheduled")
 @cache_options
-def validate(items_dir: Path, now_text: str | None, cache_dir: Path | None, no_cache: bool) -> None:
+def validate(items_dir: Path, now: datetime | None, cache_dir: Path | None, no_cache: bool) -> None:
     """Check every item file and the feed settings; report every problem.
 
     Each problem is printed as `path:line: field: message`. Exits 0 when every file is valid,
@@ -136,13 +179,14 @@ def validate(items_dir: Path, now_text: str | None, cache_dir: Path | None, no_c
     \b
     Example:
       feedsvc validate items
+      feedsvc validate --items items
     """
-    now = microseconds(_parse_now(now_text))
-    store = load_or_fail(items_dir, cache_file(items_dir, cache_dir, no_cache))
-    assert store.index is not None
-    total = store.index.count()
-    live = store.index.live(now)
-    drafts = store.index.drafts()
+    moment = _microseconds(now)
+    checked = _checked(items_dir, _cache_file(items_dir, cache_dir, no_cache))
+    assert checked.index is not None
+    total = checked.index.count()
+    live = checked.index.live(moment)
+    drafts = checked.index.drafts()
     click.echo(
         f"{total} items valid: {live} live, {drafts} drafts, {total - live - drafts} scheduled."
     )
@@ -160,7 +204,7 @@ def schema(which: str) -> None:
       feedsvc schema item > item.schema.json
       feedsvc schema settings > feed.schema.json
     """
-    from feedsvc.schema import item_schema, settings_schema
+    from feedsvc.model._schema import item_schema, settings_schema
 
     document: dict[str, Any] = item_schema() if which == "item" else settings_schema()
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
@@ -169,7 +213,10 @@ def schema(which: str) -> None:
 @main.command()
 @click.argument("kind", type=click.Choice(["lead", "teaser"]))
 @click.argument("title")
-@items_option("The items folder to write into.")
+@click.option(
+    "--items", "items_dir", type=ITEMS_DIR, default="items", show_default=True, metavar="DIR",
+    help="The items folder to write into.",
+)  # fmt: skip
 def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
     """Start a new item file, named from today's date and the title.
 
@@ -181,15 +228,17 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
       feedsvc new lead "Corée du Nord : Poutine à Pyongyang"
       -> items/2024-06-19-coree-du-nord-poutine-a-pyongyang.md
     """
+    from feedsvc.items import read_settings
+    from feedsvc.items._scaffold import create
+    from feedsvc.model import FeedSettings
+
     _require_folder(items_dir)
     settings = read_settings(items_dir)
     site_url = (
         settings.site_url if isinstance(settings, FeedSettings) else "https://www.example.com/"
     )
     try:
-        from feedsvc import scaffold  # slugify: only this command needs it up front
-
-        path = scaffold.create(items_dir, kind, title, site_url, datetime.now().astimezone())
+        path = create(items_dir, kind, title, site_url, datetime.now().astimezone())
     except FileExistsError as error:
         raise click.ClickException(
             f"{error.filename} already exists; choose another title"
@@ -201,36 +250,30 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
     click.echo(f"{path}")
 
 
-def _build(
+def _publish(
     items_dir: Path, out_dir: Path, now: int, cache: Path | None, check: bool
-) -> list[builder.FileReport]:
-    store = load_or_fail(items_dir, cache)
-    assert store.settings is not None and store.index is not None  # or load_or_fail exits
-    planned = builder.outputs(store.index, items_dir, store.settings, now)
+) -> list[FileReport]:
+    from feedsvc.errors import ChangedDuringBuild
+    from feedsvc.publish import compare, planned_files, publish
+
+    checked = _checked(items_dir, cache)
+    assert checked.settings is not None and checked.index is not None  # or _checked raised
+    planned = planned_files(checked.index, items_dir, checked.settings, now)
     try:
         if check:
-            return builder.check(planned, out_dir)
-        return builder.write(store.index, planned, out_dir)
-    except builder.ChangedDuringBuild as error:
+            return compare(planned, out_dir)
+        return publish(checked.index, planned, out_dir)
+    except ChangedDuringBuild as error:
         raise click.ClickException(f"{error}; run the build again") from None
 
 
 @main.command()
-@items_option("The items folder to read.")
+@items_folder
 @click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="out",
-    show_default=True,
-    help="The folder the feeds are written to.",
-)
-@click.option(
-    "--now",
-    "now_text",
-    metavar="TIMESTAMP",
-    help="The moment that decides what is published (ISO 8601 with offset); default: the clock.",
-)
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default="out",
+    show_default=True, metavar="DIR", help="The folder the feeds are written to.",
+)  # fmt: skip
+@now_option("published")
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if out/ is not what a build would write."
 )
@@ -245,7 +288,7 @@ def _build(
 def build(
     items_dir: Path,
     out_dir: Path,
-    now_text: str | None,
+    now: datetime | None,
     check: bool,
     wait: float,
     cache_dir: Path | None,
@@ -264,19 +307,22 @@ def build(
       feedsvc build
       feedsvc build --check      # in CI: is the committed out/ current?
     """
-    now = microseconds(_parse_now(now_text))
-    cache = cache_file(items_dir, cache_dir, no_cache)
+    from feedsvc.errors import Busy
+    from feedsvc.publish import exclusive
+
+    moment = _microseconds(now)
+    cache = _cache_file(items_dir, cache_dir, no_cache)
     if check:
-        reports = _build(items_dir, out_dir, now, cache, check=True)
+        reports = _publish(items_dir, out_dir, moment, cache, check=True)
     else:
 
         def waiting() -> None:
             click.echo(f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True)
 
         try:
-            with lock.exclusive(out_dir, wait, waiting):
-                reports = _build(items_dir, out_dir, now, cache, check=False)
-        except lock.Busy as error:
+            with exclusive(out_dir, wait, waiting):
+                reports = _publish(items_dir, out_dir, moment, cache, check=False)
+        except Busy as error:
             raise click.ClickException(str(error)) from None
         except OSError as error:
             raise click.ClickException(
@@ -288,8 +334,6 @@ def build(
     if check:
         stale = [report for report in reports if report.changes]
         if stale:
-            click.echo(
-                f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`.",
-                err=True,
+            raise NeedsAttention(
+                f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`."
             )
-            sys.exit(1)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from feedsvc.cli import main
-from feedsvc.lock import LOCK_FILE
+from feedsvc.publish._layout import LOCK_FILE
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",

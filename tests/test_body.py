@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from feedsvc.body import _inline_text, first_paragraph
+from feedsvc.model._markdown import _inline_text, first_paragraph
 
 BLOCKS = st.sampled_from([
     "Un paragraphe *simple*.", "Texte avec [lien][r] et [autre](https://x.example).",

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from conftest import BUNDLED_ITEMS, TEASER
 from feeds import NOW, snapshot
 
-from feedsvc import index as index_module
-from feedsvc import records
 from feedsvc.cli import main
-from feedsvc.store import check
+from feedsvc.index import _db as index_module
+from feedsvc.index import _pool as records
+from feedsvc.index import check_items
 
 OLD = 1_000_000_000  # a moment long past, so the index trusts the file's stat
 
@@ -55,13 +55,15 @@ def age(folder: Path) -> None:
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every item file parsed for the index, by relative path."""
     seen: list[str] = []
-    real = records.record
+    real = records.Record.read
 
-    def counting(items_dir: Path, relpath: str, mtime_ns: int, size: int) -> records.Record:
+    def counting(
+        cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
+    ) -> records.Record:
         seen.append(relpath)
         return real(items_dir, relpath, mtime_ns, size)
 
-    monkeypatch.setattr(records, "record", counting)
+    monkeypatch.setattr(records.Record, "read", classmethod(counting))
     yield seen
 
 
@@ -134,21 +136,21 @@ def test_a_build_stopped_during_the_first_load_leaves_nothing_trusted(
 ) -> None:
     age(bundled_copy)
     cache = bundled_copy.parent / "cache" / "index.sqlite3"
-    refresh = index_module.across.refresh
+    refresh = index_module._crossfile.refresh
 
     def stopped(*args: object) -> None:
         raise KeyboardInterrupt  # once every file is parsed and stored, before the end
 
-    monkeypatch.setattr(index_module.across, "refresh", stopped)
+    monkeypatch.setattr(index_module._crossfile, "refresh", stopped)
     with pytest.raises(KeyboardInterrupt):
-        check(bundled_copy, cache)
-    monkeypatch.setattr(index_module.across, "refresh", refresh)
+        check_items(bundled_copy, cache)
+    monkeypatch.setattr(index_module._crossfile, "refresh", refresh)
     parses.clear()
-    store = check(bundled_copy, cache)  # half a load is no index: every file is read again
+    store = check_items(bundled_copy, cache)  # half a load is no index: every file is read again
     assert sorted(parses) == sorted(path.name for path in bundled_copy.glob("*.md"))
     assert store.index is not None and store.index.paths() == sorted(parses)
     parses.clear()
-    check(bundled_copy, cache)
+    check_items(bundled_copy, cache)
     assert parses == []  # and the loaded index is kept
 
 
@@ -265,9 +267,9 @@ def test_worker_processes_give_the_same_index(
             TEASER.replace("/breve", f"/breve-{number}"), encoding="utf-8"
         )
     (bundled_copy / "broken.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
-    single = check(bundled_copy, processes=1)
+    single = check_items(bundled_copy, processes=1)
     monkeypatch.setattr(records, "POOL_THRESHOLD", 2)
-    pooled = check(bundled_copy, processes=2)
+    pooled = check_items(bundled_copy, processes=2)
     assert pooled.problems == single.problems and len(single.problems) == 1
     assert single.index is not None and pooled.index is not None
     for now in (0, 2**62):
@@ -295,7 +297,7 @@ def test_findings_across_files_stay_equal_to_a_cold_check(tmp_path: Path, seed: 
                 text = text.replace("kind:", f"id: urn:x:{rng.randint(1, 3)}\nkind:", 1)
             (items / name).write_text(text, encoding="utf-8")
         age(items)
-        warm, cold = check(items, cache), check(items)
+        warm, cold = check_items(items, cache), check_items(items)
         assert warm.problems == cold.problems, (step, name)
         assert warm.index is not None and cold.index is not None
         assert warm.index.categories(2**62) == cold.index.categories(2**62)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 from feedsvc.cli import main
-from feedsvc.store import load
+from feedsvc.index import load_items
 
 BROKEN_FILES = {
     "bad-yaml.md": b"---\ntitle: [oops\n---\n",
@@ -133,7 +133,7 @@ def test_new_writes_a_valid_draft_named_from_the_title(items_dir: Path) -> None:
     assert path.parent == items_dir
     assert path.name.endswith("-coree-du-nord-l-ete.md")
     assert path.name[:4].isdigit()
-    store = load(items_dir)
+    store = load_items(items_dir)
     assert store.problems == []
     (entry,) = store.entries
     assert entry.item.title == "Corée du Nord : l'été"
@@ -150,7 +150,7 @@ def test_new_writes_a_valid_draft_named_from_the_title(items_dir: Path) -> None:
 def test_new_teaser_validates_and_refuses_a_title_without_letters(items_dir: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["new", "teaser", "Brève", "--items", str(items_dir)]).exit_code == 0
-    assert load(items_dir).problems == []
+    assert load_items(items_dir).problems == []
     result = runner.invoke(main, ["new", "teaser", "???", "--items", str(items_dir)])
     assert result.exit_code == 2
     assert "no letters or digits" in result.output

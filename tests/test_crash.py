@@ -26,9 +26,10 @@ from conftest import SETTINGS
 from feeds import NOW, snapshot
 from lxml import etree
 
-from feedsvc import records
-from feedsvc.lock import exclusive
-from feedsvc.output import TEMP_PREFIX, TEMP_SUFFIX
+from feedsvc._procs import workers
+from feedsvc.index import _pool as records
+from feedsvc.publish import exclusive
+from feedsvc.publish._layout import TEMP_PREFIX, TEMP_SUFFIX
 
 CATEGORIES = (
     "Corée du Nord", "Corée du Sud", "Japon", "Chine", "Taïwan", "Viêt Nam", "Thaïlande",
@@ -373,7 +374,7 @@ def test_a_build_gives_up_when_the_lock_stays_held(corpus: Corpus, tmp_path: Pat
 HOLDER = """
 import sys, time
 from pathlib import Path
-from feedsvc.lock import exclusive
+from feedsvc.publish import exclusive
 with exclusive(Path(sys.argv[1]), 0):
     print("held", flush=True)
     time.sleep(60)
@@ -429,7 +430,7 @@ def test_a_build_killed_while_parsing_in_parallel_releases_the_lock(tmp_path: Pa
     build = subprocess.Popen(
         command(items, out, "--no-cache"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    if records.workers() > 1:
+    if workers() > 1:
         # A worker that has spent CPU time is inside a chunk of items, far from its end.
         while not any(_cpu_ticks(child) >= 3 for child in _children(build.pid)):
             assert build.poll() is None, "the build ended before its workers were seen"

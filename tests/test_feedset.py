@@ -11,8 +11,8 @@ from feeds import build, parsed, snapshot
 from jsonfeedcheck import check_json_feed
 from lxml import html
 
-from feedsvc.slugs import slug
-from feedsvc.store import load
+from feedsvc.index import load_items
+from feedsvc.model import slug
 
 SENTINEL = "SENTINELLE-CORPS-MEMBRES"
 
@@ -25,7 +25,7 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_category_feeds_hold_exactly_their_items(bundled: Path) -> None:
-    items = [entry.item for entry in load(BUNDLED_ITEMS).entries]
+    items = [entry.item for entry in load_items(BUNDLED_ITEMS).entries]
     folders = sorted(p.name for p in (bundled / "categories").iterdir())
     assert folders == [
         "asie", "asie-du-sud-est", "coree-du-nord", "criminalite", "diplomatie",
@@ -55,7 +55,7 @@ def test_category_feeds_keep_the_public_rules(bundled: Path) -> None:
 def test_slugs_that_collide_are_an_error_naming_both(write_item: WriteItem) -> None:
     write_item("a.md", LEAD.replace("[Asie]", "[Corée du Nord]"))
     items_dir = write_item("b.md", TEASER.replace("[Asie]", "[Coree du nord]")).parent
-    (problem,) = load(items_dir).problems
+    (problem,) = load_items(items_dir).problems
     assert problem.path.name == "b.md" and problem.field == "categories"
     assert "'Coree du nord' and 'Corée du Nord'" in problem.message
     assert "a.md:6" in problem.message and "categories/coree-du-nord/" in problem.message
@@ -63,7 +63,7 @@ def test_slugs_that_collide_are_an_error_naming_both(write_item: WriteItem) -> N
 
 def test_category_without_letters_is_refused(write_item: WriteItem) -> None:
     items_dir = write_item("a.md", LEAD.replace("[Asie]", '[Asie, "!!!"]')).parent
-    (problem,) = load(items_dir).problems
+    (problem,) = load_items(items_dir).problems
     assert "no letters or digits" in problem.message
 
 

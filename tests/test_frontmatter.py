@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedsvc import frontmatter
+from feedsvc.items import _frontmatter as frontmatter
 
 SCALARS = st.sampled_from([
     "texte", "yes", "No", "on", "OFF", "~", "null", "", "true", "1_000", "0x1F", "0o17", "017",

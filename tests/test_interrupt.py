@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from feeds import NOW
 
-from feedsvc import build as builder
-from feedsvc import cli, records
+from feedsvc import index, publish
 from feedsvc.cli import main
+from feedsvc.index import _pool as records
 
 INTERRUPTED = 130  # as documented; not imported, so that the test pins the contract
 
@@ -23,7 +23,9 @@ def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
 ) -> None:
     parent = os.getpid()
 
-    def interrupted(items_dir: Path, relpath: str, mtime_ns: int, size: int) -> records.Record:
+    def interrupted(
+        cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
+    ) -> records.Record:
         if relpath == "0300.md":
             # What a terminal does on Ctrl-C: SIGINT to every process of the group.
             os.kill(parent, signal.SIGINT)
@@ -31,7 +33,7 @@ def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
             time.sleep(0.5)  # a worker that did not ignore it would have raised by now
         return records.Record(relpath, mtime_ns, size, "digest")
 
-    monkeypatch.setattr(records, "record", interrupted)
+    monkeypatch.setattr(records.Record, "read", classmethod(interrupted))
     todo = [(f"{number:04d}.md", 1, 1) for number in range(2 * records.POOL_THRESHOLD)]
     with pytest.raises(KeyboardInterrupt):
         for _ in records.records(tmp_path, todo, processes=2):
@@ -44,10 +46,10 @@ def test_an_interrupted_build_exits_130_with_one_line(
 ) -> None:
     out = bundled_copy.parent / "out"
 
-    def interrupted(*args: object) -> list[builder.FileReport]:
+    def interrupted(*args: object) -> list[publish.FileReport]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(builder, "write", interrupted)
+    monkeypatch.setattr(publish, "publish", interrupted)
     result = CliRunner().invoke(
         main, ["build", "--items", str(bundled_copy), "--out", str(out), "--now", NOW]
     )
@@ -63,7 +65,7 @@ def test_an_interrupted_validate_makes_no_claim_about_out(
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "check", interrupted)
+    monkeypatch.setattr(index, "check_items", interrupted)
     result = CliRunner().invoke(main, ["validate", str(bundled_copy), "--now", NOW])
     assert result.exit_code == INTERRUPTED
     assert result.output.splitlines() == ["feedsvc: interrupted."]

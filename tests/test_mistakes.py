@@ -9,7 +9,7 @@ import pytest
 from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build, snapshot
 
-from feedsvc.store import check
+from feedsvc.index import check_items
 
 
 def test_files_feedsvc_did_not_write_are_never_removed(bundled_copy: Path, tmp_path: Path) -> None:
@@ -45,10 +45,10 @@ def test_a_file_that_becomes_readable_is_read_again(
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert "cannot be read" in str(check(path.parent, cache / "i.sqlite3").problems)
+    assert "cannot be read" in str(check_items(path.parent, cache / "i.sqlite3").problems)
     monkeypatch.undo()
     # Same size, same mtime, now readable: the index must not keep the old verdict.
-    assert check(path.parent, cache / "i.sqlite3").problems == []
+    assert check_items(path.parent, cache / "i.sqlite3").problems == []
 
 
 def test_a_file_name_that_is_not_utf8_is_a_problem(write_item: WriteItem, tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ import pytest
 from conftest import LEAD, TEASER, WriteItem
 from feeds import NOW, build, parsed, snapshot
 
-from feedsvc.itemfile import MAX_FILE_BYTES
-from feedsvc.lock import LOCK_FILE, exclusive
+from feedsvc.items import MAX_FILE_BYTES
+from feedsvc.publish import exclusive
+from feedsvc.publish._layout import LOCK_FILE
 
 # Known vectors from XSS filter-evasion lists, as an editor might paste them into a body.
 XSS = [

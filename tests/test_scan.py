@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import scan as scan_module
-from feedsvc.scan import scan
+from feedsvc.items import _scan as scan_module
+from feedsvc.items import scan
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
-from feedsvc.models import Lead, Teaser
-from feedsvc.store import load
+from feedsvc.index import load_items
+from feedsvc.model import Lead, Teaser
 
 
 def test_bundled_front_page_loads() -> None:
-    store = load(BUNDLED_ITEMS)
+    store = load_items(BUNDLED_ITEMS)
     assert store.problems == []
     assert store.settings is not None
     assert store.settings.language == "fr"
@@ -39,13 +39,13 @@ def test_items_in_subfolders_are_found_and_hidden_files_skipped(write_item: Writ
     (write_item("a.md", LEAD).parent / "2024").mkdir()
     write_item("2024/b.md", TEASER)
     write_item(".swap.md", "not an item")
-    store = load(write_item("c.md", TEASER.replace("breve", "autre")).parent)
+    store = load_items(write_item("c.md", TEASER.replace("breve", "autre")).parent)
     assert store.problems == []
     assert sorted(e.path.name for e in store.entries) == ["a.md", "b.md", "c.md"]
 
 
 def test_missing_settings_and_empty_folder_are_problems(tmp_path: Path) -> None:
-    store = load(tmp_path)
+    store = load_items(tmp_path)
     messages = [str(p) for p in store.problems]
     assert any("feed.yaml:1: file: the feed settings file is missing" in m for m in messages)
     assert any("holds no item files" in m for m in messages)
@@ -55,7 +55,7 @@ def test_missing_settings_and_empty_folder_are_problems(tmp_path: Path) -> None:
 def test_duplicate_url_names_both_files(write_item: WriteItem) -> None:
     write_item("a.md", LEAD)
     write_item("b.md", LEAD)
-    store = load(write_item("a.md", LEAD).parent)
+    store = load_items(write_item("a.md", LEAD).parent)
     (problem,) = store.problems
     assert problem.path.name == "b.md"
     assert problem.field == "url"
@@ -66,7 +66,7 @@ def test_duplicate_url_names_both_files(write_item: WriteItem) -> None:
 def test_duplicate_id_names_both_files(write_item: WriteItem) -> None:
     write_item("a.md", LEAD.replace("kind: lead", "kind: lead\nid: urn:x:1"))
     other = TEASER.replace("kind: teaser", "kind: teaser\nid: urn:x:1")
-    store = load(write_item("b.md", other).parent)
+    store = load_items(write_item("b.md", other).parent)
     (problem,) = store.problems
     assert (problem.path.name, problem.field, problem.line) == ("b.md", "id", 3)
     assert "a.md:3" in problem.message
@@ -75,5 +75,5 @@ def test_duplicate_id_names_both_files(write_item: WriteItem) -> None:
 def test_every_file_is_reported_not_just_the_first(write_item: WriteItem) -> None:
     write_item("a.md", LEAD.replace("2024-06-19T14:30:00+09:00", "2024-06-19T14:30:00"))
     write_item("b.md", TEASER.replace("title: Une brève\n", ""))
-    store = load(write_item("c.md", "no front matter").parent)
+    store = load_items(write_item("c.md", "no front matter").parent)
     assert [p.path.name for p in store.problems] == ["a.md", "b.md", "c.md"]

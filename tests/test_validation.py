@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
-from feedsvc import fields
-from feedsvc.models import ITEM, Lead
-from feedsvc.store import load
+from feedsvc.index import load_items
+from feedsvc.model import ITEM, Lead
+from feedsvc.model import _types as fields
 
 # (name, file content, field, line, fragment of the message)
 CASES = [
@@ -221,7 +221,7 @@ def test_bad_item_is_reported_at_its_field_and_line(
     write_item: WriteItem, content: str, field: str, line: int, fragment: str
 ) -> None:
     path = write_item("item.md", content)
-    store = load(path.parent)
+    store = load_items(path.parent)
     assert len(store.problems) == 1, store.problems
     (problem,) = store.problems
     assert problem.path == path
@@ -254,7 +254,7 @@ def test_unreadable_file_is_one_problem_at_its_line(
 ) -> None:
     path = write_item("item.md", "")
     path.write_bytes(content)
-    (problem,) = load(path.parent).problems
+    (problem,) = load_items(path.parent).problems
     assert (problem.field, problem.line) == ("file", line), str(problem)
     assert fragment in problem.message
 
@@ -262,14 +262,14 @@ def test_unreadable_file_is_one_problem_at_its_line(
 def test_members_lead_needs_its_own_summary(write_item: WriteItem) -> None:
     # Its first paragraph is members' text: it must never become the public summary.
     path = write_item("item.md", LEAD.replace("kind: lead", "kind: lead\naccess: members"))
-    (problem,) = load(path.parent).problems
+    (problem,) = load_items(path.parent).problems
     assert problem.field == "summary"
     assert "a members-only lead may not" in problem.message
 
 
 def test_lead_with_empty_body_is_told_to_write_one(write_item: WriteItem) -> None:
     path = write_item("item.md", LEAD.split("---\n")[1].join(["---\n", "---\n\n"]))
-    problems = {p.field: p for p in load(path.parent).problems}
+    problems = {p.field: p for p in load_items(path.parent).problems}
     assert problems["body"].line == 11
     assert "is empty; a lead carries the full article" in problems["body"].message
     assert "leave it out when its body opens with a paragraph" in problems["summary"].message
@@ -326,7 +326,7 @@ def test_offsets_are_kept_as_written() -> None:
 def test_yaml_timestamps_are_not_guessed(write_item: WriteItem) -> None:
     # YAML 1.1 would read this as a naive datetime and a date; both must be refused.
     path = write_item("item.md", LEAD.replace("2024-06-19T14:30:00+09:00", "2024-06-19 14:30:00"))
-    (problem,) = load(path.parent).problems
+    (problem,) = load_items(path.parent).problems
     assert "has no UTC offset" in problem.message
 
 

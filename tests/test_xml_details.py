@@ -10,7 +10,7 @@ from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import NS, build, parsed, xml
 from lxml import etree
 
-from feedsvc import output
+from feedsvc.publish import _atomic as output
 
 RFC822 = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"

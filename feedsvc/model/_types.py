@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from feedsvc import text
+from feedsvc.model import _plaintext as plaintext
 
 TITLE_MAX = 200
 SUMMARY_MAX = 1000
@@ -32,8 +32,8 @@ def fail(reason: str) -> PydanticCustomError:
 
 
 def _clean(value: str) -> str:
-    value = text.nfc(value)
-    problem = text.forbidden_char_message(value)
+    value = plaintext.nfc(value)
+    problem = plaintext.forbidden_char_message(value)
     if problem is not None:
         raise fail(problem)
     return value
@@ -45,14 +45,14 @@ def _text(limit: int, *, fold: bool) -> Callable[[str], str]:
     def check(value: str) -> str:
         value = _clean(value)
         if fold:
-            value = text.fold_spaces(value)
+            value = plaintext.fold_spaces(value)
         else:
             value = value.strip()
             if "\n" in value or "\r" in value:
                 raise fail("must fit on one line; join the lines with a space")
         if not value:
             raise fail("is empty; write the text")
-        problem = text.markup_message(value)
+        problem = plaintext.markup_message(value)
         if problem is not None:
             raise fail(problem)
         if len(value) > limit:
@@ -174,6 +174,14 @@ Timestamp = Annotated[
 ImageType = Annotated[str, AfterValidator(_mime)]
 Email = Annotated[str, AfterValidator(_email)]
 Language = Annotated[str, AfterValidator(_language)]
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def microseconds(moment: datetime) -> int:
+    """A moment as an integer, so equal instants in different offsets compare equal."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def body_text(value: str) -> str:

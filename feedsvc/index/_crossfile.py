@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, field
 
+__all__ = ["Duplicate", "Found", "SlugClash", "Touched", "chunks", "everything", "refresh"]
+
 FIELDS = ("url", "id")  # a shared url is reported; the id it implies is not reported again
 INCREMENTAL_MAX = 2_000  # changed files beyond which one pass over everything is cheaper
 _CHUNK = 500  # values per query, well within SQLite's limit on parameters
@@ -46,8 +48,7 @@ class Touched:
     slugs: set[str] = field(default_factory=set)
 
     def add(self, db: sqlite3.Connection, paths: list[str]) -> None:
-        for chunk in chunks(paths):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in chunks(paths):
             for id_, url in db.execute(f"SELECT id, url FROM files WHERE path IN ({marks})", chunk):
                 for name, value in (("id", id_), ("url", url)):
                     if value is not None:
@@ -58,10 +59,12 @@ class Touched:
             )
 
 
-def chunks(values: Iterable[str]) -> Iterator[list[str]]:
+def chunks(values: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """`values` in slices SQLite takes as parameters, each with its `?,?,…` placeholders."""
     values = list(values)
     for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+        chunk = values[start : start + _CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def duplicates(
@@ -75,8 +78,7 @@ def duplicates(
         rows = list(db.execute(f"SELECT {name}, path, url FROM files WHERE {name} IN ({shared})"))
     else:
         rows = []
-        for chunk in chunks(values):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in chunks(values):
             query = f"SELECT {name}, path, url FROM files WHERE {name} IN ({marks})"
             rows += db.execute(query, chunk)
     found = []
@@ -99,8 +101,7 @@ def slug_clashes(db: sqlite3.Connection, slugs: set[str] | None = None) -> list[
         ))  # fmt: skip
     else:
         rows = []
-        for chunk in chunks(slugs):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in chunks(slugs):
             rows += db.execute(
                 f"SELECT slug, name, MIN(path) FROM categories WHERE slug IN ({marks}) "
                 "GROUP BY slug, name",

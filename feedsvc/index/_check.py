@@ -1,4 +1,4 @@
-"""The items folder as a whole: the settings, the index of its files, and every problem.
+"""The check of an items folder as a whole: the settings, the synced index, and every problem.
 
 Nothing stops at the first bad file: an editor fixing a batch wants the whole list at once.
 """
@@ -9,16 +9,23 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feedsvc import itemfile
-from feedsvc.index import Index
-from feedsvc.itemfile import ITEM_SUFFIX, ItemFile
-from feedsvc.models import FeedSettings
-from feedsvc.problems import Problem
-from feedsvc.scan import scan
+from feedsvc.index._db import Index
+from feedsvc.items import (
+    ITEM_SUFFIX,
+    ItemFile,
+    Problem,
+    line_of_field,
+    read_item,
+    read_settings,
+    scan,
+)
+from feedsvc.model import FeedSettings
+
+__all__ = ["Checked", "check_items", "load_items"]
 
 
 @dataclass(slots=True)
-class Store:
+class Checked:
     """A checked items folder; `entries` holds every valid item, for small folders and tests."""
 
     settings: FeedSettings | None = None
@@ -32,27 +39,27 @@ class Store:
         return self.settings is not None and not self.problems
 
 
-def _across(index: Index, items_dir: Path) -> list[Problem]:
+def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
     """What no single file shows: shared ids or urls, categories that name one folder."""
     problems = []
-    duplicates, clashes = index.across()
+    duplicates, clashes = index.cross_file()
     for dup in duplicates:
         first = items_dir / dup.first
-        line = itemfile.line_of(first, dup.field)
+        line = line_of_field(first, dup.field)
         what = (
             "links to its own story"
             if dup.field == "url"
             else ("needs its own id (readers would merge the two)")
         )
         problems.append(Problem(
-            items_dir / dup.again, itemfile.line_of(items_dir / dup.again, dup.field), dup.field,
+            items_dir / dup.again, line_of_field(items_dir / dup.again, dup.field), dup.field,
             f"{dup.value!r} is also the {dup.field} of {first}:{line}; each item {what}",
         ))  # fmt: skip
     for clash in clashes:
         first = items_dir / clash.first_path
-        line = itemfile.line_of(first, "categories")
+        line = line_of_field(first, "categories")
         problems.append(Problem(
-            items_dir / clash.path, itemfile.line_of(items_dir / clash.path, "categories"),
+            items_dir / clash.path, line_of_field(items_dir / clash.path, "categories"),
             "categories",
             f"{clash.name!r} and {clash.first_name!r} ({first}:{line}) would share the feed "
             f"folder categories/{clash.slug}/; spell them the same",
@@ -60,18 +67,20 @@ def _across(index: Index, items_dir: Path) -> list[Problem]:
     return problems
 
 
-def check(items_dir: Path, cache: Path | None = None, processes: int | None = None) -> Store:
+def check_items(
+    items_dir: Path, cache: Path | None = None, processes: int | None = None
+) -> Checked:
     """Read the settings and sync the index of `items_dir`; collect every problem."""
-    store = Store()
-    settings = itemfile.read_settings(items_dir)
+    checked = Checked()
+    settings = read_settings(items_dir)
     if isinstance(settings, FeedSettings):
-        store.settings = settings
+        checked.settings = settings
     else:
-        store.problems.extend(settings)
+        checked.problems.extend(settings)
     found = scan(items_dir)
-    store.problems.extend(found.problems)
+    checked.problems.extend(found.problems)
     if not found.files:
-        store.problems.append(Problem(
+        checked.problems.append(Problem(
             items_dir, 1, "folder",
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
@@ -82,25 +91,22 @@ def check(items_dir: Path, cache: Path | None = None, processes: int | None = No
         if cache is None:
             raise
         # Only a cache: a build without it is slower, never different.
-        store.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
+        checked.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
         index = Index(None, items_dir)
         index.sync(found, processes)
-    store.index = index
-    store.problems.extend(
-        Problem(items_dir / path, line, field, message)
-        for path, line, field, message in index.problems()
-    )
-    store.problems.extend(_across(index, items_dir))
-    store.problems.sort()
-    return store
+    checked.index = index
+    checked.problems.extend(index.problems())
+    checked.problems.extend(_cross_file(index, items_dir))
+    checked.problems.sort()
+    return checked
 
 
-def load(items_dir: Path) -> Store:
+def load_items(items_dir: Path) -> Checked:
     """Check `items_dir` and read every valid item: for small folders, tools and tests."""
-    store = check(items_dir, processes=1)
-    assert store.index is not None
-    for path in store.index.paths():
-        read = itemfile.read(items_dir / path)
+    checked = check_items(items_dir, processes=1)
+    assert checked.index is not None
+    for path in checked.index.paths():
+        read = read_item(items_dir / path)
         if isinstance(read, ItemFile):
-            store.entries.append(read)
-    return store
+            checked.entries.append(read)
+    return checked

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import yaml
 
-from feedsvc.slugs import slug
+from feedsvc.model import slug
 
 Kind = Literal["lead", "teaser"]
 

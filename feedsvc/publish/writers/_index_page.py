@@ -8,14 +8,16 @@ and readers find the feeds from the page. Built with lxml's HTML builder, which 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from lxml import html
 from lxml.html import builder as E
 
-from feedsvc.documents import MEMBERS_LABEL, MEMBERS_TERM, EntryDoc, FeedDoc
+from feedsvc.publish.writers._document import EntryDoc, FeedDoc, FeedFile
+from feedsvc.publish.writers._marker import Marker
+
+__all__ = ["render"]
 
 STYLE = """
 body{font-family:system-ui,sans-serif;line-height:1.5;margin:0 auto;max-width:50rem;
@@ -28,25 +30,6 @@ td.url{word-break:break-all}article{margin:1.2rem 0}article h3{margin:0;font-siz
 .badge{display:inline-block;background:#8a1c1c;color:#fff;border-radius:.3rem;
 padding:0 .4rem;font-size:.8rem;margin-left:.4rem}
 """
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFile:
-    """One feed file as the page lists it: what its plan says, not its entries, so listing a
-    feed never reads the items in it."""
-
-    folder: str  # below out/: "", "members/", "categories/asie/"
-    kind: str  # main, category or members
-    title: str
-    items: int
-    name: str  # file name, e.g. rss.xml
-    label: str  # RSS 2.0, Atom 1.0, JSON Feed 1.1
-    media_type: str
-    url: str
-
-    @property
-    def href(self) -> str:
-        return self.folder + self.name  # relative: the page sits at the root of out/
 
 
 def _when(moment: datetime) -> str:
@@ -77,10 +60,10 @@ def _feed_rows(files: Sequence[FeedFile]) -> list[Any]:
     return rows
 
 
-def _article(entry: EntryDoc) -> Any:
+def _article(entry: EntryDoc, marker: Marker) -> Any:
     meta: list[Any] = [E.TIME(_when(entry.published), datetime=entry.published.isoformat())]
-    if entry.members_only:
-        meta.append(E.SPAN(MEMBERS_LABEL, E.CLASS("badge")))
+    if marker.marks(entry.access):
+        meta.append(E.SPAN(marker.label, E.CLASS("badge")))
     parts: list[Any] = [
         E.H3(E.A(entry.title, href=entry.url)),
         E.P(*meta, E.CLASS("meta")),
@@ -93,6 +76,7 @@ def _article(entry: EntryDoc) -> Any:
 
 def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
     settings = main.settings
+    marker = main.marker
     discovery = [
         E.LINK(rel="alternate", type=file.media_type, href=file.href, title=file.label)
         for file in files
@@ -133,19 +117,19 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
                 ),
                 E.E.section(
                     E.H2("Derniers articles"),
-                    *[_article(entry) for entry in main.entries],
+                    *[_article(entry, marker) for entry in main.entries],
                     id="derniers",
                 ),
                 E.E.section(
-                    E.H2(MEMBERS_LABEL),
+                    E.H2(marker.label),
                     E.P(
                         "Les articles réservés aux membres figurent dans les flux publics avec "
                         "leur titre, leur résumé, leur photo et leur lien, jamais leur texte. "
-                        f"Ils portent la catégorie « {MEMBERS_TERM} » et l'élément "
-                        f"dcterms:accessRights « {MEMBERS_TERM} » : votre lecteur peut les "
-                        "filtrer."
+                        f"Ils portent la catégorie « {marker.term} » et l'élément "
+                        "dcterms:accessRights « "
+                        f"{marker.access_rights('members')} » : votre lecteur peut les filtrer."
                     ),
-                    id=MEMBERS_TERM,
+                    id=marker.anchor(),
                 ),
             ),
         ),

@@ -3,7 +3,8 @@
 Each entry gets the `EntryDoc` it was made from and adds, through feedgen's own extension hook:
 the photo (Media RSS, without the `media:group` feedgen's media extension wraps it in), the
 byline as `dc:creator` in RSS (whose `<author>` demands an e-mail address), the access marker
-(a category and `dcterms:accessRights`), and the Atom link attributes feedgen drops.
+(a category and `dcterms:accessRights`, as _marker.py decides them), and the Atom link
+attributes feedgen drops.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from feedsvc.documents import MEMBERS_LABEL, MEMBERS_TERM, EntryDoc
+from feedsvc.publish.writers._document import EntryDoc
+from feedsvc.publish.writers._marker import Marker
+from feedsvc.publish.writers.namespaces import ATOM, DC, DCTERMS, MEDIA
 
-ATOM = "http://www.w3.org/2005/Atom"
-MEDIA = "http://search.yahoo.com/mrss/"
-DC = "http://purl.org/dc/elements/1.1/"
-DCTERMS = "http://purl.org/dc/terms/"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
+__all__ = ["EXTENSION", "NAMESPACES", "FeedsvcEntryExtension", "FeedsvcExtension"]
 
+# Declared on every root that feedgen builds, and pruned there when unused.
 NAMESPACES = {"media": MEDIA, "dc": DC, "dcterms": DCTERMS}
 EXTENSION = "feedsvc"
 
@@ -44,7 +44,7 @@ class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
 
 class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
     doc: EntryDoc | None = None
-    access_scheme: str = ""
+    marker: Marker | None = None
 
     def _photo(self, entry: _Element) -> None:
         assert self.doc is not None
@@ -61,16 +61,17 @@ class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         etree.SubElement(entry, f"{{{MEDIA}}}thumbnail", url=photo.url)
 
     def _access(self, entry: _Element) -> None:
-        assert self.doc is not None
-        etree.SubElement(entry, f"{{{DCTERMS}}}accessRights").text = self.doc.access_right
+        assert self.doc is not None and self.marker is not None
+        rights = self.marker.access_rights(self.doc.access)
+        etree.SubElement(entry, f"{{{DCTERMS}}}accessRights").text = rights
 
     def extend_rss(self, item: _Element) -> _Element:
-        assert self.doc is not None
-        if self.doc.members_only:
+        assert self.doc is not None and self.marker is not None
+        if self.marker.marks(self.doc.access):
             # Written here, not through feedgen: feedgen puts a category's label, not its
             # term, in RSS, and the term is what filters match.
-            marker = etree.SubElement(item, "category", domain=self.access_scheme)
-            marker.text = MEMBERS_TERM
+            category = etree.SubElement(item, "category", domain=self.marker.scheme)
+            category.text = self.marker.term
         for author in self.doc.authors:
             etree.SubElement(item, f"{{{DC}}}creator").text = author.name
         self._photo(item)
@@ -78,7 +79,7 @@ class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         return item
 
     def extend_atom(self, entry: _Element) -> _Element:
-        assert self.doc is not None
+        assert self.doc is not None and self.marker is not None
         # feedgen builds Atom elements without a namespace and declares the Atom namespace as
         # the root's default, so elements added here are un-namespaced too.
         # feedgen 1.0.0 writes entry links with href only (it reads rel/type back from the new
@@ -88,13 +89,10 @@ class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             link.set("type", "text/html")
         if self.doc.comments:
             etree.SubElement(entry, "link", href=self.doc.comments, rel="replies", type="text/html")
-        if self.doc.members_only:
+        if self.marker.marks(self.doc.access):
+            marker = self.marker
             etree.SubElement(
-                entry,
-                "category",
-                term=MEMBERS_TERM,
-                scheme=self.access_scheme,
-                label=MEMBERS_LABEL,
+                entry, "category", term=marker.term, scheme=marker.scheme, label=marker.label
             )
         self._photo(entry)
         self._access(entry)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from feedsvc import text
+from feedsvc.model import _plaintext as plaintext
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -169,7 +169,7 @@ def decode(raw: bytes) -> str:
 
 
 def _refuse_forbidden(source: str, first_line: int) -> None:
-    found = text.forbidden_char(source)
+    found = plaintext.forbidden_char(source)
     if found is not None:
         line, column, codepoint = found
         raise FrontMatterError(

@@ -15,9 +15,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from stat import S_ISREG
 
-from feedsvc.itemfile import ITEM_SUFFIX
-from feedsvc.problems import Problem
-from feedsvc.records import start_child, workers
+from feedsvc._procs import start_child, workers
+from feedsvc.items._itemfile import ITEM_SUFFIX
+from feedsvc.items._problems import Problem
 
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 

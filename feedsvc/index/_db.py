@@ -1,7 +1,7 @@
 """The persistent index of item files: what each file holds, kept in SQLite between builds.
 
 A file whose mtime and size have not changed is never read again; which files changed is found
-folder by folder (folders.py), and what spans files is kept up to date by across.py. Feeds are
+folder by folder (_changes.py), and what spans files is kept up to date by _crossfile.py. Feeds are
 chosen by queries (newest N live items, per category), so a build never holds the whole archive
 in memory. The index is only a cache: deleting it gives a cold build with the same output, and
 any change to feedsvc's code or libraries empties it.
@@ -22,9 +22,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from feedsvc import across, folders, records
-from feedsvc.records import Record
-from feedsvc.scan import Scan
+import feedsvc
+from feedsvc.index import _changes, _crossfile
+from feedsvc.index._pool import Record, records
+from feedsvc.items import Problem, Scan
+
+__all__ = ["Chosen", "Index", "code_version"]
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,8 +102,10 @@ def code_version() -> str:
     hasher.update("\0".join((SCHEMA, *INDEXES)).encode())
     # NFC, json and urljoin come with Python; libxml2 with lxml's build.
     hasher.update(f"{sys.version}\0{unicodedata.unidata_version}\0".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        hasher.update(source.name.encode() + b"\0" + source.read_bytes())
+    package = Path(feedsvc.__file__).parent
+    for source in sorted(package.rglob("*.py")):
+        name = source.relative_to(package).as_posix()
+        hasher.update(name.encode() + b"\0" + source.read_bytes())
     for library in _library_versions():
         hasher.update(library.encode() + b"\0")
     return hasher.hexdigest()
@@ -165,9 +170,9 @@ class Index:
 
     def sync(self, scan: Scan, processes: int | None = None) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
-        listed = folders.by_folder(scan)
-        digests = {prefix: folders.digest(stats) for prefix, stats in listed.items()}
-        if folders.combine(digests.items()) == self._meta("stats"):
+        listed = _changes.by_folder(scan)
+        digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
+        if _changes.combine(digests.items()) == self._meta("stats"):
             return 0
         stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
         changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
@@ -182,7 +187,7 @@ class Index:
             for prefix in changed:
                 if prefix in listed:
                     stats = {path: known[path] for path in listed[prefix]}
-                    digests[prefix] = folders.digest(stats)
+                    digests[prefix] = _changes.digest(stats)
                     self.db.execute(
                         "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
                         (prefix, digests[prefix], marshal.dumps(stats)),
@@ -191,13 +196,13 @@ class Index:
                     self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
             self.db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
-                (folders.combine(digests.items()),),
+                (_changes.combine(digests.items()),),
             )
         return len(gone) + len(todo)
 
-    def _known(self, prefixes: list[str]) -> folders.Stats:
+    def _known(self, prefixes: list[str]) -> _changes.Stats:
         """The stats the index holds for the files in these folders."""
-        known: folders.Stats = {}
+        known: _changes.Stats = {}
         for prefix in prefixes:
             row = self.db.execute("SELECT stats FROM folders WHERE prefix = ?", (prefix,))
             found = row.fetchone()
@@ -210,7 +215,7 @@ class Index:
             known.update(stats)
         return known
 
-    def _stats_from_rows(self, prefix: str) -> folders.Stats:
+    def _stats_from_rows(self, prefix: str) -> _changes.Stats:
         if prefix:  # 'a/b/' holds the paths from 'a/b/' up to 'a/b0' ('0' follows '/')
             rows = self.db.execute(
                 "SELECT path, mtime_ns, size FROM files WHERE path >= ? AND path < ?",
@@ -223,7 +228,7 @@ class Index:
 
     def _update(
         self,
-        known: folders.Stats,
+        known: _changes.Stats,
         gone: list[str],
         todo: list[tuple[str, int, int]],
         processes: int | None,
@@ -232,7 +237,7 @@ class Index:
         stale = gone + [path for path, _, _ in todo]
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
-        touched = across.Touched() if len(stale) <= across.INCREMENTAL_MAX else None
+        touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
         # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
         # of the table, not of `known`, which a damaged cache could leave short.
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
@@ -243,7 +248,7 @@ class Index:
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
         for path in gone:
             del known[path]
-        found = records.records(self.items_dir, todo, processes)
+        found = records(self.items_dir, todo, processes)
         known.update(self._insert(found, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
@@ -254,15 +259,14 @@ class Index:
             )
         else:
             touched.add(self.db, [path for path, _, _ in todo])
-            for chunk in across.chunks(touched.slugs):
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _crossfile.chunks(touched.slugs):
                 self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
                 self.db.execute(
                     f"INSERT INTO slugs SELECT slug, MIN(name) FROM categories "
                     f"WHERE slug IN ({marks}) GROUP BY slug",
                     chunk,
                 )
-        across.refresh(self.db, touched)
+        _crossfile.refresh(self.db, touched)
 
     def _insert(self, found: Iterable[Record], started_ns: int) -> dict[str, tuple[int, int]]:
         """Add the records to the tables; returns their stats as stored."""
@@ -283,7 +287,10 @@ class Index:
                 (record.path, name, value, record.live_from, record.id)
                 for name, value in record.categories
             )
-            problems.extend((record.path, *problem) for problem in record.problems)
+            problems.extend(
+                (record.path, problem.line, problem.field, problem.message)
+                for problem in record.problems
+            )
             if len(files) >= 5000:  # bounded memory however large the archive
                 self._flush(files, categories, problems)
                 files, categories, problems = [], [], []
@@ -312,16 +319,21 @@ class Index:
         ).fetchone()
         return int(row[0])
 
-    def problems(self) -> list[tuple[str, int, str, str]]:
-        return list(self.db.execute("SELECT path, line, field, message FROM problems"))
+    def problems(self) -> list[Problem]:
+        """The problems of single files, as the pool found them."""
+        rows = self.db.execute("SELECT path, line, field, message FROM problems")
+        return [
+            Problem(self.items_dir / path, line, field, message)
+            for path, line, field, message in rows
+        ]
 
-    def across(self) -> across.Found:
+    def cross_file(self) -> _crossfile.Found:
         """Shared ids or urls, and categories that would share a folder; kept between builds."""
-        found = across.load(self.db)
+        found = _crossfile.load(self.db)
         if found is None:
-            found = across.everything(self.db)
+            found = _crossfile.everything(self.db)
             with self.db:
-                across.save(self.db, found)
+                _crossfile.save(self.db, found)
         return found
 
     def paths(self) -> list[str]:
@@ -355,7 +367,8 @@ class Index:
 
     # What was written, so an unchanged output is neither rendered nor compared again.
 
-    def output(self, path: str) -> tuple[str, int, int] | None:
+    def written(self, path: str) -> tuple[str, int, int] | None:
+        """The key, size and mtime of out/<path> as this index last wrote it."""
         row = self.db.execute(
             "SELECT key, size, mtime_ns FROM outputs WHERE path = ?", (path,)
         ).fetchone()

@@ -1,7 +1,7 @@
 """One build at a time per out/ folder.
 
-An advisory lock (flock) on `out/.feedsvc.lock`: the kernel releases it when the holder exits,
-even by SIGKILL, so a killed build never leaves a stale lock behind. A second build waits for
+An advisory lock (flock) on out/'s lock file: the kernel releases it when the holder exits, even
+by SIGKILL, so a killed build never leaves a stale lock behind. A second build waits for
 the first, up to a bound, then gives up with a clear message.
 """
 
@@ -14,12 +14,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-LOCK_FILE = ".feedsvc.lock"
+from feedsvc.errors import Busy
+from feedsvc.publish._layout import LOCK_FILE
+
+__all__ = ["exclusive"]
+
 _held: set[int] = set()  # descriptors this process holds a build lock through
 
 
-def forget_in_child() -> None:
-    """In a forked worker: close the inherited copies of the lock's descriptor.
+def _forget_in_child() -> None:
+    """In any forked child: close the inherited copies of the lock's descriptor.
 
     flock belongs to the open file, which a fork shares: a worker still running after its
     build was killed would otherwise keep the lock. Closing a copy does not unlock it.
@@ -29,8 +33,8 @@ def forget_in_child() -> None:
     _held.clear()
 
 
-class Busy(RuntimeError):
-    """Another build held the lock for longer than we would wait."""
+# Every fork, whoever makes it: the parsing pool, the scan helper, a library's subprocess.
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @contextmanager

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from feedsvc.index import Chosen, Index
-from feedsvc.models import FeedSettings
+from feedsvc.model import FeedSettings
+from feedsvc.publish._layout import MEMBERS_FOLDER, FeedKind, category_folder
 
-MEMBERS_PATH = "members/"
-CATEGORIES_PATH = "categories/"
+__all__ = ["FeedPlan", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
 class FeedPlan:
-    kind: str  # main, category or members
-    path: str  # the folder below out/ its files land in: "", "members/", "categories/asie/"
+    kind: FeedKind
+    folder: str  # below out/, from the layout: "", "members/", "categories/asie/"
     title: str
     subtitle: str
     chosen: tuple[Chosen, ...]
@@ -45,7 +45,7 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
                 continue
             plans.append(
                 FeedPlan(
-                    "category", f"{CATEGORIES_PATH}{slug}/",
+                    "category", category_folder(slug),
                     f"{settings.title} : {name}",
                     f"{settings.description} Catégorie : {name}.",
                     tuple(index.newest(now, limit, slug)),
@@ -54,7 +54,7 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
     if settings.members_feed:
         plans.append(
             FeedPlan(
-                "members", MEMBERS_PATH,
+                "members", MEMBERS_FOLDER,
                 f"{settings.title} (membres)",
                 f"{settings.description} Texte intégral, réservé aux membres.",
                 tuple(index.newest(now, settings.members_limit or settings.limit)),

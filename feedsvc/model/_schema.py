@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedsvc.models import ITEM, FeedSettings
+from feedsvc.model._items import ITEM, FeedSettings
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

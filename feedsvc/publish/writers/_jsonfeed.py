@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urljoin
 
-from feedsvc.documents import MEMBERS_TERM, EntryDoc, FeedDoc
-from feedsvc.formats import FORMATS
-from feedsvc.models import Person
+from feedsvc.model import Person
+from feedsvc.publish._layout import FORMATS, INDEX_FILE, public_address
+from feedsvc.publish.writers._document import EntryDoc, FeedDoc
+from feedsvc.publish.writers._marker import Marker
+
+__all__ = ["render"]
 
 JSON_FILE = FORMATS["json"].name
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -22,7 +24,7 @@ def _author(person: Person) -> dict[str, str]:
     return author
 
 
-def _item(entry: EntryDoc, about: str) -> dict[str, Any]:
+def _item(entry: EntryDoc, marker: Marker, about: str) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
     # Every item needs content_html or content_text; a teaser's text is its summary.
     if entry.content_html is not None:
@@ -35,10 +37,11 @@ def _item(entry: EntryDoc, about: str) -> dict[str, Any]:
     item["date_published"] = entry.published.isoformat()
     item["date_modified"] = entry.updated.isoformat()
     item["tags"] = [category.term for category in entry.categories]
+    if marker.marks(entry.access):
+        item["tags"].append(marker.term)
     if entry.authors:
         item["authors"] = [_author(person) for person in entry.authors]
-    access = "members" if entry.members_only else "public"
-    extension: dict[str, Any] = {"about": about, "access": access}
+    extension: dict[str, Any] = {"about": about, "access": entry.access}
     if entry.photo is not None:
         extension["image_caption"] = entry.photo.caption
         if entry.photo.credit:
@@ -49,7 +52,8 @@ def _item(entry: EntryDoc, about: str) -> dict[str, Any]:
 
 def render(doc: FeedDoc) -> bytes:
     settings = doc.settings
-    about = urljoin(settings.public_url, f"index.html#{MEMBERS_TERM}")
+    marker = doc.marker
+    about = public_address(settings, f"{INDEX_FILE}#{marker.anchor()}")
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": doc.title,
@@ -63,6 +67,6 @@ def render(doc: FeedDoc) -> bytes:
         feed["icon"] = settings.logo
     if settings.icon:
         feed["favicon"] = settings.icon
-    feed["items"] = [_item(entry, about) for entry in doc.entries]
+    feed["items"] = [_item(entry, marker, about) for entry in doc.entries]
     # Key order is fixed by construction, so the same document gives the same bytes.
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

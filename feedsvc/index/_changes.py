@@ -13,7 +13,9 @@ from array import array
 from collections.abc import Iterable
 from itertools import chain, islice
 
-from feedsvc.scan import Scan
+from feedsvc.items import Scan
+
+__all__ = ["Stats", "by_folder", "combine", "digest"]
 
 Stats = dict[str, tuple[int, int]]  # relpath -> (mtime_ns, size)
 

@@ -1,6 +1,6 @@
 """What an item and the feed settings are: typed, frozen, and checked on the way in.
 
-The models know nothing of files, YAML or XML: the store turns files into mappings, these
+The models know nothing of files, YAML or XML: the items wing turns files into mappings, these
 models decide whether a mapping is a valid item, and the writers read the models.
 """
 
@@ -21,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from feedsvc import text
-from feedsvc.body import first_paragraph
-from feedsvc.fields import (
+from feedsvc.model import _plaintext as plaintext
+from feedsvc.model._markdown import first_paragraph
+from feedsvc.model._types import (
     Caption,
     Categories,
     Email,
@@ -43,8 +43,10 @@ from feedsvc.fields import (
 # for a standfirst, and readers show a few lines at most.
 DERIVED_SUMMARY_MAX = 300
 
+# Who may read an item's text: the site's Publique and Membres labels. The one spelling of
+# access everywhere; how feeds show it is the writers' marker.
 Access = Literal["public", "members"]
-Format = Literal["rss", "atom", "json"]
+FormatName = Literal["rss", "atom", "json"]
 
 
 def _optional_in_schema(*names: str) -> Any:
@@ -124,10 +126,6 @@ class _Item(_Model):
         return updated
 
     @property
-    def members_only(self) -> bool:
-        return self.access == "members"
-
-    @property
     def last_modified(self) -> datetime:
         return self.updated or self.published
 
@@ -159,7 +157,9 @@ class Lead(_Item):
         ):
             body = data.get("body")
             if isinstance(body, str):
-                derived = text.shorten(first_paragraph(text.nfc(body)), DERIVED_SUMMARY_MAX)
+                derived = plaintext.shorten(
+                    first_paragraph(plaintext.nfc(body)), DERIVED_SUMMARY_MAX
+                )
                 if derived:
                     data = {**data, "summary": derived}
         return data
@@ -191,7 +191,7 @@ class FeedSettings(_Model):
     icon: Url | None = None
     logo: Url | None = None
     limit: int = Field(default=50, ge=1, le=10_000, description="Items per feed")
-    formats: tuple[Format, ...] = Field(
+    formats: tuple[FormatName, ...] = Field(
         default=("rss", "atom", "json"), min_length=1, description="Feed formats to write"
     )
     category_feeds: bool = Field(default=True, description="A feed per category")

@@ -13,9 +13,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsvc import frontmatter
-from feedsvc.models import ITEM, FeedSettings, Lead, Teaser
-from feedsvc.problems import Problem, from_validation, known_fields
+from feedsvc.errors import ChangedDuringBuild
+from feedsvc.items import _frontmatter as frontmatter
+from feedsvc.items._problems import Problem, from_validation, known_fields
+from feedsvc.model import ITEM, FeedSettings, Lead, Teaser
+
+__all__ = [
+    "ITEM_SUFFIX",
+    "MAX_FILE_BYTES",
+    "SETTINGS_FILE",
+    "ItemFile",
+    "line_of_field",
+    "parse_item",
+    "raw_digest",
+    "read_again",
+    "read_item",
+    "read_item_bytes",
+    "read_settings",
+]
 
 SETTINGS_FILE = "feed.yaml"
 ITEM_SUFFIX = ".md"
@@ -31,11 +46,12 @@ class ItemFile:
     digest: str
 
 
-def digest(raw: bytes) -> str:
+def raw_digest(raw: bytes) -> str:
+    """What says whether a file changed: a digest of its bytes."""
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def read_bytes(path: Path) -> bytes | Problem:
+def read_item_bytes(path: Path) -> bytes | Problem:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -49,7 +65,7 @@ def read_bytes(path: Path) -> bytes | Problem:
     return raw
 
 
-def parse(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
+def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
     """The item in `raw` (the bytes of `path`), or every problem that stops it."""
     try:
         doc = frontmatter.split(raw)
@@ -67,11 +83,11 @@ def parse(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
         return ITEM.validate_python(data)
     except ValidationError as error:
 
-        def line_of(loc: list[str | int]) -> int:
+        def where(loc: list[str | int]) -> int:
             return doc.body_line if loc[:1] == ["body"] else doc.line_of(loc)
 
         model = Lead if data.get("kind") == "lead" else Teaser
-        problems = from_validation(path, error, line_of, lambda loc: known_fields(model, loc))
+        problems = from_validation(path, error, where, lambda loc: known_fields(model, loc))
         if "id" not in doc.data:  # the id was copied from the url: report the url alone
             problems = [problem for problem in problems if problem.field != "id"]
         if "summary" not in doc.data:
@@ -90,17 +106,29 @@ def _derived(problem: Problem, body_line: int) -> Problem:
     )  # fmt: skip
 
 
-def read(path: Path) -> ItemFile | list[Problem]:
-    raw = read_bytes(path)
+def read_item(path: Path) -> ItemFile | list[Problem]:
+    raw = read_item_bytes(path)
     if isinstance(raw, Problem):
         return [raw]
-    parsed = parse(path, raw)
+    parsed = parse_item(path, raw)
     if isinstance(parsed, list):
         return parsed
-    return ItemFile(path, parsed, digest(raw))
+    return ItemFile(path, parsed, raw_digest(raw))
 
 
-def line_of(path: Path, field: str) -> int:
+def read_again(path: Path, digest: str) -> Lead | Teaser:
+    """An item chosen for a feed, read again to render it, as it was when it was indexed.
+
+    The index keeps what chooses items, never the items, so memory stays flat however large
+    the archive; a file whose bytes are no longer those it indexed stops the build.
+    """
+    read = read_item(path)
+    if not isinstance(read, ItemFile) or read.digest != digest:
+        raise ChangedDuringBuild(f"{path} changed during the build")
+    return read.item
+
+
+def line_of_field(path: Path, field: str) -> int:
     """The line of a top-level field of an item file, for problems found across files."""
     try:
         doc = frontmatter.split(path.read_bytes())
@@ -121,7 +149,7 @@ def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
                 "site_url, public_url and publisher (see `feedsvc schema settings`)",
             )
         ]  # fmt: skip
-    raw = read_bytes(path)
+    raw = read_item_bytes(path)
     if isinstance(raw, Problem):
         return [raw]
     try:

@@ -7,29 +7,29 @@ feedgen 1.0.0 traps, and what this module does about each:
 - `description()` after `content()` replaces the Atom content: only `summary()` is called.
 - `type="CDATA"` is written into Atom as a type: content is plain escaped HTML.
 - entry links lose rel/type, RSS categories are written as labels, and its media extension
-  wraps `media:content` in `media:group`: see feedext.py.
+  wraps `media:content` in `media:group`: see _feedgen_ext.py.
 - a control character aborts the whole feed: the models refuse them, so none gets here.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
-from feedsvc.documents import FeedDoc, access_scheme
-from feedsvc.feedext import (
-    ATOM,
-    CONTENT,
+from feedsvc.publish._layout import FORMATS, INDEX_FILE, public_address
+from feedsvc.publish.writers._document import FeedDoc
+from feedsvc.publish.writers._feedgen_ext import (
     EXTENSION,
     NAMESPACES,
     FeedsvcEntryExtension,
     FeedsvcExtension,
 )
-from feedsvc.formats import FORMATS, INDEX_FILE
+from feedsvc.publish.writers.namespaces import ATOM, CONTENT
+
+__all__ = ["atom", "rss"]
 
 RSS_FILE = FORMATS["rss"].name
 ATOM_FILE = FORMATS["atom"].name
@@ -46,9 +46,9 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
     fg.title(doc.title)
     fg.subtitle(doc.subtitle)
     fg.link(href=doc.url(self_name), rel="self", type=self_type)
-    front_door = urljoin(settings.public_url, INDEX_FILE)
-    fg.link(href=front_door, rel="related", type="text/html")
-    getattr(fg, EXTENSION).related = front_door
+    index_page = public_address(settings, INDEX_FILE)
+    fg.link(href=index_page, rel="related", type="text/html")
+    getattr(fg, EXTENSION).related = index_page
     fg.link(href=settings.site_url, rel="alternate", type="text/html")  # last: RSS <link>
     fg.language(settings.language)
     fg.updated(doc.updated)
@@ -70,7 +70,7 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
     if settings.logo:
         fg.logo(settings.logo)
 
-    scheme = access_scheme(settings)
+    marker = doc.marker
     for entry in doc.entries:
         fe = fg.add_entry(order="append")
         fe.id(entry.id)
@@ -80,10 +80,9 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
         fe.published(entry.published)
         fe.updated(entry.updated)
         # All in one call: feedgen rebuilds its RSS category list on every call.
+        # The marker is not among them: the extension writes it.
         fe.category([
-            {"term": category.term, "scheme": category.scheme}
-            for category in entry.categories
-            if category.label is None  # the marker has a label and is written by feedext
+            {"term": category.term, "scheme": category.scheme} for category in entry.categories
         ])  # fmt: skip
         for person in entry.authors:
             fe.author({"name": person.name, **({"uri": person.url} if person.url else {})})
@@ -94,7 +93,7 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
         fe.summary(entry.summary, type="text")
         extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
         extension.doc = entry
-        extension.access_scheme = scheme
+        extension.marker = marker
     return fg
 
 

@@ -16,22 +16,23 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feedsvc import feedset, itemfile, output
-from feedsvc.documents import EntryDoc, FeedDoc, feed_url, members_entry, public_entry
-from feedsvc.feedset import FeedPlan
-from feedsvc.formats import FORMATS, INDEX_FILE, Format
-from feedsvc.index import Chosen, Index, code_version
-from feedsvc.itemfile import ItemFile
-from feedsvc.models import FeedSettings
+from feedsvc.index import Index, code_version
+from feedsvc.items import read_again
+from feedsvc.model import FeedSettings, FormatName
+from feedsvc.publish import _atomic
+from feedsvc.publish._layout import (
+    CATEGORIES_FOLDER,
+    FORMATS,
+    INDEX_FILE,
+    MEMBERS_FOLDER,
+    OWNED_FOLDERS,
+    OWNED_NAMES,
+    public_address,
+)
+from feedsvc.publish._plan import FeedPlan, plan
+from feedsvc.publish.writers import EntryDoc, FeedDoc, FeedFile, render_feed, render_index_page
 
-# The only names a build ever writes: anything else under out/ belongs to someone else.
-OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), INDEX_FILE})
-# Folders a build creates and may remove again once they are empty.
-OWNED_FOLDERS = (feedset.CATEGORIES_PATH, feedset.MEMBERS_PATH)
-
-
-class ChangedDuringBuild(RuntimeError):
-    """An item file changed between indexing and rendering: the build must start again."""
+__all__ = ["FileReport", "PlannedFile", "compare", "planned_files", "publish"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +54,17 @@ class FileReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Output:
+class PlannedFile:
     path: str  # relative to out/, '/'-separated
     key: str
     items: int
     render: Callable[[], bytes]
 
 
-class _Items:
-    """Items read back from their files for rendering, each at most once per build, and the
-    feed documents made of them, each at most once too."""
+class _Documents:
+    """The feed documents of one build, each made at most once, from entries each made at
+    most once: the items chosen are read again from their files (the index keeps only what
+    chooses them, so memory stays flat however large the archive)."""
 
     def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
         self.items_dir = items_dir
@@ -70,23 +72,22 @@ class _Items:
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
         self.docs: dict[str, FeedDoc] = {}
 
-    def entry(self, chosen: Chosen, members: bool) -> EntryDoc:
-        cached = self.entries.get((chosen.path, members))
+    def entry(self, path: str, digest: str, members: bool) -> EntryDoc:
+        cached = self.entries.get((path, members))
         if cached is None:
-            read = itemfile.read(self.items_dir / chosen.path)
-            if not isinstance(read, ItemFile) or read.digest != chosen.digest:
-                raise ChangedDuringBuild(f"{self.items_dir / chosen.path} changed during the build")
-            make = members_entry if members else public_entry
-            cached = self.entries[(chosen.path, members)] = make(read.item, self.settings)
+            item = read_again(self.items_dir / path, digest)
+            cached = EntryDoc.from_item(item, self.settings, members=members)
+            self.entries[(path, members)] = cached
         return cached
 
     def doc(self, plan: FeedPlan) -> FeedDoc:
-        if plan.path not in self.docs:
-            entries = tuple(self.entry(chosen, plan.members) for chosen in plan.chosen)
-            self.docs[plan.path] = FeedDoc(
-                self.settings, plan.title, plan.subtitle, plan.path, entries, plan.kind
+        if plan.folder not in self.docs:
+            members = plan.kind == "members"
+            entries = tuple(self.entry(c.path, c.digest, members) for c in plan.chosen)
+            self.docs[plan.folder] = FeedDoc(
+                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind
             )
-        return self.docs[plan.path]
+        return self.docs[plan.folder]
 
 
 def _key(*parts: object) -> str:
@@ -96,49 +97,50 @@ def _key(*parts: object) -> str:
     return hasher.hexdigest()
 
 
-def outputs(index: Index, items_dir: Path, settings: FeedSettings, now: int) -> list[Output]:
+def planned_files(
+    index: Index, items_dir: Path, settings: FeedSettings, now: int
+) -> list[PlannedFile]:
     """Every file the build owns, with its key and a way to render it."""
-    plans = feedset.plan(index, settings, now)
-    items = _Items(items_dir, settings)
+    plans = plan(index, settings, now)
+    documents = _Documents(items_dir, settings)
     base = (code_version(), settings.model_dump_json())
 
-    def feed(fmt: Format, plan: FeedPlan) -> bytes:
-        return fmt.write(items.doc(plan))
+    def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
+        return render_feed(format_name, documents.doc(feed_plan))
 
     found = []
     listed = []
-    for plan in plans:
+    for feed_plan in plans:
         for name in settings.formats:
-            fmt = FORMATS[name]
-            key = _key(*base, fmt.name, plan)
+            file_name = FORMATS[name].name
+            key = _key(*base, file_name, feed_plan)
+            render = partial(feed, name, feed_plan)
             found.append(
-                Output(plan.path + fmt.name, key, len(plan.chosen), partial(feed, fmt, plan))
+                PlannedFile(feed_plan.folder + file_name, key, len(feed_plan.chosen), render)
             )
-            listed.append((plan, fmt))
+            listed.append((feed_plan, name))
     main = plans[0]
 
-    def front_door() -> bytes:
-        from feedsvc import frontdoor  # lxml.html: only when the page is rendered
-
+    def index_page() -> bytes:
         files = [
-            frontdoor.FeedFile(
-                plan.path, plan.kind, plan.title, len(plan.chosen), fmt.name, fmt.label,
-                fmt.media_type, feed_url(settings, plan.path, fmt.name),
+            FeedFile(
+                p.folder, p.kind, p.title, len(p.chosen), FORMATS[name].name, FORMATS[name].label,
+                FORMATS[name].media_type, public_address(settings, p.folder + FORMATS[name].name),
             )
-            for plan, fmt in listed
+            for p, name in listed
         ]  # fmt: skip
-        return frontdoor.render(items.doc(main), files)
+        return render_index_page(documents.doc(main), files)
 
-    index_key = _key(*base, [(p.path, p.title, len(p.chosen)) for p in plans], main)
-    found.append(Output(INDEX_FILE, index_key, len(main.chosen), front_door))
+    index_key = _key(*base, [(p.folder, p.title, len(p.chosen)) for p in plans], main)
+    found.append(PlannedFile(INDEX_FILE, index_key, len(main.chosen), index_page))
     return found
 
 
 def _owned_files(out_dir: Path) -> Iterator[str]:
     """Files where a build writes them, whether or not this build still wants them: feed and
     index names at the top of out/, in members/ and in categories/<slug>/, nowhere else."""
-    folders = [out_dir, out_dir / feedset.MEMBERS_PATH]
-    categories = out_dir / feedset.CATEGORIES_PATH
+    folders = [out_dir, out_dir / MEMBERS_FOLDER]
+    categories = out_dir / CATEGORIES_FOLDER
     if categories.is_dir() and not categories.is_symlink():
         folders += sorted(p for p in categories.iterdir() if p.is_dir() and not p.is_symlink())
     for folder in folders:
@@ -148,13 +150,13 @@ def _owned_files(out_dir: Path) -> Iterator[str]:
                 yield path.relative_to(out_dir).as_posix()
 
 
-def _stale(planned: list[Output], out_dir: Path) -> list[str]:
+def _stale(planned: list[PlannedFile], out_dir: Path) -> list[str]:
     wanted = {file.path for file in planned}
     return sorted(path for path in _owned_files(out_dir) if path not in wanted)
 
 
 def _remove_empty_folders(out_dir: Path) -> None:
-    categories = out_dir / feedset.CATEGORIES_PATH
+    categories = out_dir / CATEGORIES_FOLDER
     if categories.is_dir() and not categories.is_symlink():
         for folder in categories.iterdir():
             if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
@@ -165,8 +167,8 @@ def _remove_empty_folders(out_dir: Path) -> None:
             top.rmdir()
 
 
-def _as_remembered(index: Index, out_dir: Path, file: Output) -> bool:
-    remembered = index.output(file.path)
+def _as_remembered(index: Index, out_dir: Path, file: PlannedFile) -> bool:
+    remembered = index.written(file.path)
     if remembered is None or remembered[0] != file.key:
         return False
     try:
@@ -176,8 +178,9 @@ def _as_remembered(index: Index, out_dir: Path, file: Output) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == remembered[1:]
 
 
-def write(index: Index, planned: list[Output], out_dir: Path) -> list[FileReport]:
-    output.remove_leftovers(out_dir)
+def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
+    """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed."""
+    _atomic.remove_leftovers(out_dir)
     rendered = []
     for file in planned:  # every byte is ready before the first file is replaced
         if not _as_remembered(index, out_dir, file):
@@ -186,7 +189,7 @@ def write(index: Index, planned: list[Output], out_dir: Path) -> list[FileReport
         folder.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made fails here
     reports = {file.path: FileReport(file.path, "unchanged", file.items, -1) for file in planned}
     for file, data in rendered:
-        written = output.write_if_changed(out_dir / file.path, data)
+        written = _atomic.write_if_changed(out_dir / file.path, data)
         stat = os.stat(out_dir / file.path)
         index.remember(file.path, file.key, stat.st_size, stat.st_mtime_ns)
         status = "written" if written else "unchanged"
@@ -204,13 +207,13 @@ def write(index: Index, planned: list[Output], out_dir: Path) -> list[FileReport
     return found
 
 
-def check(planned: list[Output], out_dir: Path) -> list[FileReport]:
+def compare(planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
     """What a build would change in out/, without changing it: every file is rendered."""
     reports = []
     for file in planned:
         data = file.render()
         try:
-            existing = output.current(out_dir / file.path)
+            existing = _atomic.current(out_dir / file.path)
         except OSError:  # a folder, or unreadable, where the file should be
             existing = b""
         if existing is None:

@@ -12,8 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
-TEMP_PREFIX = ".feedsvc-"
-TEMP_SUFFIX = ".tmp"
+from feedsvc.publish._layout import TEMP_PREFIX, TEMP_SUFFIX
+
+__all__ = ["current", "remove_leftovers", "write_atomic", "write_if_changed"]
 
 
 def _umask() -> int:

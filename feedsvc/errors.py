@@ -1,0 +1,17 @@
+"""Every exception feedsvc raises across a wing's boundary, in one place."""
+
+from __future__ import annotations
+
+__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError"]
+
+
+class FeedsvcError(Exception):
+    """The base of feedsvc's own errors: the message is for the person who ran it."""
+
+
+class Busy(FeedsvcError):
+    """Another build held out/'s lock for longer than we would wait."""
+
+
+class ChangedDuringBuild(FeedsvcError):
+    """An item file changed between indexing and rendering: the build must start again."""

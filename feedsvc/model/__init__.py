@@ -1,0 +1,35 @@
+"""What an item and the feed settings are: pydantic models, field types, plain text, Markdown.
+
+The model knows nothing of files, YAML, SQLite or XML.
+"""
+
+from __future__ import annotations
+
+from feedsvc.model._items import (
+    ITEM,
+    Access,
+    FeedSettings,
+    FormatName,
+    Lead,
+    Person,
+    Photo,
+    Teaser,
+)
+from feedsvc.model._markdown import first_paragraph, to_html
+from feedsvc.model._slugs import slug
+from feedsvc.model._types import microseconds
+
+__all__ = [
+    "ITEM",
+    "Access",
+    "FeedSettings",
+    "FormatName",
+    "Lead",
+    "Person",
+    "Photo",
+    "Teaser",
+    "first_paragraph",
+    "microseconds",
+    "slug",
+    "to_html",
+]

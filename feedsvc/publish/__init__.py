@@ -1,0 +1,27 @@
+"""Publishing: which feeds hold which items, every name under out/, rendering and atomic writes.
+
+A build plans the files (plan, layout), renders the ones whose key changed (writers) and
+brings out/ to exactly that, one whole file at a time (atomic writes), under a lock.
+"""
+
+from __future__ import annotations
+
+from feedsvc.publish._build import FileReport, PlannedFile, compare, planned_files, publish
+from feedsvc.publish._layout import FORMATS, INDEX_FILE, FeedKind, FileFormat
+from feedsvc.publish._lock import exclusive
+from feedsvc.publish._plan import FeedPlan, plan
+
+__all__ = [
+    "FORMATS",
+    "INDEX_FILE",
+    "FeedKind",
+    "FeedPlan",
+    "FileFormat",
+    "FileReport",
+    "PlannedFile",
+    "compare",
+    "exclusive",
+    "plan",
+    "planned_files",
+    "publish",
+]

@@ -1,0 +1,44 @@
+"""The writers: a feed document in, the bytes of one file out.
+
+Each writer is imported on first use, inside these functions, so a rebuild that renders
+nothing never loads feedgen, lxml or the Markdown renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from feedsvc.publish.writers._document import Category, EntryDoc, FeedDoc, FeedFile
+from feedsvc.publish.writers._marker import Marker
+
+if TYPE_CHECKING:
+    from feedsvc.model import FormatName
+
+__all__ = [
+    "Category",
+    "EntryDoc",
+    "FeedDoc",
+    "FeedFile",
+    "Marker",
+    "render_feed",
+    "render_index_page",
+]
+
+
+def render_feed(format_name: FormatName, doc: FeedDoc) -> bytes:
+    """The bytes of `doc` in one format."""
+    if format_name == "json":
+        from feedsvc.publish.writers._jsonfeed import render
+
+        return render(doc)
+    from feedsvc.publish.writers import _xml
+
+    return _xml.rss(doc) if format_name == "rss" else _xml.atom(doc)
+
+
+def render_index_page(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
+    """out/index.html: every feed listed, and the main feed's latest items."""
+    from feedsvc.publish.writers._index_page import render
+
+    return render(main, files)

@@ -1,0 +1,111 @@
+"""Feed documents: what one feed file says, independent of its format.
+
+The writers turn these into RSS, Atom and the rest; they never see an item, so they can never
+see a body the document did not put there. `EntryDoc.from_item` is the one place an item
+becomes an entry, and the only one that decides whether its body is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from feedsvc.model import Access, FeedSettings, Lead, Person, Photo, Teaser, to_html
+from feedsvc.publish._layout import FeedKind, public_address
+from feedsvc.publish.writers._marker import Marker
+
+__all__ = ["Category", "EntryDoc", "FeedDoc", "FeedFile"]
+
+# An empty feed still needs an `updated`. The clock would change its bytes on every build, and
+# validators call anything before 1990 implausible, so it is a fixed moment after that.
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    term: str
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDoc:
+    id: str
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    summary: str
+    categories: tuple[Category, ...]  # the editor's; the marker is the writers' to add
+    photo: Photo | None
+    authors: tuple[Person, ...]
+    comments: str | None
+    access: Access
+    content_html: str | None  # None: readers get the summary and follow the link
+
+    @classmethod
+    def from_item(cls, item: Lead | Teaser, settings: FeedSettings, *, members: bool) -> EntryDoc:
+        """The entry for a public feed, or for the members' feed when `members`.
+
+        A public feed gets the text of public leads only: a members-only item gives its title,
+        summary, photo and link, and its body is never read. Members get every lead's text.
+        """
+        content_html = None
+        if isinstance(item, Lead) and (members or item.access == "public"):
+            content_html = to_html(item.body, item.url)
+        scheme = urljoin(settings.site_url, "categories/")
+        return cls(
+            id=item.id,
+            title=item.title,
+            url=item.url,
+            published=item.published,
+            updated=item.last_modified,
+            summary=item.summary,
+            categories=tuple(Category(term, scheme) for term in item.categories),
+            photo=item.photo,
+            authors=item.authors if isinstance(item, Lead) else (),
+            comments=item.comments if isinstance(item, Lead) else None,
+            access=item.access,
+            content_html=content_html,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDoc:
+    settings: FeedSettings
+    title: str
+    subtitle: str
+    folder: str  # below out/, from the layout: "", "members/", "categories/asie/"
+    entries: tuple[EntryDoc, ...]
+    kind: FeedKind = "main"
+
+    @property
+    def updated(self) -> datetime:
+        return max((entry.updated for entry in self.entries), default=EMPTY_FEED_UPDATED)
+
+    @property
+    def marker(self) -> Marker:
+        return Marker.for_site(self.settings)
+
+    def url(self, name: str) -> str:
+        """The public address of one of this document's files, e.g. url('atom.xml')."""
+        return public_address(self.settings, self.folder + name)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One feed file as the page lists it: what its plan says, not its entries, so listing a
+    feed never reads the items in it."""
+
+    folder: str  # below out/: "", "members/", "categories/asie/"
+    kind: FeedKind
+    title: str
+    items: int
+    name: str  # file name, e.g. rss.xml
+    label: str  # RSS 2.0, Atom 1.0, JSON Feed 1.1
+    media_type: str
+    url: str
+
+    @property
+    def href(self) -> str:
+        return self.folder + self.name  # relative: the page sits at the root of out/
