@@ -1,0 +1,50 @@
+"""What each kind of run loads: a rebuild that renders nothing never imports the writers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import BUNDLED_ITEMS
+from feeds import NOW
+
+# The costly imports behind the writers: feedgen and lxml (RSS, Atom, the index page), the
+# Markdown renderer and the sanitiser (bodies).
+WRITERS = ("feedgen", "lxml", "markdown_it", "nh3")
+
+RUN = """
+import json, sys
+from feedsvc.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print(json.dumps(sorted(m for m in {writers} if m in sys.modules)))
+"""
+
+
+def loaded(*args: str) -> list[str]:
+    """The writer modules a fresh `feedsvc ARGS` process imported, in that process."""
+    result = subprocess.run(
+        [sys.executable, "-c", RUN.format(writers=WRITERS), *args],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    found: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+def test_a_no_op_rebuild_never_imports_the_writers(tmp_path: Path) -> None:
+    items = Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / "items"))
+    for number, path in enumerate(sorted(items.iterdir())):
+        os.utime(path, ns=(10**18 + number, 10**18 + number))  # old enough to be trusted
+    build = ("build", "--items", str(items), "--out", str(tmp_path / "out"), "--now", NOW)
+    assert loaded(*build) == sorted(WRITERS)  # the first build renders everything
+    assert loaded(*build) == []
+
+
+def test_help_and_validate_never_import_the_writers(tmp_path: Path) -> None:
+    assert loaded("--help") == []
+    assert loaded("validate", "--items", str(BUNDLED_ITEMS), "--no-cache", "--now", NOW) == []
