@@ -32,8 +32,9 @@ from lxml import etree
 
 import feedsvc
 from feedsvc.model import FeedSettings
-from feedsvc.publish.writers import Category, EntryDoc, FeedDoc
+from feedsvc.publish.writers import Category, EntryDoc, FeedDoc, Marker
 from feedsvc.publish.writers import _xml as xmlfeeds
+from feedsvc.publish.writers.namespaces import ATOM, DCTERMS
 
 NOW_ARG = synth.NOW_ARG
 MIB = 1024 * 1024
@@ -268,26 +269,22 @@ def _feed_doc() -> FeedDoc:
                 photo=None,
                 authors=(),
                 comments=None,
-                members_only=False,
+                access="public",
                 content_html=None,
             )
         )
     return FeedDoc(settings, settings.title, settings.description, "", tuple(entries))
 
 
-DCTERMS = "http://purl.org/dc/terms/"
-ATOM_NS = "http://www.w3.org/2005/Atom"
-
-
 def lxml_rss(doc: FeedDoc) -> bytes:
     """The RSS a hand-written lxml writer would give: channel, then per item the same fields."""
-    rss = etree.Element("rss", version="2.0", nsmap={"atom": ATOM_NS, "dcterms": DCTERMS})
+    rss = etree.Element("rss", version="2.0", nsmap={"atom": ATOM, "dcterms": DCTERMS})
     channel = etree.SubElement(rss, "channel")
     sub = etree.SubElement
     sub(channel, "title").text = doc.title
     sub(channel, "link").text = doc.settings.site_url
     sub(channel, "description").text = doc.subtitle
-    sub(channel, f"{{{ATOM_NS}}}link", href=doc.url("rss.xml"), rel="self")
+    sub(channel, f"{{{ATOM}}}link", href=doc.url("rss.xml"), rel="self")
     sub(channel, "language").text = doc.settings.language
     sub(channel, "lastBuildDate").text = email.utils.format_datetime(doc.updated)
     for entry in doc.entries:
@@ -299,14 +296,14 @@ def lxml_rss(doc: FeedDoc) -> bytes:
         sub(item, "description").text = entry.summary
         for category in entry.categories:
             sub(item, "category", domain=category.scheme).text = category.term
-        sub(item, f"{{{DCTERMS}}}accessRights").text = entry.access_right
+        sub(item, f"{{{DCTERMS}}}accessRights").text = Marker.access_rights(entry.access)
     return bytes(etree.tostring(rss, encoding="UTF-8", xml_declaration=True))
 
 
 def lxml_atom(doc: FeedDoc) -> bytes:
-    a = f"{{{ATOM_NS}}}"
+    a = f"{{{ATOM}}}"
     # lxml takes None as the default namespace; its stubs only allow string prefixes.
-    namespaces: dict[str | None, str] = {None: ATOM_NS, "dcterms": DCTERMS}
+    namespaces: dict[str | None, str] = {None: ATOM, "dcterms": DCTERMS}
     feed = etree.Element(a + "feed", nsmap=namespaces)  # type: ignore[arg-type]
     sub = etree.SubElement
     sub(feed, a + "id").text = doc.url("atom.xml")
@@ -325,7 +322,7 @@ def lxml_atom(doc: FeedDoc) -> bytes:
         sub(item, a + "summary", type="text").text = entry.summary
         for category in entry.categories:
             sub(item, a + "category", term=category.term, scheme=category.scheme)
-        sub(item, f"{{{DCTERMS}}}accessRights").text = entry.access_right
+        sub(item, f"{{{DCTERMS}}}accessRights").text = Marker.access_rights(entry.access)
     return bytes(etree.tostring(feed, encoding="UTF-8", xml_declaration=True))
 
 

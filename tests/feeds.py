@@ -11,14 +11,9 @@ from lxml import etree
 
 from feedsvc.cli import main
 from feedsvc.publish._layout import LOCK_FILE
+from feedsvc.publish.writers.namespaces import PREFIXES
 
-NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "media": "http://search.yahoo.com/mrss/",
-}
+NS = PREFIXES
 NOW = "2030-01-01T00:00:00+00:00"
 
 

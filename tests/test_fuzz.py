@@ -39,6 +39,7 @@ from lxml import etree
 
 from feedsvc.cli import main
 from feedsvc.items import _frontmatter as frontmatter
+from feedsvc.publish.writers.namespaces import PREFIXES
 
 # The teaser sorts first, so a problem between the two files (a category both spell
 # differently) is reported on the generated file, which the assertions look for.
@@ -46,10 +47,7 @@ TEASER_FILE = "a-teaser.md"
 ITEM_FILE = "zz-item.md"
 ITEM_URL = "https://www.example.com/fuzz/article"
 CATEGORY_SCHEME = "https://www.example.com/categories/"
-NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "media": "http://search.yahoo.com/mrss/",
-}
+NS = PREFIXES
 PROBLEM_LINE = re.compile(r"^.+:\d+: [^:]+: .+")
 SUMMARY_LINE = re.compile(r"^\d+ problems? found; nothing was written\.$")
 # A build fsyncs every file it writes: in memory that costs nothing, so more examples fit.

@@ -6,12 +6,14 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-ATOM = "http://www.w3.org/2005/Atom"
+# Re-exported for the checkers: the namespaces feedsvc writes, defined once.
+from feedsvc.publish.writers.namespaces import ATOM as ATOM
+from feedsvc.publish.writers.namespaces import CONTENT as CONTENT
+from feedsvc.publish.writers.namespaces import DC as DC
+from feedsvc.publish.writers.namespaces import DCTERMS as DCTERMS
+from feedsvc.publish.writers.namespaces import MEDIA as MEDIA
+
 XHTML = "http://www.w3.org/1999/xhtml"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
-DC = "http://purl.org/dc/elements/1.1/"
-DCTERMS = "http://purl.org/dc/terms/"
-MEDIA = "http://search.yahoo.com/mrss/"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 # The namespaces the W3C validator knows, by their conventional prefix. A prefix from this
