@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -27,9 +28,11 @@ from feedsvc.model._types import (
     Caption,
     Categories,
     Email,
+    FeedsUrl,
     ImageType,
     Language,
     Name,
+    SiteUrl,
     Summary,
     Timestamp,
     Title,
@@ -183,22 +186,38 @@ class FeedSettings(_Model):
 
     title: Title
     description: Summary
-    site_url: Url = Field(description="The site's home page")
-    public_url: Url = Field(description="Where out/ is served, for self links")
+    site_url: SiteUrl = Field(description="The site's home page, ending with '/'")
+    public_url: FeedsUrl = Field(description="Where out/ is served, ending with '/'")
     language: Language = "fr"
     publisher: PersonEntry
     rights: Name | None = None
     icon: Url | None = None
     logo: Url | None = None
-    limit: int = Field(default=50, ge=1, le=10_000, description="Items per feed")
+    # Strict: YAML's true is a bool, and a lax int would read it as 1.
+    limit: StrictInt = Field(default=50, ge=1, le=10_000, description="Items per feed")
     formats: tuple[FormatName, ...] = Field(
-        default=("rss", "atom", "json"), min_length=1, description="Feed formats to write"
+        default=("rss", "atom", "json"),
+        description="Feed formats to write, each once",
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
     )
     category_feeds: bool = Field(default=True, description="A feed per category")
     members_feed: bool = Field(default=True, description="out/members/: full text for members")
-    category_limit: int | None = Field(
+    category_limit: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Items per category feed (default: limit)"
     )
-    members_limit: int | None = Field(
+    members_limit: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Items in the members' feed (default: limit)"
     )
+
+    @field_validator("formats")
+    @classmethod
+    def _each_format_once(cls, formats: tuple[FormatName, ...]) -> tuple[FormatName, ...]:
+        # Refused rather than de-duplicated: [rss, rss] is likelier a slip for another format
+        # than a wish for one. Checked here, not with min_length, so that a misspelt format is
+        # not also told the list is empty.
+        if not formats:
+            raise fail("lists no format; write e.g. [rss, atom, json]")
+        for position, name in enumerate(formats):
+            if name in formats[:position]:
+                raise fail(f"lists {name!r} twice; write each format once, e.g. [rss, atom]")
+        return formats
