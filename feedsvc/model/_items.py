@@ -24,6 +24,7 @@ from pydantic import (
 
 from feedsvc.model import _plaintext as plaintext
 from feedsvc.model._markdown import first_paragraph
+from feedsvc.model._template import refuse_placeholder
 from feedsvc.model._types import (
     Caption,
     Categories,
@@ -96,6 +97,8 @@ class Photo(_Model):
 
 
 class _Item(_Model):
+    # First, so that the checks of the fields after it know whether the item is live.
+    draft: bool = False
     id: Uri = Field(description="Stable id readers key read/unread on; defaults to the url")
     title: Title
     url: Url
@@ -106,7 +109,6 @@ class _Item(_Model):
     access: Access = Field(
         default="public", description="public (the site's Publique) or members (Membres)"
     )
-    draft: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -127,6 +129,16 @@ class _Item(_Model):
                 "updated to the last edit, or remove it"
             )
         return updated
+
+    @field_validator("categories", "photo", "summary", "body", check_fields=False)
+    @classmethod
+    def _not_the_template(cls, value: Any, info: ValidationInfo) -> Any:
+        # A draft may hold the template's text; a live item would publish it. When draft
+        # itself was refused it is absent here, and its own message is enough.
+        if info.data.get("draft", True) is False:
+            assert info.field_name is not None
+            refuse_placeholder(info.field_name, value, info.data.get("url"))
+        return value
 
     @property
     def last_modified(self) -> datetime:
