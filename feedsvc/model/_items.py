@@ -31,6 +31,7 @@ from feedsvc.model._types import (
     Email,
     FeedsUrl,
     ImageType,
+    Label,
     Language,
     Name,
     SiteUrl,
@@ -219,6 +220,12 @@ class FeedSettings(_Model):
     )
     members_limit: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Items in the members' feed (default: limit)"
+    )
+
+    members_title_prefix: Label | None = Field(
+        default=None,
+        description="Put before the headline of a members-only item in the public feeds, "
+        "for readers that show only headlines (default: from the site's own label)",
     )
 
     @field_validator("formats")

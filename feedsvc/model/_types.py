@@ -23,6 +23,7 @@ SUMMARY_MAX = 1000
 CAPTION_MAX = 1000
 CATEGORY_MAX = 100
 CATEGORIES_MAX = 20
+LABEL_MAX = 40  # a few words before a headline
 MIN_YEAR, MAX_YEAR = 1900, 9998  # 9998: an offset must not push the moment past 9999
 BODY_MAX = 200_000  # characters: several times the longest long read
 
@@ -221,6 +222,7 @@ def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
 
 Title = Annotated[str, AfterValidator(_text(TITLE_MAX, fold=False))]
 Name = Annotated[str, AfterValidator(_text(200, fold=False))]
+Label = Annotated[str, AfterValidator(_text(LABEL_MAX, fold=False))]
 Summary = Annotated[str, AfterValidator(_text(SUMMARY_MAX, fold=True))]
 Caption = Annotated[str, AfterValidator(_text(CAPTION_MAX, fold=True))]
 Category = Annotated[str, AfterValidator(_text(CATEGORY_MAX, fold=True))]
