@@ -333,9 +333,57 @@ RSS_CASES = [
         id="relative-image-in-content",
     ),
     pytest.param(
-        [(BREVE_DESCRIPTION, "<description>&lt;iframe src='https://x.example/'&gt;</description>")],
+        [
+            (
+                BREVE_DESCRIPTION,
+                "<description>&lt;iframe src='https://x.example/'&gt;&lt;/iframe&gt;</description>",
+            )
+        ],
         ["description should not contain the iframe tag (W3C SecurityRisk)"],
         id="escaped-iframe-in-description",
+    ),
+    # The validator parses it as html5lib does, strictly: an unclosed tag is not HTML.
+    pytest.param(
+        [(BREVE_DESCRIPTION, "<description>&lt;iframe src='https://x.example/'&gt;</description>")],
+        ["description does not parse as HTML (Unexpected end of file. Expected end tag (iframe).)"],
+        id="unclosed-tag-in-description",
+    ),
+    # Plain text put in the HTML <description> as it is: '<' and '&' that start nothing.
+    pytest.param(
+        [(BREVE_DESCRIPTION, "<description>a &lt; b</description>")],
+        ["description does not parse as HTML (Expected tag name. Got something else instead)"],
+        id="bare-less-than-in-description",
+    ),
+    pytest.param(
+        [(BREVE_DESCRIPTION, "<description>AT&amp;T</description>")],
+        ["description does not parse as HTML (Named entity expected. Got none.) (W3C NotHtml)"],
+        id="bare-ampersand-in-description",
+    ),
+    pytest.param(
+        [(BREVE_DESCRIPTION, "<description>AT&amp;amp;T, a &amp;lt; b &amp; c</description>")],
+        [],
+        id="escaped-text-in-description",
+    ),
+    # The title is text: a reference in it, once decoded, is shown as written.
+    pytest.param(
+        [(BREVE_TITLE, "<title>Ben &amp;amp; Jerry</title>")],
+        ["title should not contain HTML (&amp;) (W3C ContainsHTML)"],
+        id="escaped-ampersand-in-title",
+    ),
+    pytest.param(
+        [(BREVE_TITLE, "<title>Ben &amp; Jerry &lt; 3, AT&amp;T</title>")],
+        [],
+        id="plain-ampersand-in-title",
+    ),
+    pytest.param(
+        [
+            (
+                "<description>Un flux pour les tests.</description>",
+                "<description>Un flux &amp;#233;crit</description>",
+            )
+        ],
+        ["description should not contain HTML (&#233;) (W3C ContainsHTML)"],
+        id="reference-in-channel-description",
     ),
 ]
 

@@ -154,17 +154,15 @@ def test_members_body_never_reaches_a_public_file(write_item: WriteItem, out: Pa
     for name in ("members/rss.xml", "members/atom.xml", "members/feed.json"):
         assert SENTINEL.encode() in files[name], name
     # The members' lead is still announced: title, summary, link and marker.
-    titles = [entry.title for entry in parsed(out / "atom.xml").entries]
-    assert "Un article pour les membres" in titles
+    # Its headline says it is for members, in readers that show nothing else.
+    title = "Membres · Un article pour les membres"
+    assert title in [entry.title for entry in parsed(out / "atom.xml").entries]
     rss = parsed(out / "rss.xml")
-    (secret,) = [entry for entry in rss.entries if entry.title == "Un article pour les membres"]
+    (secret,) = [entry for entry in rss.entries if entry.title == title]
     assert secret.summary == "Résumé public."
     assert all(SENTINEL not in content.value for content in secret.get("content", []))
     assert (
-        xml(out / "rss.xml").xpath(
-            "//item[title='Un article pour les membres']/content:encoded", namespaces=NS
-        )
-        == []
+        xml(out / "rss.xml").xpath(f"//item[title='{title}']/content:encoded", namespaces=NS) == []
     )
 
 
@@ -201,7 +199,9 @@ def test_drafts_and_scheduled_items_stay_out(write_item: WriteItem, out: Path) -
         assert parsed(out / name).entries == []
     result = build(items_dir, out, "--now", "2031-01-02T00:00:00Z")
     assert result.exit_code == 0
-    assert [e.title for e in parsed(out / "rss.xml").entries] == ["Une brève"]
+    assert [e.link for e in parsed(out / "rss.xml").entries] == [
+        "https://www.example.com/2024/06/19/breve"
+    ]
 
 
 def test_invalid_item_leaves_out_untouched(bundled_copy: Path, out: Path) -> None:

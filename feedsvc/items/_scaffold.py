@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import yaml
 
-from feedsvc.model import slug
+from feedsvc.model import slug, template
 
 Kind = Literal["lead", "teaser"]
 
@@ -19,11 +19,11 @@ def front_matter(kind: Kind, title: str, url: str, published: datetime) -> dict[
         "title": title,
         "url": url,
         "published": published.replace(microsecond=0).isoformat(),
-        "categories": ["À classer"],
-        "summary": "Le résumé que les lecteurs verront sous le titre.",
+        "categories": [template.CATEGORY],
+        "summary": template.SUMMARY,
         "photo": {
-            "url": url.rstrip("/") + ".jpg",
-            "caption": "La légende de la photo.",
+            "url": template.placeholder_photo_url(url),
+            "caption": template.CAPTION,
         },
         "access": "public",
         "draft": True,  # stays out of every feed until the editor removes this line
@@ -41,7 +41,7 @@ def render(kind: Kind, title: str, url: str, published: datetime) -> str:
         sort_keys=False,
         width=100,
     )
-    body = "Le texte de l'article, en Markdown.\n" if kind == "lead" else ""
+    body = f"{template.BODY}\n" if kind == "lead" else ""
     return f"---\n{header}---\n{body}"
 
 

@@ -5,6 +5,7 @@ The model knows nothing of files, YAML, SQLite or XML.
 
 from __future__ import annotations
 
+from feedsvc.model import _template as template
 from feedsvc.model._items import (
     ITEM,
     Access,
@@ -31,5 +32,6 @@ __all__ = [
     "first_paragraph",
     "microseconds",
     "slug",
+    "template",
     "to_html",
 ]

@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -23,13 +24,17 @@ from pydantic import (
 
 from feedsvc.model import _plaintext as plaintext
 from feedsvc.model._markdown import first_paragraph
+from feedsvc.model._template import refuse_placeholder
 from feedsvc.model._types import (
     Caption,
     Categories,
     Email,
+    FeedsUrl,
     ImageType,
+    Label,
     Language,
     Name,
+    SiteUrl,
     Summary,
     Timestamp,
     Title,
@@ -93,6 +98,8 @@ class Photo(_Model):
 
 
 class _Item(_Model):
+    # First, so that the checks of the fields after it know whether the item is live.
+    draft: bool = False
     id: Uri = Field(description="Stable id readers key read/unread on; defaults to the url")
     title: Title
     url: Url
@@ -103,7 +110,6 @@ class _Item(_Model):
     access: Access = Field(
         default="public", description="public (the site's Publique) or members (Membres)"
     )
-    draft: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -124,6 +130,16 @@ class _Item(_Model):
                 "updated to the last edit, or remove it"
             )
         return updated
+
+    @field_validator("categories", "photo", "summary", "body", check_fields=False)
+    @classmethod
+    def _not_the_template(cls, value: Any, info: ValidationInfo) -> Any:
+        # A draft may hold the template's text; a live item would publish it. When draft
+        # itself was refused it is absent here, and its own message is enough.
+        if info.data.get("draft", True) is False:
+            assert info.field_name is not None
+            refuse_placeholder(info.field_name, value, info.data.get("url"))
+        return value
 
     @property
     def last_modified(self) -> datetime:
@@ -183,22 +199,44 @@ class FeedSettings(_Model):
 
     title: Title
     description: Summary
-    site_url: Url = Field(description="The site's home page")
-    public_url: Url = Field(description="Where out/ is served, for self links")
+    site_url: SiteUrl = Field(description="The site's home page, ending with '/'")
+    public_url: FeedsUrl = Field(description="Where out/ is served, ending with '/'")
     language: Language = "fr"
     publisher: PersonEntry
     rights: Name | None = None
     icon: Url | None = None
     logo: Url | None = None
-    limit: int = Field(default=50, ge=1, le=10_000, description="Items per feed")
+    # Strict: YAML's true is a bool, and a lax int would read it as 1.
+    limit: StrictInt = Field(default=50, ge=1, le=10_000, description="Items per feed")
     formats: tuple[FormatName, ...] = Field(
-        default=("rss", "atom", "json"), min_length=1, description="Feed formats to write"
+        default=("rss", "atom", "json"),
+        description="Feed formats to write, each once",
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
     )
     category_feeds: bool = Field(default=True, description="A feed per category")
     members_feed: bool = Field(default=True, description="out/members/: full text for members")
-    category_limit: int | None = Field(
+    category_limit: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Items per category feed (default: limit)"
     )
-    members_limit: int | None = Field(
+    members_limit: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Items in the members' feed (default: limit)"
     )
+
+    members_title_prefix: Label | None = Field(
+        default=None,
+        description="Put before the headline of a members-only item in the public feeds, "
+        "for readers that show only headlines (default: from the site's own label)",
+    )
+
+    @field_validator("formats")
+    @classmethod
+    def _each_format_once(cls, formats: tuple[FormatName, ...]) -> tuple[FormatName, ...]:
+        # Refused rather than de-duplicated: [rss, rss] is likelier a slip for another format
+        # than a wish for one. Checked here, not with min_length, so that a misspelt format is
+        # not also told the list is empty.
+        if not formats:
+            raise fail("lists no format; write e.g. [rss, atom, json]")
+        for position, name in enumerate(formats):
+            if name in formats[:position]:
+                raise fail(f"lists {name!r} twice; write each format once, e.g. [rss, atom]")
+        return formats

@@ -7,10 +7,11 @@ the editor as written, without pydantic's generic "Value error," prefix.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -22,6 +23,7 @@ SUMMARY_MAX = 1000
 CAPTION_MAX = 1000
 CATEGORY_MAX = 100
 CATEGORIES_MAX = 20
+LABEL_MAX = 40  # a few words before a headline
 MIN_YEAR, MAX_YEAR = 1900, 9998  # 9998: an offset must not push the moment past 9999
 BODY_MAX = 200_000  # characters: several times the longest long read
 
@@ -70,18 +72,74 @@ def _url(value: str) -> str:
     value = _clean(value).strip()
     if _PLAIN_URL.fullmatch(value):
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:  # urlsplit's own refusals: an unbalanced IPv6 bracket, ...
+        if "IPv6" in str(error):
+            raise fail(
+                f"{value!r} has an unbalanced '[' or ']' in its host; brackets only enclose an "
+                "IPv6 address, e.g. https://[2001:db8::1]/article"
+            ) from None
+        raise fail(f"{value!r} is not a usable web address ({error}); write it in full") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise fail(
             f"{value!r} is not an absolute web address; write it in full, "
             "e.g. https://www.example.com/2024/06/19/article"
         )
-    if _SPACE.search(value):
-        raise fail(f"{value!r} contains a space; encode it as %20")
+    space = _SPACE.search(value)
+    if space is not None:
+        raise fail(f"{value!r} {_space_message(space.group())}")
     return value
 
 
 _SPACE = re.compile(r"\s")
+
+
+def _space_message(char: str) -> str:
+    if char in "\n\r":
+        return "is split over several lines; write the address on one line"
+    if char == " ":
+        return "contains a space; encode it as %20"
+    name = unicodedata.name(char, "a whitespace character").lower()
+    return f"contains U+{ord(char):04X} ({name}); delete it, or encode a real space as %20"
+
+
+def _folder_url(example: str) -> Callable[[str], str]:
+    """An address other addresses are built under (`example` below it), so it names a folder.
+
+    Without its final '/', urljoin would replace the last part rather than add below it:
+    refused, not repaired, because the likeliest cause is a misunderstanding (the address of a
+    feed given for the folder of feeds) that an added slash would hide.
+    """
+
+    def check(value: str) -> str:
+        value = _url(value)
+        if "?" in value or "#" in value:
+            raise fail(
+                f"{value!r} has a query or fragment ('?…' or '#…'), which every address built "
+                "under it would drop; write the folder's address alone, e.g. "
+                "https://www.example.com/feeds/"
+            )
+        parts = urlsplit(value)
+        if not parts.path:  # https://host and https://host/ are one address (RFC 3986 6.2.3)
+            return urlunsplit(parts._replace(path="/"))
+        if not parts.path.endswith("/"):
+            last = parts.path.rsplit("/", 1)[1]
+            if "." in last:  # e.g. the address of a feed given for the folder of feeds
+                raise fail(
+                    f"{value!r} names a file ({last!r}), not a folder; write the address of "
+                    f"its folder, {urljoin(value, '.')!r}"
+                )
+            raise fail(
+                f"{value!r} does not end with '/', so the addresses built under it would lose "
+                f"{last!r} ({example} would be {urljoin(value, example)}); "
+                f"write {value + '/'!r}"
+            )
+        return value
+
+    return check
+
+
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
@@ -150,6 +208,10 @@ def _language(value: str) -> str:
 
 
 def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
+    # Checked here rather than with min_length: an after-validator runs only when every entry
+    # was valid, so a list of bad names is not also told it is empty.
+    if not values:
+        raise fail("needs at least one entry, e.g. [Asie]")
     kept: dict[str, str] = {}
     for value in values:
         kept.setdefault(value.casefold(), value)  # first spelling wins
@@ -160,11 +222,22 @@ def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
 
 Title = Annotated[str, AfterValidator(_text(TITLE_MAX, fold=False))]
 Name = Annotated[str, AfterValidator(_text(200, fold=False))]
+Label = Annotated[str, AfterValidator(_text(LABEL_MAX, fold=False))]
 Summary = Annotated[str, AfterValidator(_text(SUMMARY_MAX, fold=True))]
 Caption = Annotated[str, AfterValidator(_text(CAPTION_MAX, fold=True))]
 Category = Annotated[str, AfterValidator(_text(CATEGORY_MAX, fold=True))]
-Categories = Annotated[tuple[Category, ...], Field(min_length=1), AfterValidator(_categories)]
+Categories = Annotated[
+    tuple[Category, ...], AfterValidator(_categories), Field(json_schema_extra={"minItems": 1})
+]
 Url = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "format": "uri"})]
+SiteUrl = Annotated[
+    str,
+    AfterValidator(_folder_url("categories/")),
+    WithJsonSchema({"type": "string", "format": "uri"}),
+]
+FeedsUrl = Annotated[
+    str, AfterValidator(_folder_url("rss.xml")), WithJsonSchema({"type": "string", "format": "uri"})
+]
 Uri = Annotated[str, AfterValidator(_uri), WithJsonSchema({"type": "string", "format": "uri"})]
 Timestamp = Annotated[
     datetime,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html.entities
 import re
 
+import html5lib
+import html5lib.html5parser
 import lxml.html
 from lxml import etree
 
@@ -31,13 +34,15 @@ HTML_END_TAG_RE = re.compile(r"</(\w+)>")
 
 def check_escaped_html(element: etree._Element, report: Report, *, relative_refs: bool) -> None:
     markup = text_of(element)
-    if "<" not in markup:
-        return
+    # The W3C validator parses escaped HTML with html5lib in strict mode: any parse error,
+    # such as a bare '<' before a space or an '&' that starts no reference, is NotHtml.
     try:
+        html5lib.HTMLParser(strict=True).parseFragment(markup)
         fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError):
+    except (html5lib.html5parser.ParseError, etree.ParserError, ValueError) as error:
         report.warning(
-            location(element), f"{display_name(element)} does not parse as HTML (W3C NotHtml)"
+            location(element),
+            f"{display_name(element)} does not parse as HTML ({error}) (W3C NotHtml)",
         )
         return
     check_html_tree(element, fragment, report, relative_refs=relative_refs)
@@ -69,6 +74,22 @@ def check_html_tree(
                 f"{name} should not contain relative URL references: {quoted(reference)} "
                 "(W3C ContainsRelRef)",
             )
+
+
+# What the W3C validator takes for an HTML reference in text (its "RSS Profile" check).
+HTML_ENTITY_RE = re.compile(r"&(#?\w+)")
+
+
+def check_rss_plain_text(element: etree._Element, report: Report) -> None:
+    """An RSS element readers show as text: HTML in it, escaped or not, is shown literally."""
+    check_no_html(element, report)
+    for value in HTML_ENTITY_RE.findall(text_of(element)):
+        if value in html.entities.name2codepoint or value == "apos" or not value.isalpha():
+            report.warning(
+                location(element),
+                f"{display_name(element)} should not contain HTML (&{value};) (W3C ContainsHTML)",
+            )
+            return
 
 
 def check_no_html(element: etree._Element, report: Report, *, code: str = "ContainsHTML") -> None:

@@ -23,7 +23,7 @@ from .common import (
 )
 from .dates import check_rfc822
 from .document import load
-from .markup import check_escaped_html, check_no_html
+from .markup import check_escaped_html, check_rss_plain_text
 from .media import check_media
 from .report import Report, aware, location, quoted
 from .values import (
@@ -119,11 +119,11 @@ def _check_channel(channel: etree._Element, report: Report) -> None:
 
     for title in children_named(channel, "title"):
         check_not_blank(title, report)
-        check_no_html(title, report)
+        check_rss_plain_text(title, report)
     for link in children_named(channel, "link"):
         check_url_element(link, report, iri=False)
     for description in children_named(channel, "description"):
-        check_no_html(description, report)
+        check_rss_plain_text(description, report)
     for language in children_named(channel, "language"):
         check_language(language, text_of(language).strip(), report)
     for name in ("pubDate", "lastBuildDate"):
@@ -212,7 +212,7 @@ def _check_item(item: etree._Element, guids: dict[str, etree._Element], report: 
 
     for title in children_named(item, "title"):
         check_not_blank(title, report)
-        check_no_html(title, report)
+        check_rss_plain_text(title, report)
     for name in ("link", "comments"):
         for element in children_named(item, name):
             check_url_element(element, report, iri=False)

@@ -47,12 +47,14 @@ class EntryDoc:
     def from_item(cls, item: Lead | Teaser, settings: FeedSettings, *, members: bool) -> EntryDoc:
         """The entry for a public feed, or for the members' feed when `members`.
 
-        A public feed gets the text of public leads only: a members-only item gives its title,
-        summary, photo and link, and its body is never read. Members get every lead's text.
+        A public feed gets the text of public leads only. Of a members-only item it gets what
+        the README promises editors and no more: headline, summary, photo and link. Its body
+        is never read, and its byline and comments link are left out too: the comments are on
+        the members' page, and an editor who marks an item for members relies on that list.
+        Members get everything.
         """
-        content_html = None
-        if isinstance(item, Lead) and (members or item.access == "public"):
-            content_html = to_html(item.body, item.url)
+        whole = members or item.access == "public"
+        lead = item if isinstance(item, Lead) and whole else None
         scheme = urljoin(settings.site_url, "categories/")
         return cls(
             id=item.id,
@@ -63,10 +65,10 @@ class EntryDoc:
             summary=item.summary,
             categories=tuple(Category(term, scheme) for term in item.categories),
             photo=item.photo,
-            authors=item.authors if isinstance(item, Lead) else (),
-            comments=item.comments if isinstance(item, Lead) else None,
+            authors=lead.authors if lead else (),
+            comments=lead.comments if lead else None,
             access=item.access,
-            content_html=content_html,
+            content_html=to_html(lead.body, lead.url) if lead else None,
         )
 
 
@@ -85,7 +87,7 @@ class FeedDoc:
 
     @property
     def marker(self) -> Marker:
-        return Marker.for_site(self.settings)
+        return Marker.for_feed(self.settings, members=self.kind == "members")
 
     def url(self, name: str) -> str:
         """The public address of one of this document's files, e.g. url('atom.xml')."""

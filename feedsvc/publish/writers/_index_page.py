@@ -125,7 +125,8 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
                     E.P(
                         "Les articles réservés aux membres figurent dans les flux publics avec "
                         "leur titre, leur résumé, leur photo et leur lien, jamais leur texte. "
-                        f"Ils portent la catégorie « {marker.term} » et l'élément "
+                        f"Leur titre y commence par « {marker.title_prefix} » ; ils portent la "
+                        f"catégorie « {marker.term} » et l'élément "
                         "dcterms:accessRights « "
                         f"{marker.access_rights('members')} » : votre lecteur peut les filtrer."
                     ),

@@ -25,7 +25,8 @@ def _author(person: Person) -> dict[str, str]:
 
 
 def _item(entry: EntryDoc, marker: Marker, about: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
+    title = marker.title(entry.title, entry.access)
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": title}
     # Every item needs content_html or content_text; a teaser's text is its summary.
     if entry.content_html is not None:
         item["content_html"] = entry.content_html

@@ -9,10 +9,16 @@ feedgen 1.0.0 traps, and what this module does about each:
 - entry links lose rel/type, RSS categories are written as labels, and its media extension
   wraps `media:content` in `media:group`: see _feedgen_ext.py.
 - a control character aborts the whole feed: the models refuse them, so none gets here.
+
+RSS leaves open which elements hold HTML; readers and the W3C validator take an item's
+`<description>` for HTML, and titles, categories and the channel's description for text. So
+the summary, plain text, is HTML-escaped for `<description>` only: a bare '&' or '<' there is
+broken HTML (W3C NotHtml), and an escaped one anywhere else would be shown as '&amp;'.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -38,7 +44,7 @@ ATOM_TYPE = FORMATS["atom"].media_type
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 
-def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
+def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
     settings = doc.settings
     fg = FeedGenerator()
     fg.register_extension(EXTENSION, FeedsvcExtension, FeedsvcEntryExtension)
@@ -75,7 +81,7 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
         fe = fg.add_entry(order="append")
         fe.id(entry.id)
         fe.guid(entry.id, permalink=entry.id == entry.url)
-        fe.title(entry.title)
+        fe.title(marker.title(entry.title, entry.access))
         fe.link(href=entry.url, rel="alternate", type="text/html")
         fe.published(entry.published)
         fe.updated(entry.updated)
@@ -90,7 +96,8 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str) -> FeedGenerator:
             fe.comments(entry.comments)
         if entry.content_html is not None:
             fe.content(entry.content_html, type="html")
-        fe.summary(entry.summary, type="text")
+        # One call sets both RSS <description> (HTML) and Atom <summary type="text">.
+        fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary, type="text")
         extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
         extension.doc = entry
         extension.marker = marker
@@ -104,7 +111,7 @@ def _serialise(root: Any, nsmap: dict[str, str]) -> bytes:
 
 
 def rss(doc: FeedDoc) -> bytes:
-    fg = _generator(doc, RSS_FILE, RSS_TYPE)
+    fg = _generator(doc, RSS_FILE, RSS_TYPE, rss=True)
     # The private builder hands over the element tree, so no serialise-and-reparse is needed
     # to tidy namespaces; feedgen is pinned to the release this was written against.
     root, _ = fg._create_rss()
@@ -112,6 +119,6 @@ def rss(doc: FeedDoc) -> bytes:
 
 
 def atom(doc: FeedDoc) -> bytes:
-    fg = _generator(doc, ATOM_FILE, ATOM_TYPE)
+    fg = _generator(doc, ATOM_FILE, ATOM_TYPE, rss=False)
     root, _ = fg._create_atom()
     return _serialise(root, dict(NAMESPACES))
