@@ -307,30 +307,43 @@ def build(
       feedsvc build
       feedsvc build --check      # in CI: is the committed out/ current?
     """
-    from feedsvc.errors import Busy
-    from feedsvc.publish import exclusive
+    from feedsvc.errors import Busy, UnsafeOut
+    from feedsvc.publish import SERVED_TREES, exclusive
 
     moment = _microseconds(now)
     cache = _cache_file(items_dir, cache_dir, no_cache)
-    if check:
-        reports = _publish(items_dir, out_dir, moment, cache, check=True)
-    else:
+    try:
+        if check:
+            reports = _publish(items_dir, out_dir, moment, cache, check=True)
+        else:
 
-        def waiting() -> None:
-            click.echo(f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True)
+            def waiting() -> None:
+                click.echo(
+                    f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True
+                )
 
-        try:
             with exclusive(out_dir, wait, waiting):
                 reports = _publish(items_dir, out_dir, moment, cache, check=False)
-        except Busy as error:
-            raise click.ClickException(str(error)) from None
-        except OSError as error:
+    except (Busy, UnsafeOut) as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        if check:
             raise click.ClickException(
-                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
-                "half-written, and a build after the fix completes the rest"
+                f"cannot read {out_dir}: {error.strerror or error}"
             ) from None
+        raise click.ClickException(
+            f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+            "half-written, and a build after the fix completes the rest"
+        ) from None
     for report in reports:
         click.echo(report.line(out_dir))
+    if any(report.status == "moved" for report in reports):
+        click.echo(
+            f"note: the public feeds are now in {out_dir / SERVED_TREES[0]} and the members' "
+            f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the feeds' "
+            "address and the members' folder behind the login (README: Serving the feeds)",
+            err=True,
+        )
     if check:
         stale = [report for report in reports if report.changes]
         if stale:
