@@ -1,15 +1,16 @@
-"""out/ as a web server sees it: links inside it are never written through, and the public
-tree holds nothing of the members'."""
+"""out/ as a web server sees it: links inside it are never written through, the public tree
+holds nothing of the members', and --out cannot be a place the feeds should not go."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LEAD, TEASER, WriteItem
+from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build, parsed, snapshot
 
 from feedsvc.publish import _atomic
@@ -312,3 +313,76 @@ def test_a_build_moves_the_old_layout_and_touches_nothing_else(
     again = build(bundled_copy, out)
     assert "moved" not in again.output and "note:" not in again.output
     assert build(bundled_copy, out, "--check").exit_code == 0
+
+
+# --out that cannot hold the feeds, or that would publish the items.
+
+Setup = Callable[[Path], tuple[str, str]]  # tmp_path -> (--items, --out)
+
+
+def _items_at(tmp_path: Path, rel: str) -> Path:
+    return Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / rel))
+
+
+def _file(tmp_path: Path) -> str:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    return str(tmp_path / "a-file")
+
+
+def _dangling(tmp_path: Path) -> str:
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    return str(tmp_path / "dangling")
+
+
+USAGE: dict[str, tuple[Setup, str]] = {
+    "out is the items folder": (
+        lambda t: (str(_items_at(t, "items")), str(t / "items")),
+        "is the items folder",
+    ),
+    "out inside the items folder": (
+        lambda t: (str(_items_at(t, "items")), str(t / "items" / "out")),
+        "is inside the items folder",
+    ),
+    "out is the items folder by another path": (
+        lambda t: (str(_items_at(t, "items")), str(t / "items" / "sub" / "..")),
+        "is the items folder",
+    ),
+    "out is /dev/null": (lambda t: (str(BUNDLED_ITEMS), "/dev/null"), "is not a folder"),
+    "out is a file": (lambda t: (str(BUNDLED_ITEMS), _file(t)), "is a file"),  # click's own
+    "out below a file": (lambda t: (str(BUNDLED_ITEMS), _file(t) + "/out"), "is not a folder"),
+    "out is a dangling link": (lambda t: (str(BUNDLED_ITEMS), _dangling(t)), "is not a folder"),
+    "items inside out/public": (
+        lambda t: (str(_items_at(t, "out/public/items")), str(t / "out")),
+        "which is served",
+    ),
+    "items are out/public": (
+        lambda t: (str(_items_at(t, "public")), str(t)),
+        "which is served",
+    ),
+    "items inside out/members": (
+        lambda t: (str(_items_at(t, "out/members/items")), str(t / "out")),
+        "which is served",
+    ),
+}
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["build", "check"])
+@pytest.mark.parametrize("case", USAGE)
+def test_an_out_folder_that_cannot_be_is_a_usage_error(
+    tmp_path: Path, case: str, check: bool
+) -> None:
+    setup, message = USAGE[case]
+    items, out = setup(tmp_path)
+    before = state(tmp_path)
+    result = build(Path(items), Path(out), *(["--check"] if check else []))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "'--out'" in result.output
+    assert "Traceback" not in result.output
+    assert state(tmp_path) == before
+
+
+def test_out_may_hold_the_items_outside_its_served_trees(tmp_path: Path) -> None:
+    items = _items_at(tmp_path, "site/items")
+    result = build(items, tmp_path / "site")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "public" / "rss.xml").is_file()
