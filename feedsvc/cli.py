@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -117,6 +118,35 @@ def cache_options(command: Command) -> Command:
 def _require_folder(path: Path) -> None:
     if not path.is_dir():
         raise click.BadParameter(f"{path} is not a folder", param_hint="the items folder")
+
+
+def _check_out(out_dir: Path, items_dir: Path, served: Sequence[str]) -> None:
+    """--out must be a folder (or one to make) apart from the items: a build inside the items
+    would read its own output, and items inside a served tree would publish drafts and
+    members' texts."""
+    existing = out_dir
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        shown = out_dir if existing == out_dir else f"{out_dir} ({existing} is not a folder)"
+        raise click.BadParameter(
+            f"{shown} is not a folder; give the folder the feeds are written to, e.g. --out out",
+            param_hint="'--out'",
+        )
+    out, items = out_dir.resolve(), items_dir.resolve()
+    if out.is_relative_to(items):
+        where = "is the items folder" if out == items else f"is inside the items folder {items_dir}"
+        raise click.BadParameter(
+            f"{out_dir} {where}; write the feeds beside it, e.g. --out out",
+            param_hint="'--out'",
+        )
+    for tree in served:
+        if items.is_relative_to(out / tree):
+            raise click.BadParameter(
+                f"the items folder {items_dir} is inside {out_dir / tree}, which is served: "
+                "drafts and members' texts would be published; move the items out of it",
+                param_hint="'--out'",
+            )
 
 
 def _cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
@@ -307,30 +337,44 @@ def build(
       feedsvc build
       feedsvc build --check      # in CI: is the committed out/ current?
     """
-    from feedsvc.errors import Busy
-    from feedsvc.publish import exclusive
+    from feedsvc.errors import Busy, UnsafeOut
+    from feedsvc.publish import SERVED_TREES, exclusive
 
+    _check_out(out_dir, items_dir, SERVED_TREES)
     moment = _microseconds(now)
     cache = _cache_file(items_dir, cache_dir, no_cache)
-    if check:
-        reports = _publish(items_dir, out_dir, moment, cache, check=True)
-    else:
+    try:
+        if check:
+            reports = _publish(items_dir, out_dir, moment, cache, check=True)
+        else:
 
-        def waiting() -> None:
-            click.echo(f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True)
+            def waiting() -> None:
+                click.echo(
+                    f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True
+                )
 
-        try:
             with exclusive(out_dir, wait, waiting):
                 reports = _publish(items_dir, out_dir, moment, cache, check=False)
-        except Busy as error:
-            raise click.ClickException(str(error)) from None
-        except OSError as error:
+    except (Busy, UnsafeOut) as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        if check:
             raise click.ClickException(
-                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
-                "half-written, and a build after the fix completes the rest"
+                f"cannot read {out_dir}: {error.strerror or error}"
             ) from None
+        raise click.ClickException(
+            f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+            "half-written, and a build after the fix completes the rest"
+        ) from None
     for report in reports:
         click.echo(report.line(out_dir))
+    if any(report.status == "moved" for report in reports):
+        click.echo(
+            f"note: the public feeds are now in {out_dir / SERVED_TREES[0]} and the members' "
+            f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the feeds' "
+            "address and the members' folder behind the login (README: Serving the feeds)",
+            err=True,
+        )
     if check:
         stale = [report for report in reports if report.changes]
         if stale:

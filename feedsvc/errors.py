@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError"]
+__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "UnsafeOut"]
 
 
 class FeedsvcError(Exception):
@@ -15,3 +15,8 @@ class Busy(FeedsvcError):
 
 class ChangedDuringBuild(FeedsvcError):
     """An item file changed between indexing and rendering: the build must start again."""
+
+
+class UnsafeOut(FeedsvcError):
+    """A link stands where a build writes in out/: following it would write outside out/, or
+    members' full text into a public folder."""

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from feedsvc.cli import main
-from feedsvc.publish._layout import LOCK_FILE
+from feedsvc.publish._layout import LOCK_FILE, MEMBERS_FOLDER, out_path
 from feedsvc.publish.writers.namespaces import PREFIXES
 
 NS = PREFIXES
@@ -41,3 +41,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != LOCK_FILE
     }
+
+
+def on_disk(out_dir: Path, address: str) -> Path:
+    """The file a build wrote for the address below public_url, e.g. 'members/rss.xml'."""
+    return out_dir / out_path(address, address.startswith(MEMBERS_FOLDER))

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import pytest
 from conftest import LEAD, SETTINGS, TEASER, WriteItem
-from feeds import NS, build, parsed, xml
+from feeds import NS, build, on_disk, parsed, xml
 from lxml import html
 
 from feedsvc.index import load_items
@@ -53,14 +53,14 @@ def test_every_address_on_the_settings_hosts_is_one_the_build_meant(out: Path) -
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_self_related_and_scheme_addresses_of_each_feed_kind(out: Path, folder: str) -> None:
-    rss = xml(out / folder / "rss.xml")
+    rss = xml(on_disk(out, folder + "rss.xml"))
     links = {link.get("rel"): link.get("href") for link in rss.iterfind("channel/atom:link", NS)}
     assert links == {"self": PUBLIC + folder + "rss.xml", "related": PUBLIC + "index.html"}
     assert rss.findtext("channel/link") == SITE
     domains = {c.get("domain") for c in rss.iterfind("channel/item/category")}
     assert domains == {SITE + "categories/", SITE + "acces"}
 
-    atom = xml(out / folder / "atom.xml")
+    atom = xml(on_disk(out, folder + "atom.xml"))
     assert atom.findtext("atom:id", namespaces=NS) == PUBLIC + folder + "atom.xml"
     links = {link.get("rel"): link.get("href") for link in atom.iterfind("atom:link", NS)}
     assert links == {
@@ -68,15 +68,17 @@ def test_self_related_and_scheme_addresses_of_each_feed_kind(out: Path, folder: 
     }  # fmt: skip
     schemes = {c.get("scheme") for c in atom.iterfind("atom:entry/atom:category", NS)}
     assert schemes == {SITE + "categories/", SITE + "acces"}
-    assert parsed(out / folder / "atom.xml").feed.links[0].href == PUBLIC + folder + "atom.xml"
+    assert (
+        parsed(on_disk(out, folder + "atom.xml")).feed.links[0].href == PUBLIC + folder + "atom.xml"
+    )
 
-    feed = json.loads((out / folder / "feed.json").read_text(encoding="utf-8"))
+    feed = json.loads((on_disk(out, folder + "feed.json")).read_text(encoding="utf-8"))
     assert (feed["feed_url"], feed["home_page_url"]) == (PUBLIC + folder + "feed.json", SITE)
     assert {item["_feedsvc"]["about"] for item in feed["items"]} == {PUBLIC + "index.html#membres"}
 
 
 def test_index_page_links_and_autodiscovery_resolve_under_public_url(out: Path) -> None:
-    page = html.fromstring((out / "index.html").read_bytes())
+    page = html.fromstring(on_disk(out, "index.html").read_bytes())
     base = PUBLIC + "index.html"
     discovered = {urljoin(base, link.get("href")) for link in page.iterfind(".//link")}
     assert discovered == {PUBLIC + name for name in FILES}
@@ -84,7 +86,7 @@ def test_index_page_links_and_autodiscovery_resolve_under_public_url(out: Path) 
     assert len(rows) == len(FOLDERS) * len(FILES)
     for anchor in rows:  # the address shown is the one the link leads to, and a written file
         assert urljoin(base, anchor.get("href")) == anchor.text
-        assert (out / anchor.text.removeprefix(PUBLIC)).is_file()
+        assert on_disk(out, anchor.text.removeprefix(PUBLIC)).is_file()
     assert page.xpath("//header//a/@href") == [SITE]
 
 
@@ -118,7 +120,7 @@ def test_a_bare_host_is_its_root_folder(write_item: WriteItem, tmp_path: Path) -
     (items_dir / "feed.yaml").write_text(settings, encoding="utf-8")
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    rss = xml(out / "rss.xml")
+    rss = xml(on_disk(out, "rss.xml"))
     assert rss.findtext("channel/link") == "https://news.example.org/"
     assert rss.find("channel/atom:link[@rel='self']", NS).get("href") == (
         "https://cdn.example.net/rss.xml"

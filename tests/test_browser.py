@@ -33,7 +33,7 @@ def _chromium() -> str:
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
     assert build(BUNDLED_ITEMS, out).exit_code == 0
-    return out / "index.html"
+    return out / "public" / "index.html"
 
 
 def _run(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

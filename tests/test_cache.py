@@ -91,11 +91,11 @@ def test_one_edit_rewrites_only_what_it_affects(bundled_copy: Path, parses: list
     age(bundled_copy)
     lines = run(bundled_copy, out)
     assert parses == [duterte.name]
-    folders = {"", "members/", "categories/asie/", "categories/philippines/",
-               "categories/politique/"}  # fmt: skip
+    folders = {"public/", "members/", "public/categories/asie/",
+               "public/categories/philippines/", "public/categories/politique/"}  # fmt: skip
     expected = {str(out / f"{folder}{name}") for folder in folders
                 for name in ("rss.xml", "atom.xml", "feed.json")}  # fmt: skip
-    assert written(lines) == expected | {str(out / "index.html")}
+    assert written(lines) == expected | {str(out / "public" / "index.html")}
 
 
 def test_settings_or_code_change_rebuilds_everything(

@@ -477,14 +477,18 @@ def test_leftover_temporary_files_are_removed_and_nothing_else(
     assert left, "no build was ever caught with a temporary file"
     settled(out, corpus)
 
-    slug = next(path.parent for path in out.glob("categories/*/rss.xml"))
+    slug = next(path.parent for path in out.glob("public/categories/*/rss.xml"))
+    old_slug = out / "categories" / slug.name  # where builds before out/public/ wrote
+    old_slug.mkdir(parents=True)
     ours = [
+        out / ".feedsvc-tmp" / ".feedsvc-rss.xml.0f1e2d3c4b5a6978.tmp",
         out / ".feedsvc-rss.xml.123.tmp",
-        slug / ".feedsvc-atom.xml.k2j_9x.tmp",
+        old_slug / ".feedsvc-atom.xml.k2j_9x.tmp",
         out / "members" / ".feedsvc-feed.json.abc.tmp",
     ]
     for path in ours:
-        path.write_bytes(corpus.new[str(path.relative_to(out).parent / "rss.xml")][:100])
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"<?xml version='1.0'?><rss><chan")
     outside = tmp_path / "elsewhere.txt"
     outside.write_bytes(b"not feedsvc's")
     theirs = {

@@ -26,26 +26,26 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_category_feeds_hold_exactly_their_items(bundled: Path) -> None:
     items = [entry.item for entry in load_items(BUNDLED_ITEMS).entries]
-    folders = sorted(p.name for p in (bundled / "categories").iterdir())
+    folders = sorted(p.name for p in (bundled / "public" / "categories").iterdir())
     assert folders == [
         "asie", "asie-du-sud-est", "coree-du-nord", "criminalite", "diplomatie",
         "philippines", "politique", "russie", "technologie",
     ]  # fmt: skip
     for folder in folders:
         for name in ("rss.xml", "atom.xml"):
-            feed = parsed(bundled / "categories" / folder / name)
+            feed = parsed(bundled / "public" / "categories" / folder / name)
             ids = {entry.id for entry in feed.entries}
             expected = {item.id for item in items if folder in map(slug, item.categories)}
             assert ids == expected, (folder, name)
-        data = json.loads((bundled / "categories" / folder / "feed.json").read_bytes())
+        data = json.loads((bundled / "public" / "categories" / folder / "feed.json").read_bytes())
         assert {item["id"] for item in data["items"]} == ids
-    asie = parsed(bundled / "categories" / "asie" / "atom.xml")
+    asie = parsed(bundled / "public" / "categories" / "asie" / "atom.xml")
     assert asie.feed.title == "Actualités Asie : Asie"
     assert asie.feed.links[0].href == "https://www.example.com/feeds/categories/asie/atom.xml"
 
 
 def test_category_feeds_keep_the_public_rules(bundled: Path) -> None:
-    folder = bundled / "categories" / "asie-du-sud-est"
+    folder = bundled / "public" / "categories" / "asie-du-sud-est"
     (entry,) = parsed(folder / "rss.xml").entries
     assert "Telegram" in entry.title
     assert "membres" in [tag.term for tag in entry.tags]
@@ -73,28 +73,28 @@ def test_renaming_a_category_moves_items_and_removes_the_old_folder(
     path = write_item("a.md", LEAD)
     out = tmp_path / "out"
     assert build(path.parent, out).exit_code == 0
-    assert (out / "categories" / "asie" / "rss.xml").exists()
-    (out / "robots.txt").write_text("mine", encoding="utf-8")
-    (out / "categories" / "asie" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert (out / "public" / "categories" / "asie" / "rss.xml").exists()
+    (out / "public" / "robots.txt").write_text("mine", encoding="utf-8")
+    (out / "public" / "categories" / "asie" / "notes.txt").write_text("mine", encoding="utf-8")
     outside = tmp_path / "rss.xml"
     outside.write_text("not ours", encoding="utf-8")
 
     write_item("a.md", LEAD.replace("[Asie]", "[Extrême-Orient]"))
     result = build(path.parent, out)
     assert result.exit_code == 0
-    assert f"removed   {out / 'categories/asie/rss.xml'}" in result.output
-    assert not (out / "categories" / "asie" / "rss.xml").exists()
-    assert not (out / "categories" / "asie" / "feed.json").exists()
-    (entry,) = parsed(out / "categories" / "extreme-orient" / "atom.xml").entries
+    assert f"removed   {out / 'public/categories/asie/rss.xml'}" in result.output
+    assert not (out / "public" / "categories" / "asie" / "rss.xml").exists()
+    assert not (out / "public" / "categories" / "asie" / "feed.json").exists()
+    (entry,) = parsed(out / "public" / "categories" / "extreme-orient" / "atom.xml").entries
     assert entry.title == "Un article complet"
     # Files feedsvc did not write stay, and so does their folder; nothing outside out/ moves.
-    assert (out / "robots.txt").read_text(encoding="utf-8") == "mine"
-    assert (out / "categories" / "asie" / "notes.txt").exists()
+    assert (out / "public" / "robots.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "public" / "categories" / "asie" / "notes.txt").exists()
     assert outside.read_text(encoding="utf-8") == "not ours"
 
-    (out / "categories" / "asie" / "notes.txt").unlink()
+    (out / "public" / "categories" / "asie" / "notes.txt").unlink()
     assert build(path.parent, out).exit_code == 0
-    assert not (out / "categories" / "asie").exists()
+    assert not (out / "public" / "categories" / "asie").exists()
 
 
 def test_members_feed_has_the_bodies_public_feeds_lack(
@@ -126,7 +126,7 @@ def test_members_feed_has_the_bodies_public_feeds_lack(
 def test_json_feed_follows_the_spec(bundled: Path) -> None:
     for path in sorted(bundled.rglob("feed.json")):
         assert check_json_feed(path.read_bytes()) == [], path
-    feed = json.loads((bundled / "feed.json").read_bytes())
+    feed = json.loads((bundled / "public" / "feed.json").read_bytes())
     assert feed["feed_url"] == "https://www.example.com/feeds/feed.json"
     assert feed["language"] == "fr"
     telegram, duterte, lead = feed["items"]
@@ -159,7 +159,7 @@ def test_json_checks_catch_what_the_spec_forbids() -> None:
 
 
 def test_front_door_lists_feeds_items_and_autodiscovery(bundled: Path) -> None:
-    page = html.fromstring((bundled / "index.html").read_bytes())
+    page = html.fromstring((bundled / "public" / "index.html").read_bytes())
     assert page.get("lang") == "fr"
     discovery = {
         (link.get("type"), link.get("href")) for link in page.xpath("//head/link[@rel='alternate']")
@@ -173,8 +173,14 @@ def test_front_door_lists_feeds_items_and_autodiscovery(bundled: Path) -> None:
     assert len(rows) == 3 * (1 + 9 + 1)
     first = [cell.text_content() for cell in rows[0]]
     assert first == ["Tous les articles", "RSS 2.0", "3", "https://www.example.com/feeds/rss.xml"]
-    for href in page.xpath("//section[@id='flux']//a/@href"):
-        assert (bundled / href).is_file(), href
+    hrefs = page.xpath("//section[@id='flux']//a/@href")
+    for href in hrefs:
+        # Served as the README's nginx example does: members/ from out/members/, behind the
+        # login; everything else from out/public/.
+        member = href.startswith("members/")
+        served = bundled / href if member else bundled / "public" / href
+        assert served.is_file(), href
+    assert sum(href.startswith("members/") for href in hrefs) == 3
     articles = page.xpath("//section[@id='derniers']/article")
     assert [a.findtext("h3/a")[:8] for a in articles] == ["Telegram", "L'ancien", "La Corée"]
     assert [a.xpath(".//span[@class='badge']/text()") for a in articles] == [
@@ -199,9 +205,9 @@ def test_settings_choose_formats_and_feed_kinds(bundled_copy: Path, tmp_path: Pa
     _set(bundled_copy, "formats: [atom]\ncategory_feeds: false\nmembers_feed: false\n")
     result = build(bundled_copy, out)
     assert result.exit_code == 0
-    assert sorted(snapshot(out)) == ["atom.xml", "index.html"]
+    assert sorted(snapshot(out)) == ["public/atom.xml", "public/index.html"]
     assert "removed" in result.output
-    page = html.fromstring((out / "index.html").read_bytes())
+    page = html.fromstring((out / "public" / "index.html").read_bytes())
     assert len(page.xpath("//section[@id='flux']//tbody/tr")) == 1
 
 
@@ -209,8 +215,8 @@ def test_limits_per_feed_kind(bundled_copy: Path, tmp_path: Path) -> None:
     _set(bundled_copy, "limit: 2\ncategory_limit: 1\nmembers_limit: 3\n")
     out = tmp_path / "out"
     assert build(bundled_copy, out).exit_code == 0
-    assert len(parsed(out / "rss.xml").entries) == 2
-    assert len(parsed(out / "categories" / "asie" / "rss.xml").entries) == 1
+    assert len(parsed(out / "public" / "rss.xml").entries) == 2
+    assert len(parsed(out / "public" / "categories" / "asie" / "rss.xml").entries) == 1
     assert len(parsed(out / "members" / "rss.xml").entries) == 3
 
 
@@ -224,7 +230,7 @@ def test_bad_format_setting_is_a_clear_problem(bundled_copy: Path, tmp_path: Pat
 
 
 def test_check_names_stale_files(bundled: Path, tmp_path: Path) -> None:
-    stray = bundled / "categories" / "ancienne" / "rss.xml"
+    stray = bundled / "public" / "categories" / "ancienne" / "rss.xml"
     stray.parent.mkdir()
     stray.write_bytes(b"old")
     try:

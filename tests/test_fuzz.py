@@ -196,7 +196,7 @@ def _feedparser(data: bytes, html_summary: bool) -> Read:
 def read_back(out: Path) -> dict[str, Read]:
     """The generated item as each format and each reader sees it."""
     found: dict[str, Read] = {}
-    rss_bytes = (out / "rss.xml").read_bytes()
+    rss_bytes = (out / "public" / "rss.xml").read_bytes()
     [item] = [i for i in etree.fromstring(rss_bytes).iter("item") if i.findtext("link") == ITEM_URL]
     found["rss/lxml"] = Read(
         item.findtext("title"),
@@ -207,7 +207,7 @@ def read_back(out: Path) -> dict[str, Read]:
     )
     found["rss/feedparser"] = _feedparser(rss_bytes, html_summary=True)
 
-    atom_bytes = (out / "atom.xml").read_bytes()
+    atom_bytes = (out / "public" / "atom.xml").read_bytes()
     [entry] = [
         e
         for e in etree.fromstring(atom_bytes).iterfind("atom:entry", NS)
@@ -225,7 +225,7 @@ def read_back(out: Path) -> dict[str, Read]:
     )
     found["atom/feedparser"] = _feedparser(atom_bytes, html_summary=False)
 
-    document = json.loads((out / "feed.json").read_bytes())
+    document = json.loads((out / "public" / "feed.json").read_bytes())
     [record] = [i for i in document["items"] if i["url"] == ITEM_URL]
     found["json"] = Read(
         record["title"],
@@ -700,15 +700,15 @@ def test_any_front_matter_builds_or_is_refused(prebuilt: Path, content: str) -> 
         if result.exit_code != 0:
             return
         out = root / "out"
-        assert json.loads((out / "feed.json").read_bytes())["items"]
+        assert json.loads((out / "public" / "feed.json").read_bytes())["items"]
         for name in ("rss.xml", "atom.xml"):
-            etree.fromstring((out / name).read_bytes())
-            feed = feedparser.parse((out / name).read_bytes())
+            etree.fromstring((out / "public" / name).read_bytes())
+            feed = feedparser.parse((out / "public" / name).read_bytes())
             assert not feed.bozo, feed.get("bozo_exception")
         doc = front_matter_of(item.read_bytes())
         assert doc is not None
         data = doc.data
-        document = json.loads((out / "feed.json").read_bytes())
+        document = json.loads((out / "public" / "feed.json").read_bytes())
         mine = [entry for entry in document["items"] if entry["url"] == data.get("url")]
         if mine and isinstance(data.get("title"), str):
             # A members-only headline carries the marker's prefix in the public feeds.
@@ -762,7 +762,7 @@ def test_damaged_file_is_refused_and_out_is_untouched(prebuilt: Path, damage: li
         _, result = build_item(root, raw, "damaged")
         if result.exit_code == 0:
             for feed in ("rss.xml", "atom.xml"):
-                assert not feedparser.parse((root / "out" / feed).read_bytes()).bozo
+                assert not feedparser.parse((root / "out" / "public" / feed).read_bytes()).bozo
 
 
 # 5. Dates: RSS and Atom must carry the same moment the editor wrote.
@@ -787,7 +787,7 @@ def test_published_reads_back_as_the_same_moment(moment: datetime, minutes: int)
         assert result.exit_code == 0, result.output
         BUILT["dates"] += 1
         for name in ("rss.xml", "atom.xml"):
-            feed = feedparser.parse((root / "out" / name).read_bytes())
+            feed = feedparser.parse((root / "out" / "public" / name).read_bytes())
             [entry] = [e for e in feed.entries if e.get("link") == ITEM_URL]
             assert _moment(entry.published_parsed) == written.astimezone(UTC), name
 
@@ -903,7 +903,7 @@ def test_summary_reads_back_in_rss_as_written(summary: str) -> None:
             assert ":7: summary: is plain text but contains" in result.stderr, result.stderr
             return
         assert result.exit_code == 0, result.stderr
-        rss = (root / "out" / "rss.xml").read_bytes()
+        rss = (root / "out" / "public" / "rss.xml").read_bytes()
         assert _feedparser(rss, html_summary=True).summary == summary
 
 

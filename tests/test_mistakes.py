@@ -76,11 +76,11 @@ def test_an_unusable_cache_is_skipped_with_a_note(bundled_copy: Path, tmp_path: 
 def test_check_with_a_folder_where_a_feed_should_be(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build(BUNDLED_ITEMS, out).exit_code == 0
-    (out / "rss.xml").unlink()
-    (out / "rss.xml").mkdir()
+    (out / "public" / "rss.xml").unlink()
+    (out / "public" / "rss.xml").mkdir()
     result = build(BUNDLED_ITEMS, out, "--check")
     assert result.exit_code == 1
-    assert f"differs   {out / 'rss.xml'}" in result.output
+    assert f"differs   {out / 'public/rss.xml'}" in result.output
     written = build(BUNDLED_ITEMS, out)
     assert written.exit_code == 1
     assert "cannot write to" in written.output and "Traceback" not in written.output

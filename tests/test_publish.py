@@ -38,16 +38,16 @@ def bundled_out(out: Path) -> Path:
 def test_build_prints_one_line_per_file(out: Path) -> None:
     result = build(BUNDLED_ITEMS, out)
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"written   {out / 'rss.xml'} (3 items, ")
-    assert lines[1].startswith(f"written   {out / 'atom.xml'} (3 items, ")
-    size = (out / "rss.xml").stat().st_size
+    assert lines[0].startswith(f"written   {out / 'public/rss.xml'} (3 items, ")
+    assert lines[1].startswith(f"written   {out / 'public/atom.xml'} (3 items, ")
+    size = (out / "public" / "rss.xml").stat().st_size
     assert lines[0].endswith(f"{size} bytes)")
     again = build(BUNDLED_ITEMS, out)
     assert again.output.splitlines()[0].startswith("unchanged")
 
 
 def test_rss_as_a_reader_sees_it(bundled_out: Path) -> None:
-    feed = parsed(bundled_out / "rss.xml")
+    feed = parsed(bundled_out / "public" / "rss.xml")
     assert feed.version == "rss20"
     assert feed.feed.title == "Actualités Asie"
     assert feed.feed.link == "https://www.example.com/"
@@ -67,7 +67,7 @@ def test_rss_as_a_reader_sees_it(bundled_out: Path) -> None:
 
 
 def test_atom_as_a_reader_sees_it(bundled_out: Path) -> None:
-    feed = parsed(bundled_out / "atom.xml")
+    feed = parsed(bundled_out / "public" / "atom.xml")
     assert feed.version == "atom10"
     assert feed.feed.id == "https://www.example.com/feeds/atom.xml"
     assert feed.feed.updated == "2024-06-19T15:10:00+07:00"
@@ -87,17 +87,17 @@ def test_atom_as_a_reader_sees_it(bundled_out: Path) -> None:
 
 
 def test_only_public_leads_carry_content(bundled_out: Path) -> None:
-    rss = xml(bundled_out / "rss.xml")
+    rss = xml(bundled_out / "public" / "rss.xml")
     encoded = rss.xpath("//item[content:encoded]/title/text()", namespaces=NS)
     assert len(encoded) == 1 and "Poutine" in encoded[0]
-    atom = xml(bundled_out / "atom.xml")
+    atom = xml(bundled_out / "public" / "atom.xml")
     with_content = atom.xpath("//atom:entry[atom:content]/atom:title/text()", namespaces=NS)
     assert with_content == encoded
     assert atom.xpath("//atom:content/@type", namespaces=NS) == ["html"]
 
 
 def test_members_marker_in_rss_and_atom(bundled_out: Path) -> None:
-    rss = xml(bundled_out / "rss.xml")
+    rss = xml(bundled_out / "public" / "rss.xml")
     (item,) = rss.xpath("//item[category='membres']", namespaces=NS)
     assert "Telegram" in item.findtext("title")
     (marker,) = item.xpath("category[.='membres']")
@@ -107,7 +107,7 @@ def test_members_marker_in_rss_and_atom(bundled_out: Path) -> None:
     assert len(public) == 2
     assert [i.findtext("dcterms:accessRights", namespaces=NS) for i in public] == ["public"] * 2
 
-    atom = xml(bundled_out / "atom.xml")
+    atom = xml(bundled_out / "public" / "atom.xml")
     (category,) = atom.xpath("//atom:category[@term='membres']", namespaces=NS)
     assert category.get("scheme") == "https://www.example.com/acces"
     assert category.get("label") == "Réservé aux membres"
@@ -115,7 +115,7 @@ def test_members_marker_in_rss_and_atom(bundled_out: Path) -> None:
     assert entry.findtext("dcterms:accessRights", namespaces=NS) == "membres"
     assert entry.find("atom:content", NS) is None
     assert entry.findtext("atom:summary", namespaces=NS).startswith("Les syndicats")
-    reader_view = parsed(bundled_out / "atom.xml").entries[0]
+    reader_view = parsed(bundled_out / "public" / "atom.xml").entries[0]
     assert {
         "term": "membres",
         "scheme": category.get("scheme"),
@@ -129,7 +129,7 @@ def test_photo_caption_and_credit_as_media_rss(write_item: WriteItem, out: Path)
     )
     assert build(write_item("b.md", TEASER).parent, out).exit_code == 0
     for name in ("rss.xml", "atom.xml"):
-        root = xml(out / name)
+        root = xml(out / "public" / name)
         assert root.xpath("//media:group", namespaces=NS) == []
         (content,) = root.xpath("//media:content[media:credit]", namespaces=NS)
         assert content.get("url") == "https://www.example.com/photo.jpg"
@@ -145,7 +145,7 @@ def test_members_body_never_reaches_a_public_file(write_item: WriteItem, out: Pa
     items_dir = write_item("secret.md", MEMBERS_LEAD).parent
     assert build(items_dir, out).exit_code == 0
     files = snapshot(out)
-    assert set(files) >= {"rss.xml", "atom.xml", "feed.json", "index.html"}
+    assert set(files) >= {f"public/{name}" for name in OUTPUTS}
     public = {name: data for name, data in files.items() if not name.startswith("members/")}
     assert len(public) > len(files) // 2
     for name, data in public.items():
@@ -156,13 +156,16 @@ def test_members_body_never_reaches_a_public_file(write_item: WriteItem, out: Pa
     # The members' lead is still announced: title, summary, link and marker.
     # Its headline says it is for members, in readers that show nothing else.
     title = "Membres · Un article pour les membres"
-    assert title in [entry.title for entry in parsed(out / "atom.xml").entries]
-    rss = parsed(out / "rss.xml")
+    assert title in [entry.title for entry in parsed(out / "public" / "atom.xml").entries]
+    rss = parsed(out / "public" / "rss.xml")
     (secret,) = [entry for entry in rss.entries if entry.title == title]
     assert secret.summary == "Résumé public."
     assert all(SENTINEL not in content.value for content in secret.get("content", []))
     assert (
-        xml(out / "rss.xml").xpath(f"//item[title='{title}']/content:encoded", namespaces=NS) == []
+        xml(out / "public" / "rss.xml").xpath(
+            f"//item[title='{title}']/content:encoded", namespaces=NS
+        )
+        == []
     )
 
 
@@ -179,7 +182,7 @@ def test_order_newest_first_ties_by_id_and_limit(items_dir: Path, write_item: Wr
             )
     out = items_dir.parent / "out"
     assert build(items_dir, out).exit_code == 0
-    ids = [entry.id.rsplit("-", 1)[1] for entry in parsed(out / "atom.xml").entries]
+    ids = [entry.id.rsplit("-", 1)[1] for entry in parsed(out / "public" / "atom.xml").entries]
     # 19:00+09:00 is 10:00 UTC: pairs 0 and 1 are one moment, so their ids decide.
     assert ids == ["2a", "2b", "0a", "0b", "1a", "1b"]
 
@@ -187,8 +190,8 @@ def test_order_newest_first_ties_by_id_and_limit(items_dir: Path, write_item: Wr
         (items_dir / "feed.yaml").read_text(encoding="utf-8") + "limit: 4\n", encoding="utf-8"
     )
     assert build(items_dir, out).exit_code == 0
-    assert len(parsed(out / "rss.xml").entries) == 4
-    assert len(parsed(out / "atom.xml").entries) == 4
+    assert len(parsed(out / "public" / "rss.xml").entries) == 4
+    assert len(parsed(out / "public" / "atom.xml").entries) == 4
 
 
 def test_drafts_and_scheduled_items_stay_out(write_item: WriteItem, out: Path) -> None:
@@ -196,10 +199,10 @@ def test_drafts_and_scheduled_items_stay_out(write_item: WriteItem, out: Path) -
     items_dir = write_item("later.md", TEASER.replace("2024-06-19", "2031-01-01")).parent
     assert build(items_dir, out).exit_code == 0  # --now is 2030
     for name in ("rss.xml", "atom.xml"):
-        assert parsed(out / name).entries == []
+        assert parsed(out / "public" / name).entries == []
     result = build(items_dir, out, "--now", "2031-01-02T00:00:00Z")
     assert result.exit_code == 0
-    assert [e.link for e in parsed(out / "rss.xml").entries] == [
+    assert [e.link for e in parsed(out / "public" / "rss.xml").entries] == [
         "https://www.example.com/2024/06/19/breve"
     ]
 
@@ -234,14 +237,14 @@ def test_second_build_rewrites_nothing(bundled_out: Path) -> None:
 
 def test_check_reports_stale_files_and_writes_nothing(bundled_out: Path) -> None:
     assert build(BUNDLED_ITEMS, bundled_out, "--check").exit_code == 0
-    (bundled_out / "atom.xml").write_bytes(b"old")
-    (bundled_out / "rss.xml").unlink()
+    (bundled_out / "public" / "atom.xml").write_bytes(b"old")
+    (bundled_out / "public" / "rss.xml").unlink()
     result = build(BUNDLED_ITEMS, bundled_out, "--check")
     assert result.exit_code == 1
-    assert f"differs   {bundled_out / 'atom.xml'}" in result.output
-    assert f"missing   {bundled_out / 'rss.xml'}" in result.output
-    assert (bundled_out / "atom.xml").read_bytes() == b"old"
-    assert not (bundled_out / "rss.xml").exists()
+    assert f"differs   {bundled_out / 'public/atom.xml'}" in result.output
+    assert f"missing   {bundled_out / 'public/rss.xml'}" in result.output
+    assert (bundled_out / "public" / "atom.xml").read_bytes() == b"old"
+    assert not (bundled_out / "public" / "rss.xml").exists()
 
 
 def test_same_bytes_whatever_the_time_zone_and_locale(tmp_path: Path) -> None:
@@ -256,7 +259,7 @@ def test_same_bytes_whatever_the_time_zone_and_locale(tmp_path: Path) -> None:
         )  # fmt: skip
         outputs.append(snapshot(out))
     assert outputs[0] == outputs[1]
-    assert outputs[0]["rss.xml"].startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert outputs[0]["public/rss.xml"].startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
 
 
 def test_committed_out_is_current() -> None:

@@ -73,12 +73,12 @@ def test_no_xss_vector_survives_into_any_output(write_item: WriteItem, tmp_path:
     files = snapshot(out)
     assert len(files) > 5
     for name, data in files.items():
-        if name == "index.html":  # the page's own head (meta, style) is not content
+        if name == "public/index.html":  # the page's own head (meta, style) is not content
             data = data.split(b"<body", 1)[1]
         for match in DANGER.finditer(_decoded(data)):
             pytest.fail(f"{name}: {match.group()!r} survived")
     # The harmless part of the body is still there.
-    content = parsed(out / "atom.xml").entries
+    content = parsed(out / "public" / "atom.xml").entries
     assert any("Le premier paragraphe" in e.content[0].value for e in content if "content" in e)
 
 

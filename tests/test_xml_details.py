@@ -11,6 +11,7 @@ from feeds import NS, build, parsed, xml
 from lxml import etree
 
 from feedsvc.publish import _atomic as output
+from feedsvc.publish._folders import OutTree
 
 RFC822 = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"
@@ -22,7 +23,7 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
     assert build(BUNDLED_ITEMS, out).exit_code == 0
-    return out
+    return out / "public"
 
 
 @pytest.mark.parametrize("name", ["rss.xml", "atom.xml"])
@@ -46,7 +47,7 @@ def test_unused_namespaces_are_left_out(write_item: WriteItem, tmp_path: Path) -
     items_dir = write_item("t.md", TEASER).parent
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    rss = xml(out / "rss.xml")
+    rss = xml(out / "public" / "rss.xml")
     assert set(rss.nsmap) == {"atom", "dcterms"}
 
 
@@ -80,11 +81,11 @@ def test_updated_comes_from_the_items_never_the_clock(
     items_dir = write_item("b.md", TEASER).parent
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    atom = xml(out / "atom.xml")
+    atom = xml(out / "public" / "atom.xml")
     assert atom.findtext("atom:updated", namespaces=NS) == "2024-06-21T09:00:00+02:00"
     entry_updates = atom.xpath("//atom:entry/atom:updated/text()", namespaces=NS)
     assert entry_updates == ["2024-06-19T15:00:00+08:00", "2024-06-21T09:00:00+02:00"]
-    assert xml(out / "rss.xml").findtext("channel/lastBuildDate") == (
+    assert xml(out / "public" / "rss.xml").findtext("channel/lastBuildDate") == (
         "Fri, 21 Jun 2024 09:00:00 +0200"
     )
 
@@ -153,12 +154,12 @@ def test_control_character_is_refused_before_it_can_abort_a_feed(
     out = tmp_path / "out"
     items_dir = write_item("ok.md", TEASER).parent
     assert build(items_dir, out).exit_code == 0
-    before = (out / "rss.xml").read_bytes()
+    before = (out / "public" / "rss.xml").read_bytes()
     write_item("bad.md", LEAD.replace("Une légende.", '"Une \\x0b légende."'))
     result = build(items_dir, out)
     assert result.exit_code == 1
     assert "photo.caption: contains the control character U+000B" in result.output
-    assert (out / "rss.xml").read_bytes() == before
+    assert (out / "public" / "rss.xml").read_bytes() == before
 
 
 def test_html_in_content_is_sanitised_and_links_absolute(
@@ -171,7 +172,7 @@ def test_html_in_content_is_sanitised_and_links_absolute(
     items_dir = write_item("a.md", LEAD + body).parent
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    html = parsed(out / "atom.xml").entries[0].content[0].value
+    html = parsed(out / "public" / "atom.xml").entries[0].content[0].value
     assert "<script" not in html and "alert(" not in html.split("[js]")[0]
     assert "onclick" not in html and 'href="javascript' not in html
     assert 'href="https://www.example.com/2024/06/autre"' in html
@@ -182,13 +183,20 @@ def test_html_in_content_is_sanitised_and_links_absolute(
 # Writing files.
 
 
+def _write(out: Path, rel: str, name: str, data: bytes) -> bool:
+    with OutTree(out) as tree, output.writer(tree) as writer, tree.folder(rel, True) as folder:
+        assert folder is not None
+        return writer.write_if_changed(folder, name, rel + name, data)
+
+
 def test_atomic_write_leaves_no_temporary_file_and_is_world_readable(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "feed.xml"
-    assert output.write_if_changed(target, b"one") is True
-    assert output.write_if_changed(target, b"one") is False
-    assert output.write_if_changed(target, b"two") is True
+    assert _write(tmp_path, "sub/", "feed.xml", b"one") is True
+    assert _write(tmp_path, "sub/", "feed.xml", b"one") is False
+    assert _write(tmp_path, "sub/", "feed.xml", b"two") is True
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["feed.xml"]
+    assert [p.name for p in tmp_path.iterdir()] == ["sub"]  # nor the temporary folder
     assert target.stat().st_mode & 0o044 == 0o044
 
 
@@ -201,6 +209,6 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(output.os, "fsync", full_disk)
     with pytest.raises(OSError):
-        output.write_atomic(target, b"new")
+        _write(tmp_path, "", "feed.xml", b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["feed.xml"]

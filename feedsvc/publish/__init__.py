@@ -7,13 +7,14 @@ brings out/ to exactly that, one whole file at a time (atomic writes), under a l
 from __future__ import annotations
 
 from feedsvc.publish._build import FileReport, PlannedFile, compare, planned_files, publish
-from feedsvc.publish._layout import FORMATS, INDEX_FILE, FeedKind, FileFormat
+from feedsvc.publish._layout import FORMATS, INDEX_FILE, SERVED_TREES, FeedKind, FileFormat
 from feedsvc.publish._lock import exclusive
 from feedsvc.publish._plan import FeedPlan, plan
 
 __all__ = [
     "FORMATS",
     "INDEX_FILE",
+    "SERVED_TREES",
     "FeedKind",
     "FeedPlan",
     "FileFormat",

@@ -1,20 +1,29 @@
 """Files under out/: written whole or not at all, and only when their bytes change.
 
 A reader polling during a build must see the old file or the new one, never a torn one, so each
-file is written to a temporary file in the same folder, flushed, fsynced and renamed over the
-old one. A file whose bytes would not change is left alone: its mtime, and so a web server's
+file is written to a temporary file in out/'s private temporary folder, flushed, fsynced and
+renamed over the old one: nothing half-written is ever inside a served tree, even for a
+moment. A file whose bytes would not change is left alone: its mtime, and so a web server's
 Last-Modified and ETag, stay, and pollers keep getting 304s.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
-from feedsvc.publish._layout import TEMP_PREFIX, TEMP_SUFFIX
+from feedsvc.publish._folders import OutTree
+from feedsvc.publish._layout import (
+    CATEGORY_PARENTS,
+    FEED_FOLDERS,
+    TEMP_FOLDER,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+)
 
-__all__ = ["current", "remove_leftovers", "write_atomic", "write_if_changed"]
+__all__ = ["Writer", "feed_folders", "remove_leftovers", "writer"]
 
 
 def _umask() -> int:
@@ -23,52 +32,88 @@ def _umask() -> int:
     return mask
 
 
-def current(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+def _ours(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
-def remove_leftovers(out_dir: Path) -> None:
-    """Delete temporary files a killed build left behind; only ever files named as ours."""
-    if out_dir.is_dir():
-        for path in out_dir.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-            if path.is_file() and not path.is_symlink():
-                path.unlink(missing_ok=True)
+def feed_folders(tree: OutTree) -> list[str]:
+    """Every folder below out/ where a build writes feeds or once did, links left out."""
+    found = list(FEED_FOLDERS)
+    for parent in CATEGORY_PARENTS:
+        with tree.folder(parent, look=True) as categories:
+            if categories is not None:
+                found += [
+                    f"{parent}{name}/"
+                    for name in tree.names(categories)
+                    if tree.is_folder(categories, name)
+                ]
+    return found
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=TEMP_PREFIX + path.name + ".", suffix=TEMP_SUFFIX
-    )
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        # mkstemp makes the file private; a feed is for the web server to read.
-        os.chmod(temp_name, 0o666 & ~_umask())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+def remove_leftovers(tree: OutTree) -> None:
+    """Delete temporary files a killed build left behind; only ever files named as ours, in
+    the temporary folder or where builds before it wrote them (beside each feed)."""
+    for rel in [TEMP_FOLDER, *feed_folders(tree)]:
+        with tree.folder(rel, look=True) as folder:
+            if folder is None:
+                continue
+            for name in tree.names(folder):
+                if _ours(name) and tree.is_file(folder, name):
+                    os.unlink(name, dir_fd=folder)
 
 
-def _fsync_dir(folder: Path) -> None:
-    # The rename is durable only once the folder's entry is on disk.
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+class Writer:
+    """Replaces files of one folder of out/ at a time, through the temporary folder."""
+
+    def __init__(self, tree: OutTree, temp: int) -> None:
+        self.tree = tree
+        self.temp = temp
+        self.mode = 0o666 & ~_umask()  # mkstemp-like files are private; a feed is for the web
+
+    def write_if_changed(self, folder: int, name: str, rel: str, data: bytes) -> bool:
+        """Write `data` to `name` unless it already holds exactly that; True when written."""
+        if self.tree.read(folder, name, rel) == data:
+            return False
+        self.write(folder, name, data)
+        return True
+
+    def write(self, folder: int, name: str, data: bytes) -> None:
+        temp_name, handle = self._create(name)
+        try:
+            with os.fdopen(handle, "wb") as temp:
+                temp.write(data)
+                temp.flush()
+                os.fsync(temp.fileno())
+                os.fchmod(temp.fileno(), self.mode)
+            # rename() replaces the entry itself: a link swapped in at `name` is replaced,
+            # never written through.
+            os.replace(temp_name, name, src_dir_fd=self.temp, dst_dir_fd=folder)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(temp_name, dir_fd=self.temp)
+            raise
+        self.tree.written = True
+        os.fsync(folder)  # the rename is durable only once the folder's entry is on disk
+
+    def _create(self, name: str) -> tuple[str, int]:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        while True:  # O_EXCL: a name already taken, even by a link, is never opened
+            temp_name = f"{TEMP_PREFIX}{name}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
+            try:
+                return temp_name, os.open(temp_name, flags, 0o600, dir_fd=self.temp)
+            except FileExistsError:
+                continue
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` unless it already holds exactly that; True when written."""
-    if current(path) == data:
-        return False
-    write_atomic(path, data)
-    return True
+@contextmanager
+def writer(tree: OutTree) -> Iterator[Writer]:
+    """A Writer for the length of the block; its temporary folder (private to the build's
+    user) is removed afterwards when empty, so out/ holds nothing but the trees and the lock."""
+    with tree.folder(TEMP_FOLDER, create=True, mode=0o700) as temp:
+        assert temp is not None
+        try:
+            yield Writer(tree, temp)
+        finally:
+            with tree.folder("") as top, suppress(OSError):
+                # Not empty (another tool's file) or gone: left as it is.
+                os.rmdir(TEMP_FOLDER.rstrip("/"), dir_fd=top)

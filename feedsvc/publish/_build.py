@@ -9,9 +9,12 @@ is gone is removed, and nothing feedsvc did not write is touched.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,13 +23,16 @@ from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
 from feedsvc.model import FeedSettings, FormatName
 from feedsvc.publish import _atomic
+from feedsvc.publish._atomic import feed_folders
+from feedsvc.publish._folders import OutTree
 from feedsvc.publish._layout import (
-    CATEGORIES_FOLDER,
+    CATEGORY_PARENTS,
     FORMATS,
     INDEX_FILE,
-    MEMBERS_FOLDER,
-    OWNED_FOLDERS,
+    MEMBERS_TREE,
     OWNED_NAMES,
+    moved_to,
+    out_path,
     public_address,
 )
 from feedsvc.publish._plan import FeedPlan, plan
@@ -37,17 +43,20 @@ __all__ = ["FileReport", "PlannedFile", "compare", "planned_files", "publish"]
 
 @dataclass(frozen=True, slots=True)
 class FileReport:
-    path: str
-    status: str  # written, unchanged, removed; with --check: differs, missing, stale
+    path: str  # below out/
+    status: str  # written, unchanged, removed, moved; with --check: differs, missing, stale
     items: int
     size: int
+    to: str = ""  # where a moved file now is
 
     @property
     def changes(self) -> bool:
-        return self.status in ("written", "removed", "differs", "missing", "stale")
+        return self.status in ("written", "removed", "moved", "differs", "missing", "stale")
 
     def line(self, out_dir: Path) -> str:
         where = out_dir / self.path
+        if self.status == "moved":
+            return f"{self.status:<9} {where} -> {out_dir / self.to}"
         if self.status in ("removed", "stale"):
             return f"{self.status:<9} {where}"
         return f"{self.status:<9} {where} ({self.items} items, {self.size} bytes)"
@@ -55,7 +64,7 @@ class FileReport:
 
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
-    path: str  # relative to out/, '/'-separated
+    path: str  # below out/, '/'-separated, from the layout: "public/categories/asie/rss.xml"
     key: str
     items: int
     render: Callable[[], bytes]
@@ -115,9 +124,8 @@ def planned_files(
             file_name = FORMATS[name].name
             key = _key(*base, file_name, feed_plan)
             render = partial(feed, name, feed_plan)
-            found.append(
-                PlannedFile(feed_plan.folder + file_name, key, len(feed_plan.chosen), render)
-            )
+            path = out_path(feed_plan.folder + file_name, feed_plan.members)
+            found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
             listed.append((feed_plan, name))
     main = plans[0]
 
@@ -132,96 +140,157 @@ def planned_files(
         return render_index_page(documents.doc(main), files)
 
     index_key = _key(*base, [(p.folder, p.title, len(p.chosen)) for p in plans], main)
-    found.append(PlannedFile(INDEX_FILE, index_key, len(main.chosen), index_page))
+    found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
     return found
 
 
-def _owned_files(out_dir: Path) -> Iterator[str]:
-    """Files where a build writes them, whether or not this build still wants them: feed and
-    index names at the top of out/, in members/ and in categories/<slug>/, nowhere else."""
-    folders = [out_dir, out_dir / MEMBERS_FOLDER]
-    categories = out_dir / CATEGORIES_FOLDER
-    if categories.is_dir() and not categories.is_symlink():
-        folders += sorted(p for p in categories.iterdir() if p.is_dir() and not p.is_symlink())
-    for folder in folders:
-        for name in sorted(OWNED_NAMES):
-            path = folder / name
-            if path.is_file() and not path.is_symlink():
-                yield path.relative_to(out_dir).as_posix()
+def _split(path: str) -> tuple[str, str]:
+    """'public/categories/asie/rss.xml' -> ('public/categories/asie/', 'rss.xml')."""
+    folder, _, name = path.rpartition("/")
+    return (folder + "/" if folder else ""), name
 
 
-def _stale(planned: list[PlannedFile], out_dir: Path) -> list[str]:
+def _by_folder(paths: Iterable[str]) -> dict[str, list[str]]:
+    folders: dict[str, list[str]] = {}
+    for path in paths:
+        folder, name = _split(path)
+        folders.setdefault(folder, []).append(name)
+    return folders
+
+
+def _owned_files(tree: OutTree) -> Iterator[str]:
+    """Files where a build writes them, or wrote them before out/public/, whether or not this
+    build still wants them: feed and index names in the feed folders, nowhere else."""
+    for rel in feed_folders(tree):
+        with tree.folder(rel, look=True) as folder:
+            if folder is not None:
+                for name in sorted(OWNED_NAMES):
+                    if tree.is_file(folder, name):
+                        yield rel + name
+
+
+def _stale(planned: list[PlannedFile], tree: OutTree) -> list[str]:
     wanted = {file.path for file in planned}
-    return sorted(path for path in _owned_files(out_dir) if path not in wanted)
+    return sorted(path for path in _owned_files(tree) if path not in wanted)
 
 
-def _remove_empty_folders(out_dir: Path) -> None:
-    categories = out_dir / CATEGORIES_FOLDER
-    if categories.is_dir() and not categories.is_symlink():
-        for folder in categories.iterdir():
-            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
-                folder.rmdir()
-    for owned in OWNED_FOLDERS:
-        top = out_dir / owned
-        if top.is_dir() and not top.is_symlink() and not any(top.iterdir()):
-            top.rmdir()
+def _remove(tree: OutTree, path: str) -> None:
+    """Remove a file, or an empty folder ('a/b/'), of out/: never a link, never through one."""
+    rel, name = _split(path.rstrip("/"))
+    with tree.folder(rel, look=True) as folder:
+        if folder is None:
+            return
+        if not path.endswith("/") and tree.is_file(folder, name):
+            os.unlink(name, dir_fd=folder)
+        elif path.endswith("/") and tree.is_folder(folder, name):
+            with suppress(OSError):  # not empty: someone else's files are in it
+                os.rmdir(name, dir_fd=folder)
 
 
-def _as_remembered(index: Index, out_dir: Path, file: PlannedFile) -> bool:
+def _remove_empty_folders(tree: OutTree) -> None:
+    for rel in feed_folders(tree):
+        if rel.startswith(CATEGORY_PARENTS):
+            _remove(tree, rel)
+    for rel in (*CATEGORY_PARENTS, MEMBERS_TREE):
+        _remove(tree, rel)
+
+
+def _survey(tree: OutTree, planned: list[PlannedFile]) -> dict[str, os.stat_result | None]:
+    """Each planned file as it stands in out/, found without following a link, and before
+    anything is written: a link on the way to any of them is refused, a folder in a file's
+    place too."""
+    found: dict[str, os.stat_result | None] = {}
+    for rel, names in _by_folder(file.path for file in planned).items():
+        with tree.folder(rel) as folder:
+            for name in names:
+                entry = None if folder is None else tree.entry(folder, name, rel + name)
+                if entry is not None and not stat.S_ISREG(entry.st_mode):
+                    where = str(tree.out_dir / rel / name)
+                    raise IsADirectoryError(errno.EISDIR, "not a regular file", where)
+                found[rel + name] = entry
+    return found
+
+
+def _as_remembered(index: Index, file: PlannedFile, entry: os.stat_result | None) -> bool:
     remembered = index.written(file.path)
-    if remembered is None or remembered[0] != file.key:
+    if remembered is None or remembered[0] != file.key or entry is None:
         return False
-    try:
-        stat = os.stat(out_dir / file.path)
-    except FileNotFoundError:
-        return False
-    return (stat.st_size, stat.st_mtime_ns) == remembered[1:]
+    return (entry.st_size, entry.st_mtime_ns) == remembered[1:]
+
+
+def _write(
+    index: Index, tree: OutTree, rendered: dict[str, tuple[PlannedFile, bytes]]
+) -> dict[str, FileReport]:
+    """Replace the rendered files whose bytes change, one folder at a time; every folder is
+    made, or refused, before the first file is replaced."""
+    folders = _by_folder(rendered)
+    reports = {}
+    with _atomic.writer(tree) as writer:
+        for rel in folders:
+            with tree.folder(rel, create=True):
+                pass
+        for rel, names in folders.items():
+            with tree.folder(rel, create=True) as folder:
+                assert folder is not None
+                for name in names:
+                    file, data = rendered[rel + name]
+                    written = writer.write_if_changed(folder, name, file.path, data)
+                    entry = tree.entry(folder, name, file.path)
+                    assert entry is not None
+                    index.remember(file.path, file.key, entry.st_size, entry.st_mtime_ns)
+                    status = "written" if written else "unchanged"
+                    reports[file.path] = FileReport(file.path, status, file.items, len(data))
+    return reports
 
 
 def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
-    """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed."""
-    _atomic.remove_leftovers(out_dir)
-    rendered = []
-    for file in planned:  # every byte is ready before the first file is replaced
-        if not _as_remembered(index, out_dir, file):
-            rendered.append((file, file.render()))
-    for folder in sorted({(out_dir / file.path).parent for file, _ in rendered}):
-        folder.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made fails here
-    reports = {file.path: FileReport(file.path, "unchanged", file.items, -1) for file in planned}
-    for file, data in rendered:
-        written = _atomic.write_if_changed(out_dir / file.path, data)
-        stat = os.stat(out_dir / file.path)
-        index.remember(file.path, file.key, stat.st_size, stat.st_mtime_ns)
-        status = "written" if written else "unchanged"
-        reports[file.path] = FileReport(file.path, status, file.items, len(data))
-    for report in reports.values():
-        if report.size < 0:
-            size = (out_dir / report.path).stat().st_size
-            reports[report.path] = FileReport(report.path, report.status, report.items, size)
-    found = list(reports.values())
-    for path in _stale(planned, out_dir):
-        (out_dir / path).unlink()
-        index.forget(path)
-        found.append(FileReport(path, "removed", 0, 0))
-    _remove_empty_folders(out_dir)
-    return found
+    """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
+    and the files of the layout before out/public/ moved into it."""
+    with OutTree(out_dir) as tree:
+        _atomic.remove_leftovers(tree)
+        found = _survey(tree, planned)
+        rendered = {  # every byte is ready before the first file is replaced
+            file.path: (file, file.render())
+            for file in planned
+            if not _as_remembered(index, file, found[file.path])
+        }
+        reports = _write(index, tree, rendered)
+        for file in planned:
+            entry = found[file.path]
+            if file.path not in reports and entry is not None:
+                reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
+        result = [reports[file.path] for file in planned]
+        wanted = set(reports)
+        for path in _stale(planned, tree):
+            _remove(tree, path)
+            index.forget(path)
+            new = moved_to(path)
+            if new in wanted:
+                result.append(FileReport(path, "moved", 0, 0, to=new))
+            else:
+                result.append(FileReport(path, "removed", 0, 0))
+        _remove_empty_folders(tree)
+    return result
 
 
 def compare(planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
     """What a build would change in out/, without changing it: every file is rendered."""
     reports = []
-    for file in planned:
-        data = file.render()
-        try:
-            existing = _atomic.current(out_dir / file.path)
-        except OSError:  # a folder, or unreadable, where the file should be
-            existing = b""
-        if existing is None:
-            status = "missing"
-        elif existing != data:
-            status = "differs"
-        else:
-            status = "unchanged"
-        reports.append(FileReport(file.path, status, file.items, len(data)))
-    reports.extend(FileReport(path, "stale", 0, 0) for path in _stale(planned, out_dir))
+    with OutTree(out_dir) as tree:
+        for file in planned:
+            data = file.render()
+            rel, name = _split(file.path)
+            try:
+                with tree.folder(rel) as folder:
+                    existing = None if folder is None else tree.read(folder, name, file.path)
+            except (IsADirectoryError, NotADirectoryError):  # a folder where a file should be
+                existing = b""
+            if existing is None:
+                status = "missing"
+            elif existing != data:
+                status = "differs"
+            else:
+                status = "unchanged"
+            reports.append(FileReport(file.path, status, file.items, len(data)))
+        reports.extend(FileReport(path, "stale", 0, 0) for path in _stale(planned, tree))
     return reports

@@ -1,6 +1,14 @@
-"""Every name under out/, decided here once: feed folders, file names, media types, the lock.
+"""Every name under out/, decided here once: the served trees, feed folders, file names, the lock.
 
 Writers, the build, the index page and the lock ask this module; none spells a name itself.
+
+out/ holds two trees that a web server serves apart, and private files beside them:
+
+    out/public/    served as static files at public_url: the public feeds and index.html
+    out/members/   the members' full-text feeds, served at public_url + members/ behind a login
+    out/.feedsvc.lock, out/.feedsvc-tmp/   the build's own, inside no served tree
+
+so serving out/public/ as it is can never hand out a members' file, the lock or a half file.
 """
 
 from __future__ import annotations
@@ -13,29 +21,49 @@ from feedsvc.model import FeedSettings, FormatName
 
 __all__ = [
     "CATEGORIES_FOLDER",
+    "CATEGORY_PARENTS",
+    "FEED_FOLDERS",
     "FORMATS",
     "INDEX_FILE",
     "LOCK_FILE",
     "MEMBERS_FOLDER",
-    "OWNED_FOLDERS",
+    "MEMBERS_TREE",
     "OWNED_NAMES",
+    "PUBLIC_TREE",
+    "SERVED_TREES",
+    "TEMP_FOLDER",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "FeedKind",
     "FileFormat",
     "category_folder",
+    "moved_to",
+    "out_path",
     "public_address",
 ]
 
 FeedKind = Literal["main", "category", "members"]
 
 INDEX_FILE = "index.html"
+# Addresses below public_url, as readers see them.
 MEMBERS_FOLDER = "members/"
 CATEGORIES_FOLDER = "categories/"
+# Folders below out/, as the web server sees them.
+PUBLIC_TREE = "public/"
+MEMBERS_TREE = "members/"
+SERVED_TREES = (PUBLIC_TREE, MEMBERS_TREE)
 LOCK_FILE = ".feedsvc.lock"
-# Temporary files of an atomic write: named so that a later build can find and remove them.
+# Temporary files of an atomic write live in a private folder of out/, on the same file
+# system as the trees, so that a file is renamed into a served tree only once it is whole.
+TEMP_FOLDER = ".feedsvc-tmp/"
+# Named so that a later build can find and remove them.
 TEMP_PREFIX = ".feedsvc-"
 TEMP_SUFFIX = ".tmp"
+# Folders below out/ holding feed and index files, and folders whose every subfolder holds a
+# category's: where this build writes, then where builds before out/public/ wrote the public
+# files (members/ has not moved). Stale files of ours are removed from them, nothing else.
+FEED_FOLDERS = (PUBLIC_TREE, MEMBERS_TREE, "")
+CATEGORY_PARENTS = (PUBLIC_TREE + CATEGORIES_FOLDER, CATEGORIES_FOLDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +81,29 @@ FORMATS: dict[FormatName, FileFormat] = {
 
 # The only names a build ever writes: anything else under out/ belongs to someone else.
 OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), INDEX_FILE})
-# Folders a build creates and may remove again once they are empty.
-OWNED_FOLDERS = (CATEGORIES_FOLDER, MEMBERS_FOLDER)
 
 
 def category_folder(slug: str) -> str:
-    """The folder below out/ of a category's feeds; `slug` is already safe as a name."""
+    """The address folder below public_url of a category's feeds; `slug` is safe as a name."""
     return f"{CATEGORIES_FOLDER}{slug}/"
 
 
-def public_address(settings: FeedSettings, path: str) -> str:
-    """Where the file written at out/<path> is served, e.g. 'categories/asie/rss.xml'."""
-    return urljoin(settings.public_url, path)
+def out_path(address: str, members: bool) -> str:
+    """Where below out/ the file served at public_url + `address` is written."""
+    if members:
+        assert address.startswith(MEMBERS_FOLDER), address
+        return MEMBERS_TREE + address.removeprefix(MEMBERS_FOLDER)
+    return PUBLIC_TREE + address
+
+
+def moved_to(path: str) -> str | None:
+    """Where a file of the old layout (public files at the top of out/) is now written; None
+    for a path of the current layout."""
+    if path.startswith(SERVED_TREES):
+        return None
+    return PUBLIC_TREE + path
+
+
+def public_address(settings: FeedSettings, address: str) -> str:
+    """The absolute address of `address` below public_url, e.g. 'categories/asie/rss.xml'."""
+    return urljoin(settings.public_url, address)

@@ -2,7 +2,9 @@
 
 An advisory lock (flock) on out/'s lock file: the kernel releases it when the holder exits, even
 by SIGKILL, so a killed build never leaves a stale lock behind. A second build waits for
-the first, up to a bound, then gives up with a clear message.
+the first, up to a bound, then gives up with a clear message. The lock file sits at the top of
+out/, outside every served tree, and is never opened through a link (which would create or
+lock the link's target).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from feedsvc.errors import Busy
+from feedsvc.publish._folders import refuse_link
 from feedsvc.publish._layout import LOCK_FILE
 
 __all__ = ["exclusive"]
@@ -37,13 +40,28 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
+def _open(out_dir: Path) -> int:
+    top = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        return os.open(LOCK_FILE, flags, 0o644, dir_fd=top)
+    except OSError as error:
+        try:
+            target = os.readlink(LOCK_FILE, dir_fd=top)
+        except OSError:
+            raise error from None  # not a link: the open's own error
+        refuse_link(out_dir / LOCK_FILE, target, folder=False, written=False)
+    finally:
+        os.close(top)
+
+
 @contextmanager
 def exclusive(
     out_dir: Path, wait: float, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = _open(out_dir)
     try:
         deadline = time.monotonic() + wait
         told = False

@@ -110,4 +110,4 @@ class FeedFile:
 
     @property
     def href(self) -> str:
-        return self.folder + self.name  # relative: the page sits at the root of out/
+        return self.folder + self.name  # relative: the page is served at public_url
