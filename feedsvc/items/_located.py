@@ -93,7 +93,7 @@ def hidden_comments(source: str, root: yaml.Node | None) -> list[tuple[list[str 
     `title: Duterte #candidat` reads as "Duterte". Only text fields: `draft: true # bientôt`
     and a comment on a line of its own are ordinary YAML comments.
     """
-    if root is None or "#" not in source:
+    if root is None or (" #" not in source and "\t#" not in source):  # no comment at all
         return []
     found: list[tuple[list[str | int], int, str]] = []
     stack: list[tuple[yaml.Node, list[str | int], bool]] = [(root, [], False)]
