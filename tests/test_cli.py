@@ -60,14 +60,14 @@ def test_unreadable_file_is_a_problem_not_a_traceback(
     write_item: WriteItem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_item("locked.md", LEAD)
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.md":  # chmod 0 would not stop root, so fail the read itself
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
+    def refuse(name: str, *args: int, **kwargs: int) -> int:
+        if os.path.basename(name) == "locked.md":  # chmod 0 would not stop root
+            raise PermissionError(13, "Permission denied", name)
+        return real_open(name, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refuse)
     result = CliRunner().invoke(main, ["validate", str(path.parent)])
     assert result.exit_code == 1
     assert f"{path}:1: file: cannot be read (Permission denied)" in result.output

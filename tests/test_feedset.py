@@ -195,8 +195,12 @@ def test_front_door_lists_feeds_items_and_autodiscovery(bundled: Path) -> None:
 
 
 def _set(items_dir: Path, extra: str) -> None:
+    # Replaces a setting already there: a key given twice is refused, not last-one-wins.
     settings = items_dir / "feed.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    keys = tuple(line.split(":")[0] + ":" for line in extra.splitlines())
+    kept = [line for line in settings.read_text(encoding="utf-8").splitlines(True)
+            if not line.startswith(keys)]  # fmt: skip
+    settings.write_text("".join(kept) + extra, encoding="utf-8")
 
 
 def test_settings_choose_formats_and_feed_kinds(bundled_copy: Path, tmp_path: Path) -> None:

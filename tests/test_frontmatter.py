@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsvc.items import _frontmatter as frontmatter
+from feedsvc.items import _yaml
 
 SCALARS = st.sampled_from([
     "texte", "yes", "No", "on", "OFF", "~", "null", "", "true", "1_000", "0x1F", "0o17", "017",
@@ -47,10 +48,10 @@ def _outcome(load: Any, source: str) -> tuple[str, Any]:
 
 def _without_fast_path(source: str) -> tuple[str, Any]:
     def refuse(*args: object) -> None:
-        raise frontmatter._Unusual
+        raise _yaml._Unusual
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frontmatter, "_plain_value", refuse)
+        patch.setattr(_yaml, "_plain_value", refuse)
         return _outcome(frontmatter.parse_yaml, source)
 
 
@@ -87,13 +88,13 @@ def test_the_fast_path_is_taken_only_where_it_is_exact(
     source: str, fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     full: list[str] = []
-    construct = frontmatter._Loader.construct_document
+    construct = _yaml.Loader.construct_document
 
     def spy(loader: Any, node: Any) -> Any:
         full.append(source)
         return construct(loader, node)
 
-    monkeypatch.setattr(frontmatter._Loader, "construct_document", spy)
+    monkeypatch.setattr(_yaml.Loader, "construct_document", spy)
     expected = _without_fast_path(source)
     full.clear()
     assert _outcome(frontmatter.parse_yaml, source) == expected

@@ -137,7 +137,7 @@ def test_oversized_file_and_body_are_refused(write_item: WriteItem, tmp_path: Pa
     items_dir = write_item("long.md", LEAD.replace("/article", "/long") + "y " * 150_000).parent
     result = build(items_dir, tmp_path / "out")
     assert result.exit_code == 1
-    assert f"{items_dir / 'big.md'}:1: file: is 1024 KiB; an item file holds at most" in (
+    assert f"{items_dir / 'big.md'}:1: file: is 1025 KiB; an item file holds at most" in (
         result.output
     )
     assert f"{items_dir / 'long.md'}:11: body: is 300" in result.output

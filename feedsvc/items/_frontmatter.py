@@ -7,138 +7,32 @@ so that a problem found later can be reported at its line. It knows nothing of t
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from feedsvc.items import _yaml
+from feedsvc.items._located import Where, path_to
+from feedsvc.items._problems import field_name
 from feedsvc.model import _plaintext as plaintext
 
-try:
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
-    warnings.warn(
-        "PyYAML has no libyaml: item files are parsed with the pure-Python loader, "
-        "about 8 times slower; reinstall PyYAML with libyaml for large archives",
-        RuntimeWarning,
-        stacklevel=1,
-    )
-
-
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """The safe loader, minus YAML 1.1's implicit timestamps.
-
-    Left to PyYAML, `2024-06-19 10:00` becomes a naive datetime and `2024-06-19` a date: the
-    models would then have to guess an offset. As text, they are checked as ISO 8601.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-# Only the types an item is made of: sets (whose order would follow the hash seed), binary,
-# ordered pairs and explicit timestamps become "could not determine a constructor" errors.
-_Loader.yaml_constructors = {
-    tag: constructor
-    for tag, constructor in _BaseLoader.yaml_constructors.items()
-    if tag is None  # the fallback that refuses unknown tags
-    or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")
-}
 # A front matter is a few dozen values; aliases can make a few lines stand for billions.
 MAX_VALUES = 20_000
-
-_STR, _SEQ, _MAP, _MERGE = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map", "merge"))
-_SCALARS = {
-    tag: constructor
-    for tag, constructor in _Loader.yaml_constructors.items()
-    if tag is not None and tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float")
-}
-
-
-class _Unusual(Exception):
-    """A node the fast path leaves to PyYAML's full constructor."""
-
-
-def _plain_value(loader: Any, node: yaml.Node) -> Any:
-    """What PyYAML's constructor builds from `node`, for the plain shapes item files use.
-
-    PyYAML's generic constructor (state kept per node for aliases, recursion and deep
-    construction) costs more than the C parser itself; a front matter without anchors, tags or
-    merge keys needs none of it. Scalars still go through PyYAML's own constructors, and a test
-    checks that both paths agree.
-    """
-    kind, tag = node.__class__, node.tag
-    if kind is yaml.ScalarNode:
-        if tag == _STR:
-            return node.value
-        constructor = _SCALARS.get(tag)
-        if constructor is None:
-            raise _Unusual
-        return constructor(loader, node)
-    if kind is yaml.MappingNode and tag == _MAP:
-        mapping = {}
-        for key, value in node.value:
-            if key.__class__ is not yaml.ScalarNode or key.tag == _MERGE:
-                raise _Unusual
-            mapping[_plain_value(loader, key)] = _plain_value(loader, value)
-        return mapping
-    if kind is yaml.SequenceNode and tag == _SEQ:
-        return [_plain_value(loader, item) for item in node.value]
-    raise _Unusual
-
-
-def _load(source: str) -> Any:
-    """`yaml.load(source, Loader=_Loader)`, built faster when the text allows it."""
-    loader = _Loader(source)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if "&" not in source:  # no anchors, so no node is shared and none contains itself
-            try:
-                return _plain_value(loader, node)
-            except Exception:
-                # Unusual shapes, and any refusal: PyYAML builds a mapping's scalars before
-                # its collections and without recursion, so its error is the one to report.
-                pass
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _count(value: Any, budget: int) -> int:
-    """`budget` less the values in `value`, counting each alias again; stops below zero.
-
-    Iterative, so that an alias to its own parent (`&r [*r]`, infinitely many values) uses up
-    the budget instead of the interpreter's stack.
-    """
-    stack = [value]
-    while stack and budget >= 0:
-        budget -= 1
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return budget
-
 
 FENCE = "---"
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
 class FrontMatterError(ValueError):
-    """The file cannot be read as front matter + body; carries the 1-based line."""
+    """The file cannot be read as front matter + body; carries the 1-based line and field."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, field: str = "file") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +43,11 @@ class Document:
     data: dict[str, Any]
     body: str
     body_line: int  # the file line the body starts on
+    where: Where  # the nodes the data was built from, to locate problems
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """The file line of a key path such as ('photo', 'caption'): deepest one found."""
-        return 2 + locate(self.front_matter, loc)  # the front matter starts on line 2
+        return 2 + self.where.line(loc)  # the front matter starts on line 2
 
 
 def decode(raw: bytes) -> str:
@@ -181,19 +76,28 @@ def _refuse_forbidden(source: str, first_line: int) -> None:
 
 def parse_yaml(source: str, *, first_line: int = 1) -> Any:
     """Parse YAML safely (no object construction); errors carry the file line."""
+    return load_yaml(source, first_line=first_line)[0]
+
+
+def load_yaml(source: str, *, first_line: int = 1) -> tuple[Any, Where]:
+    """The values of `source` and where their nodes are; errors carry the file line."""
     _refuse_forbidden(source, first_line)
     try:
-        data = _load(source)  # a SafeLoader: builds no Python objects
+        data, root = _yaml.load(source)  # a SafeLoader: builds no Python objects
+    except _yaml.KeyProblem as problem:
+        raise _key_error(problem, first_line) from None
+    except _yaml.ScalarProblem as problem:
+        raise _scalar_error(problem, source, first_line) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + (mark.line if mark is not None else 0)
-        problem = error.problem or "invalid YAML"
+        what = error.problem or "invalid YAML"
         hint = (
             "remove the tag (the '!' word before the value)"
-            if "constructor for the tag" in problem
+            if "constructor for the tag" in what
             else "check the indentation and quote the value"
         )
-        raise FrontMatterError(line, f"is not valid YAML ({problem}); {hint}") from None
+        raise FrontMatterError(line, f"is not valid YAML ({what}); {hint}") from None
     except yaml.YAMLError as error:
         raise FrontMatterError(first_line, f"is not valid YAML ({error})") from None
     except (
@@ -204,18 +108,64 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
         AttributeError,
         RecursionError,
     ) as error:
-        # A tag applied to text it cannot read, such as `!!int abc`.
         raise FrontMatterError(
             first_line, f"is not valid YAML ({type(error).__name__}: {error}); remove the '!!' tag"
         ) from None
     # Without an anchor there is no alias, and the values are bounded by the file's size.
-    if "&" in source and _count(data, MAX_VALUES) < 0:
+    if "&" in source and _yaml.count(data, MAX_VALUES) < 0:
         raise FrontMatterError(
             first_line,
             f"holds more than {MAX_VALUES} values once YAML aliases are expanded; write the "
             "values out instead of using anchors (&) and aliases (*)",
         )
-    return data
+    return data, Where(root)
+
+
+_READS_AS = {"null": "null (no value)", "bool": "true or false", "int": "a number"}
+
+
+def _key_error(problem: _yaml.KeyProblem, first_line: int) -> FrontMatterError:
+    """A key given twice, or one that is not a name, at its own line and path."""
+    key = problem.key
+    field = field_name([*path_to(problem.root, problem.mapping), key.value])
+    line = first_line + key.start_mark.line
+    first = problem.first
+    if first is None:
+        reads_as = _READS_AS.get(key.tag.rsplit(":", 1)[-1], "a number")
+        return FrontMatterError(
+            line,
+            f"is not a field name: YAML reads {key.value!r} as {reads_as}; write the field's "
+            "name, such as 'title:', or remove the line",
+            field,
+        )
+    if first is key:  # `&k title: a` then `*k : b`: one node, written once
+        lines = f"line {line}, and again through an alias"
+    elif first.start_mark.line == key.start_mark.line:
+        lines = f"both on line {line}"
+    else:
+        lines = f"lines {first_line + first.start_mark.line} and {line}"
+    fix = (
+        "merge several with one '<<: [*a, *b]'"
+        if key.tag == "tag:yaml.org,2002:merge"
+        else "keep one"
+    )
+    return FrontMatterError(line, f"is given twice ({lines}); {fix}", field)
+
+
+def _scalar_error(problem: _yaml.ScalarProblem, source: str, first_line: int) -> FrontMatterError:
+    """A value its tag cannot build, at its line; Python's wording only where it is clear."""
+    node, error = problem.node, problem.error
+    line = first_line + node.start_mark.line
+    tagged = source.startswith("!", node.start_mark.index)
+    hint = "remove the '!!' tag" if tagged else "put the value in quotes if it is text"
+    if isinstance(error, ValueError) and "digits" in str(error):
+        digits = sum(char.isdigit() for char in node.value)
+        detail = f"a number of {digits} digits is too long to read"
+    elif isinstance(error, KeyError):  # `!!bool maybe`: PyYAML looks the word up
+        detail = f"{node.value!r} is not {_READS_AS.get(node.tag.rsplit(':', 1)[-1], 'valid')}"
+    else:  # such as `!!int abc`
+        detail = f"{type(error).__name__}: {error}"
+    return FrontMatterError(line, f"is not valid YAML ({detail}); {hint}")
 
 
 def split(raw: bytes) -> Document:
@@ -234,37 +184,10 @@ def split(raw: bytes) -> Document:
     front_matter = rest[: max(closing.start() - 1, 0)]
     end = 1 + rest.count("\n", 0, closing.start())  # 0-based line of the closing fence
     body = rest[closing.end() + 1 :]
-    data = parse_yaml(front_matter, first_line=2)
+    data, where = load_yaml(front_matter, first_line=2)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(2, "front matter must be fields ('name: value'), one per line")
     _refuse_forbidden(body, end + 2)
-    return Document(front_matter, data, body, body_line=end + 2)
-
-
-def locate(front_matter: str, loc: Sequence[str | int]) -> int:
-    """0-based line of the deepest node along `loc` in `front_matter` (0 when none matches).
-
-    Only called when reporting a problem, so the second parse costs nothing on a clean build.
-    """
-    try:
-        node = yaml.compose(front_matter, Loader=_Loader)
-    except yaml.YAMLError:
-        return 0
-    line = 0
-    for step in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == step), None)
-            if pair is None:
-                break
-            line = pair[0].start_mark.line
-            node = pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if step >= len(node.value):
-                break
-            node = node.value[step]
-            line = node.start_mark.line
-        else:
-            break
-    return line
+    return Document(front_matter, data, body, body_line=end + 2, where=where)

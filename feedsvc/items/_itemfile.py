@@ -1,12 +1,13 @@
 """One item file, or the settings file, read into a model or into the problems that stop it.
 
-The clean path parses YAML once; line numbers are looked up (a second parse) only when a
-problem has to be reported.
+YAML is parsed once per file: problems are located in the nodes of that parse.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from pydantic import ValidationError
 
 from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
-from feedsvc.items._problems import Problem, from_validation, known_fields
+from feedsvc.items._located import Where, hidden_comments
+from feedsvc.items._problems import Problem, field_name, from_validation, known_fields
 from feedsvc.model import ITEM, FeedSettings, Lead, Teaser
 
 __all__ = [
@@ -51,18 +53,50 @@ def raw_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def read_item_bytes(path: Path) -> bytes | Problem:
+def read_item_bytes(path: Path, what: str = "an item file") -> bytes | Problem:
+    """The bytes of `path`, or why they cannot be had; `what` names the file in the message."""
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path)
     except OSError as error:
         return Problem(path, 1, "file", f"cannot be read ({error.strerror or error})")
+    if isinstance(raw, str):
+        return Problem(path, 1, "file", f"{raw}, not a file; {what} must be an ordinary file")
     if len(raw) > MAX_FILE_BYTES:
+        # Rounded up: a file one byte over the limit must not read as the limit itself.
         return Problem(
             path, 1, "file",
-            f"is {len(raw) // 1024} KiB; an item file holds at most "
-            f"{MAX_FILE_BYTES // 1024} KiB: shorten it or split the story",
+            f"is {-(-len(raw) // 1024)} KiB; {what} holds at most "
+            f"{MAX_FILE_BYTES // 1024} KiB: "
+            + ("shorten it or split the story" if what == "an item file" else "shorten it"),
         )  # fmt: skip
     return raw
+
+
+_KINDS = {stat.S_IFDIR: "is a folder", stat.S_IFIFO: "is a named pipe (FIFO)"}
+
+
+def _read_regular(path: Path) -> bytes | str:
+    """The bytes of a regular file, at most one byte past the limit; else what `path` is.
+
+    Opened without blocking, so a named pipe put where a file was expected is reported
+    instead of waiting for a writer forever.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            return _KINDS.get(stat.S_IFMT(mode), "is a device or socket")
+        chunks = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
@@ -70,7 +104,10 @@ def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
     try:
         doc = frontmatter.split(raw)
     except frontmatter.FrontMatterError as error:
-        return [Problem(path, error.line, "file", error.message)]
+        return [Problem(path, error.line, error.field, error.message)]
+    hidden = _hidden_comments(path, doc.front_matter, doc.where, first_line=2)
+    if hidden:
+        return hidden
     if "body" in doc.data:
         line = doc.line_of(["body"])
         return [Problem(path, line, "body", "the body goes below the closing '---', not in it")]
@@ -93,6 +130,13 @@ def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
         if "summary" not in doc.data:
             problems = [_derived(problem, doc.body_line) for problem in problems]
         return problems
+
+
+def _hidden_comments(path: Path, source: str, where: Where, first_line: int) -> list[Problem]:
+    return [
+        Problem(path, first_line + line, field_name(loc), message)
+        for loc, line, message in hidden_comments(source, where.root)
+    ]
 
 
 def _derived(problem: Problem, body_line: int) -> Problem:
@@ -141,7 +185,7 @@ def line_of_field(path: Path, field: str) -> int:
 
 def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
     path = items_dir / SETTINGS_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return [
             Problem(
                 path, 1, "file",
@@ -149,14 +193,20 @@ def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
                 "site_url, public_url and publisher (see `feedsvc schema settings`)",
             )
         ]  # fmt: skip
-    raw = read_item_bytes(path)
+    refused = _link_out(items_dir, path)
+    if refused is not None:
+        return [refused]
+    raw = read_item_bytes(path, "the feed settings file")
     if isinstance(raw, Problem):
         return [raw]
     try:
         source = frontmatter.decode(raw)
-        data = frontmatter.parse_yaml(source)
+        data, where = frontmatter.load_yaml(source)
     except frontmatter.FrontMatterError as error:
-        return [Problem(path, error.line, "file", error.message)]
+        return [Problem(path, error.line, error.field, error.message)]
+    hidden = _hidden_comments(path, source, where, first_line=1)
+    if hidden:
+        return hidden
     if not isinstance(data, dict):
         return [Problem(path, 1, "file", "must hold fields ('name: value'), one per line")]
     try:
@@ -165,6 +215,23 @@ def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
         return from_validation(
             path,
             error,
-            lambda loc: 1 + frontmatter.locate(source, loc),
+            lambda loc: 1 + where.line(loc),
             lambda loc: known_fields(FeedSettings, loc),
         )
+
+
+def _link_out(items_dir: Path, path: Path) -> Problem | None:
+    """A settings file that is a link out of the items folder (or nowhere), refused."""
+    if not path.is_symlink():
+        return None
+    target = os.path.realpath(path)
+    root = os.path.realpath(items_dir)
+    if not (target == root or target.startswith(root + os.sep)):
+        return Problem(
+            path, 1, "file", "is a link to outside the items folder; copy the file in instead"
+        )
+    if not os.path.exists(target):
+        return Problem(
+            path, 1, "file", "is a link to a file that does not exist; fix or remove the link"
+        )
+    return None

@@ -22,7 +22,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+        # One problem, one line: a newline in a file name (or in a value quoted from it)
+        # must not start what would read as another problem.
+        return _CONTROL.sub(_escape, f"{self.path}:{self.line}: {self.field}: {self.message}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or f"\\u{ord(char):04x}"
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
@@ -129,12 +139,16 @@ def from_validation(
 ) -> list[Problem]:
     """Every pydantic error of one file as a Problem, at the line its key is on."""
     problems = []
+    suggestions: dict[tuple[str | int, ...], list[str]] = {}  # the same for every sibling
     for details in error.errors(include_url=False):
         # A discriminated union adds the tag to the path; the editor never wrote it.
         loc = [step for step in details["loc"] if step not in ("lead", "teaser")]
         if details["type"].startswith("union_tag_"):
             loc = ["kind"]  # pydantic reports the discriminator on the whole item
         field = field_name(loc)
-        message = _message(details, field, known(loc))
+        parent = tuple(loc[:-1])
+        if parent not in suggestions:
+            suggestions[parent] = list(known(loc))
+        message = _message(details, field, suggestions[parent])
         problems.append(Problem(path, line_of(loc), field, message))
     return problems

@@ -42,6 +42,20 @@ def _inside(target: str, root: str) -> bool:
     return target == root or target.startswith(root + os.sep)
 
 
+def _dangling(path: str) -> bool:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True  # other errors, such as a link to itself, are "cannot be read"
+    return False
+
+
+def _item_name(name: str) -> bool:
+    # `a.MD` is what some systems and editors write for `a.md`: an item all the same, rather
+    # than a file skipped without a word.
+    return name[-len(ITEM_SUFFIX) :].lower() == ITEM_SUFFIX
+
+
 def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
     """Item files by path relative to `items_dir` ('/'-separated); dot-names are skipped.
 
@@ -192,15 +206,26 @@ def _unusual(
         # A link may point anywhere: content must stay inside the items folder.
         target = os.path.realpath(entry.path)
         if not _inside(target, root):
-            if name.endswith(ITEM_SUFFIX) or os.path.isdir(target):
+            if _item_name(name) or os.path.isdir(target):
                 result.problems.append(Problem(
                     Path(entry.path), 1, "file",
                     "is a link to outside the items folder; copy the file in instead",
                 ))  # fmt: skip
             return
+        if _item_name(name) and _dangling(entry.path):
+            result.problems.append(Problem(
+                Path(entry.path), 1, "file",
+                "is a link to a file that does not exist; fix or remove the link",
+            ))  # fmt: skip
+            return
     if entry.is_dir():
         if not entry.is_symlink():  # a link inside the folder would list files twice
             pending.append((relative + "/", entry.path))
-    elif name.endswith(ITEM_SUFFIX) and entry.is_file():
+    elif _item_name(name) and entry.is_file():
         stat = entry.stat()
         result.files[relative] = (stat.st_mtime_ns, stat.st_size)
+    elif _item_name(name):
+        result.problems.append(Problem(
+            Path(entry.path), 1, "file",
+            "is a named pipe, device or socket, not a file; an item must be an ordinary file",
+        ))  # fmt: skip

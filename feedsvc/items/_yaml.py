@@ -1,0 +1,220 @@
+"""YAML as item files use it: the safe loader, a fast path for plain shapes, and no silent keys.
+
+Here a mapping never loses a key without a word: a key given twice, or one YAML reads as
+something other than a name (`~`, `yes`, `12`), stops the file. It knows nothing of the models.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+    warnings.warn(
+        "PyYAML has no libyaml: item files are parsed with the pure-Python loader, "
+        "about 8 times slower; reinstall PyYAML with libyaml for large archives",
+        RuntimeWarning,
+        stacklevel=1,
+    )
+
+_STR, _SEQ, _MAP, _MERGE, _VALUE = (
+    f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map", "merge", "value")
+)
+
+
+class NodeProblem(Exception):
+    """A refusal at a node; `root` is the document's node once known, to find the node's path."""
+
+    root: yaml.Node | None = None
+
+
+class KeyProblem(NodeProblem):
+    """A key that would be lost or misread: `key` in `mapping`, and the earlier `first`."""
+
+    def __init__(self, mapping: yaml.MappingNode, key: yaml.Node, first: yaml.Node | None) -> None:
+        super().__init__(key.start_mark)
+        self.mapping, self.key, self.first = mapping, key, first
+
+
+class ScalarProblem(NodeProblem):
+    """A scalar its tag's constructor cannot build (`!!bool maybe`, an int of 5,000 digits)."""
+
+    def __init__(self, node: yaml.Node, error: Exception) -> None:
+        super().__init__(str(error))
+        self.node, self.error = node, error
+
+
+def _guarded(construct: Callable[[Any, yaml.Node], Any]) -> Callable[[Any, yaml.Node], Any]:
+    # PyYAML lets KeyError and ValueError through without a mark; keep the node to say where.
+    def build(loader: Any, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, ArithmeticError, LookupError) as error:
+            raise ScalarProblem(node, error) from None
+
+    return build
+
+
+class Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, minus YAML 1.1's implicit timestamps, refusing keys it would lose.
+
+    Left to PyYAML, `2024-06-19 10:00` becomes a naive datetime and `2024-06-19` a date: the
+    models would then have to guess an offset. As text, they are checked as ISO 8601.
+    """
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # Checked before PyYAML merges `<<` sources into the mapping, which would mix the
+        # keys written here with those that may rightly be overridden.
+        checked: set[yaml.Node] = self.__dict__.setdefault("_checked", set())
+        _check_keys(self, node, checked)
+        super().flatten_mapping(node)
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+# Only the types an item is made of: sets (whose order would follow the hash seed), binary,
+# ordered pairs and explicit timestamps become "could not determine a constructor" errors.
+SCALARS = {
+    tag: _guarded(constructor)
+    for tag, constructor in _BaseLoader.yaml_constructors.items()
+    if tag is not None and tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float")
+}
+Loader.yaml_constructors = {
+    tag: SCALARS.get(tag, constructor)  # type: ignore[arg-type]
+    for tag, constructor in _BaseLoader.yaml_constructors.items()
+    if tag is None  # the fallback that refuses unknown tags
+    or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")
+}
+
+_UNREADABLE = object()  # a key whose own error PyYAML reports when it builds it
+
+
+def _key_value(loader: Any, node: yaml.Node) -> Any:
+    """What `node` means as a key, without touching PyYAML's construction state."""
+    if node.__class__ is not yaml.ScalarNode:
+        return _UNREADABLE  # a list or mapping as key: PyYAML refuses it as unhashable
+    if node.tag in (_STR, _VALUE):
+        return node.value
+    if node.tag == _MERGE:
+        return _MERGE
+    construct = SCALARS.get(node.tag)
+    if construct is None:
+        return _UNREADABLE
+    try:
+        return construct(loader, node)
+    except ScalarProblem:
+        return _UNREADABLE
+
+
+def _check_keys(loader: Any, node: yaml.MappingNode, checked: set[yaml.Node]) -> None:
+    """Refuse a key given twice in `node`, or one that is not text, and so on in `<<` sources.
+
+    Keys are compared as YAML reads them (`"\\u0074itle"` is `title`); a key that is not text
+    (`~`, `yes`, `0x1`) is refused first. A key given here overrides the same key merged in
+    with `<<`, as YAML says: not a repeat. Two `<<` keys are, as the last would win silently.
+    """
+    if node in checked:
+        return
+    checked.add(node)
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = _key_value(loader, key_node)
+        if key is _UNREADABLE:
+            continue
+        if key is not _MERGE and key.__class__ is not str:
+            raise KeyProblem(node, key_node, None)
+        if key in seen:
+            raise KeyProblem(node, key_node, seen[key])
+        seen[key] = key_node
+        if key is _MERGE:
+            merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in merged:
+                if isinstance(source, yaml.MappingNode):
+                    _check_keys(loader, source, checked)
+
+
+class _Unusual(Exception):
+    """A node the fast path leaves to PyYAML's full constructor."""
+
+
+def _plain_value(loader: Any, node: yaml.Node) -> Any:
+    """What PyYAML's constructor builds from `node`, for the plain shapes item files use.
+
+    PyYAML's generic constructor (state kept per node for aliases, recursion and deep
+    construction) costs more than the C parser itself; a front matter without anchors, tags or
+    merge keys needs none of it. Scalars still go through PyYAML's own constructors, and a test
+    checks that both paths agree.
+    """
+    kind, tag = node.__class__, node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        constructor = SCALARS.get(tag)
+        if constructor is None:
+            raise _Unusual
+        return constructor(loader, node)
+    if kind is yaml.MappingNode and tag == _MAP:
+        mapping = {}
+        for key, value in node.value:
+            # Text keys only; any other key, like a repeated one, is for the full path to refuse.
+            if key.__class__ is not yaml.ScalarNode or key.tag != _STR:
+                raise _Unusual
+            mapping[key.value] = _plain_value(loader, value)
+        if len(mapping) < len(node.value):
+            raise _Unusual
+        return mapping
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_plain_value(loader, item) for item in node.value]
+    raise _Unusual
+
+
+def load(source: str) -> tuple[Any, yaml.Node | None]:
+    """`yaml.load(source, Loader=Loader)`, built faster when the text allows it, and its nodes.
+
+    The nodes are kept to locate problems: no problem ever needs a second parse.
+    """
+    loader = Loader(source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if "&" not in source:  # no anchors, so no node is shared and none contains itself
+            try:
+                return _plain_value(loader, node), node
+            except Exception:
+                # Unusual shapes, and any refusal: PyYAML builds a mapping's scalars before
+                # its collections and without recursion, so its error is the one to report.
+                pass
+        try:
+            return loader.construct_document(node), node
+        except NodeProblem as problem:
+            problem.root = node
+            raise
+    finally:
+        loader.dispose()
+
+
+def count(value: Any, budget: int) -> int:
+    """`budget` less the values in `value`, counting each alias again; stops below zero.
+
+    Iterative, so that an alias to its own parent (`&r [*r]`, infinitely many values) uses up
+    the budget instead of the interpreter's stack.
+    """
+    stack = [value]
+    while stack and budget >= 0:
+        budget -= 1
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return budget
