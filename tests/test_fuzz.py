@@ -609,7 +609,7 @@ def bounded_bomb(levels: int, fanout: int) -> tuple[str, str]:
 # Other spellings of a valid value, and valid optional fields: an item may still build.
 RESPELT = [
     ("title", "'Une brève'"), ("title", ">-\n  Une\n  brève"), ("title", "!!str Une brève"),
-    ("title", "Une brève # un commentaire"), ("title", "&t Une brève"),
+    ("draft", "false # relu"), ("title", "&t Une brève"),
     ("url", "'https://www.example.com/fuzz/article'"),
     ("published", "'2024-06-19T15:00:00+08:00'"), ("published", "2024-06-19 15:00:00+08:00"),
     ("published", "!!timestamp 2024-06-19T15:00:00+08:00"), ("published", "2024-06-19T07:00:00Z"),

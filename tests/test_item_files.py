@@ -89,7 +89,8 @@ def test_an_item_with_an_upper_case_suffix_is_an_item(
     write_item("B.MD", LEAD)
     result = build(items_dir, tmp_path / "out")
     assert result.exit_code == 0, result.output
-    titles = {entry.title for entry in parsed(tmp_path / "out" / "rss.xml").entries}
+    # The members' feed: every item, headlines without the public feeds' marker.
+    titles = {entry.title for entry in parsed(tmp_path / "out" / "members" / "rss.xml").entries}
     assert titles == {"Une brève", "Un article complet"}
 
 

@@ -256,7 +256,7 @@ def test_ordinary_comments_stay_allowed(write_item: WriteItem, tmp_path: Path) -
     (items_dir / "feed.yaml").write_text(SETTINGS + "limit: 5 # assez\n", encoding="utf-8")
     result = build(items_dir, tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert parsed(tmp_path / "out" / "rss.xml").entries[0].title == "Un article complet"
+    assert parsed(tmp_path / "out" / "public" / "rss.xml").entries[0].title == "Un article complet"
 
 
 def test_a_comment_that_cuts_the_feed_description_short_is_refused(items_dir: Path) -> None:
