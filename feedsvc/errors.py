@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError"]
+__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "ServeConfigError"]
 
 
 class FeedsvcError(Exception):
@@ -15,3 +15,7 @@ class Busy(FeedsvcError):
 
 class ChangedDuringBuild(FeedsvcError):
     """An item file changed between indexing and rendering: the build must start again."""
+
+
+class ServeConfigError(FeedsvcError):
+    """The server or the members' command cannot start as configured (a folder, a setting)."""

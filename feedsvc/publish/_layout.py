@@ -17,8 +17,10 @@ __all__ = [
     "INDEX_FILE",
     "LOCK_FILE",
     "MEMBERS_FOLDER",
+    "MEMBERS_TREE",
     "OWNED_FOLDERS",
     "OWNED_NAMES",
+    "PUBLIC_TREE",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "FeedKind",
@@ -33,6 +35,10 @@ INDEX_FILE = "index.html"
 MEMBERS_FOLDER = "members/"
 CATEGORIES_FOLDER = "categories/"
 LOCK_FILE = ".feedsvc.lock"
+# The two served trees below out/: what anyone may fetch, and what only members may. The lock
+# and temporary files live outside both, so no server rule has to hide them.
+PUBLIC_TREE = "public/"
+MEMBERS_TREE = "members/"
 # Temporary files of an atomic write: named so that a later build can find and remove them.
 TEMP_PREFIX = ".feedsvc-"
 TEMP_SUFFIX = ".tmp"
