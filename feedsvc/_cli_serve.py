@@ -93,15 +93,21 @@ def _store(items_dir: Path, members_db: Path | None) -> SQLiteMembers:
     return SQLiteMembers(_members_db(items_dir, members_db))
 
 
-def _print_addresses(items_dir: Path, name: str, token: str) -> None:
+def _public_url(items_dir: Path) -> str:
+    """Read before the database changes: a token that could not be printed would be lost."""
     from feedsvc.errors import ServeConfigError
-    from feedsvc.publish import FORMATS
-    from feedsvc.serve import member_address, public_url_of
+    from feedsvc.serve import public_url_of
 
     try:
-        public_url = public_url_of(items_dir)
+        return public_url_of(items_dir)
     except ServeConfigError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(f"{error}\n(give the items folder with --items DIR)") from None
+
+
+def _print_addresses(public_url: str, name: str, token: str) -> None:
+    from feedsvc.publish import FORMATS
+    from feedsvc.serve import member_address
+
     click.echo(f"Addresses of {name} (secret: give them to {name} alone):")
     for file_format in FORMATS.values():
         click.echo(f"  {member_address(public_url, token, file_format.name)}")
@@ -120,16 +126,14 @@ def members_add(name: str, items_dir: Path, members_db: Path | None) -> None:
 
     if not valid_name(name):
         raise click.BadParameter("one line, 1-200 characters, no ':'", param_hint="NAME")
-    public_url_check = items_dir / "feed.yaml"
-    if not public_url_check.is_file():
-        raise click.ClickException(f"{public_url_check} is missing; give --items DIR")
+    public_url = _public_url(items_dir)
     try:
         token = _store(items_dir, members_db).add(name)
     except sqlite3.IntegrityError:
         raise click.ClickException(
             f"{name} is already a member; `feedsvc members rotate {name}` gives a new address"
         ) from None
-    _print_addresses(items_dir, name, token)
+    _print_addresses(public_url, name, token)
 
 
 @members.command("rotate")
@@ -139,12 +143,13 @@ def members_add(name: str, items_dir: Path, members_db: Path | None) -> None:
 def members_rotate(name: str, items_dir: Path, members_db: Path | None) -> None:
     """Give NAME a new address; the old one stops working at once (a revoked member is
     given access again)."""
+    public_url = _public_url(items_dir)
     token = _store(items_dir, members_db).rotate(name)
     if token is None:
         raise click.ClickException(
             f"{name} is not a member; `feedsvc members add {name}` adds them"
         )
-    _print_addresses(items_dir, name, token)
+    _print_addresses(public_url, name, token)
 
 
 @members.command("revoke")

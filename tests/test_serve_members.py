@@ -166,3 +166,13 @@ def test_bad_member_names_are_refused(tmp_path: Path, name: str) -> None:
         main, ["members", "add", name, "--members-db", str(tmp_path / "m.sqlite3")]
     )
     assert result.exit_code == 2 and "NAME" in result.output
+
+
+def test_add_without_readable_settings_adds_nobody(tmp_path: Path) -> None:
+    # A token that cannot be printed with its address would be lost: nothing is stored.
+    (tmp_path / "feed.yaml").write_text("title: Sans adresse publique\n", encoding="utf-8")
+    db = ("--items", str(tmp_path), "--members-db", str(tmp_path / "m.sqlite3"))
+    added = CliRunner().invoke(main, ["members", "add", "Jean", *db])
+    assert added.exit_code == 1 and "feed.yaml" in added.output
+    listed = CliRunner().invoke(main, ["members", "list", *db])
+    assert "Jean" not in listed.output

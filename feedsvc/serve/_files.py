@@ -54,20 +54,17 @@ class Version:
     name: str
     identity: Representation
     mtime: float
+    last_modified: str  # as an HTTP-date, made once
     _gzip: Representation | None = field(default=None, repr=False)
     _gzip_tried: bool = field(default=False, repr=False)
 
     @classmethod
     def of(cls, name: str, body: bytes, mtime: float) -> Version:
-        return cls(name, Representation(body, etag_of(body)), mtime)
+        return cls(name, Representation(body, etag_of(body)), mtime, formatdate(mtime, usegmt=True))
 
     @property
     def media_type(self) -> str:
         return _MEDIA_TYPES[self.name.rsplit("/", 1)[-1]]
-
-    @property
-    def last_modified(self) -> str:
-        return formatdate(self.mtime, usegmt=True)
 
     def gzipped(self) -> Representation | None:
         """The gzip representation, or None when it would not be smaller."""
