@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 import click
 
 from feedsvc import __version__
+from feedsvc._cli_serve import members, serve
 
 if TYPE_CHECKING:
     from feedsvc.index import Checked
@@ -381,3 +382,7 @@ def build(
             raise NeedsAttention(
                 f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`."
             )
+
+
+main.add_command(serve)
+main.add_command(members)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "UnsafeOut"]
+__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "ServeConfigError", "UnsafeOut"]
 
 
 class FeedsvcError(Exception):
@@ -20,3 +20,7 @@ class ChangedDuringBuild(FeedsvcError):
 class UnsafeOut(FeedsvcError):
     """A link stands where a build writes in out/: following it would write outside out/, or
     members' full text into a public folder."""
+
+
+class ServeConfigError(FeedsvcError):
+    """The server or the members' command cannot start as configured (a folder, a setting)."""

@@ -1,0 +1,115 @@
+"""The ASGI application: the public tree, members' private addresses, HTTP Basic for members."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
+from feedsvc.serve._config import ServeConfig
+from feedsvc.serve._files import FileStore, Version, member_name, public_name
+from feedsvc.serve._members import Member, Members, SQLiteMembers, token_hash
+from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
+from feedsvc.serve._respond import not_found, respond
+
+__all__ = ["create_app"]
+
+REALM = 'Basic realm="Membres", charset="UTF-8"'
+
+
+def _client(request: Request) -> str:
+    """A short hash of the client's address and user agent: enough to count distinct
+    clients, without keeping either."""
+    host = request.client.host if request.client else ""
+    agent = request.headers.get("user-agent", "")
+    return hashlib.sha256(f"{host}\0{agent}".encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    name, colon, token = decoded.partition(":")
+    return (name, token) if colon else None
+
+
+class _Endpoints:
+    def __init__(self, config: ServeConfig, members: Members) -> None:
+        self.public = FileStore(config.out_dir / PUBLIC_TREE)
+        self.members_files = FileStore(config.out_dir / MEMBERS_TREE)
+        self.members = members
+        self.personaliser = Personaliser(config.public_url)
+        self.public_cache = f"public, max-age={config.max_age}"
+        # Personal bytes: a shared cache must never hand them to someone else.
+        self.private_cache = f"private, max-age={config.max_age}"
+
+    async def public_file(self, request: Request) -> Response:
+        name = public_name(request.path_params["path"])
+        version = self.public.get(name) if name is not None else None
+        if version is None:
+            return not_found()
+        return respond(request, version, self.public_cache)
+
+    def _member_version(self, name: str) -> Version | None:
+        file = member_name(name)
+        return self.members_files.get(file) if file is not None else None
+
+    def _polled(self, request: Request, response: Response, member: Member) -> Response:
+        response.background = BackgroundTask(
+            self.members.record_poll, member.name, _client(request), time.time()
+        )
+        return response
+
+    async def by_token(self, request: Request) -> Response:
+        token: str = request.path_params["token"]
+        # Both lookups always run: a bad token and a missing file cost and answer the same.
+        version = self._member_version(request.path_params["name"])
+        member = self.members.find(token_hash(token))
+        if version is None or member is None:
+            return not_found()
+        personal = self.personaliser.get(token, version)
+        return self._polled(request, respond(request, personal, self.private_cache), member)
+
+    async def by_basic(self, request: Request) -> Response:
+        version = self._member_version(request.path_params["name"])
+        if version is None:
+            return not_found()
+        credentials = _basic(request)
+        member = self.members.find(token_hash(credentials[1])) if credentials else None
+        if (
+            credentials is None
+            or member is None
+            or not hmac.compare_digest(member.name.encode(), credentials[0].encode())
+        ):
+            return PlainTextResponse(
+                "Unauthorized", status_code=401, headers={"www-authenticate": REALM}
+            )
+        # The stored bytes: their self link is this plain address already.
+        return self._polled(request, respond(request, version, self.private_cache), member)
+
+
+def create_app(config: ServeConfig | None = None, members: Members | None = None) -> Starlette:
+    """The application; with no argument, configured from FEEDSVC_* variables, as
+    `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
+    config = config if config is not None else ServeConfig.from_env()
+    endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
+    return Starlette(
+        routes=[
+            Route(f"/{MEMBER_PREFIX}{{token}}/{{name}}", endpoints.by_token, methods=["GET"]),
+            Route(f"/{MEMBERS_TREE}{{name}}", endpoints.by_basic, methods=["GET"]),
+            Route("/{path:path}", endpoints.public_file, methods=["GET"]),
+        ]
+    )

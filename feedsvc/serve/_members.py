@@ -1,0 +1,176 @@
+"""The members database: names, token hashes and polls, behind a small interface.
+
+Only sha256(token) is stored. A token is 256 random bits (secrets.token_urlsafe(32)), so no
+slow key derivation is needed: a slow hash protects guessable passwords from a stolen
+database, and nobody can enumerate 2**256 tokens, slowly or fast. It also lets a request find
+its member with one indexed equality lookup, never a comparison that stops at the first
+differing character.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = [
+    "Member",
+    "MemberStats",
+    "Members",
+    "SQLiteMembers",
+    "new_token",
+    "token_hash",
+    "valid_name",
+]
+
+TOKEN_BYTES = 32
+# Polls are kept this long: enough for "last 24 hours" and "distinct clients recently".
+KEEP_POLLS = 7 * 24 * 3600
+DAY = 24 * 3600
+_NAME = re.compile(r"[^\x00-\x1f\x7f:]{1,200}")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def valid_name(name: str) -> bool:
+    """A member's name: one line, no colon (HTTP Basic splits user and password at the first)."""
+    return bool(_NAME.fullmatch(name)) and name.strip() == name
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStats:
+    name: str
+    active: bool
+    created: float
+    last_poll: float | None
+    polls_24h: int
+    clients_7d: int
+
+
+class Members(Protocol):
+    """What the server and the command need; a PostgreSQL class could offer the same."""
+
+    def add(self, name: str) -> str: ...
+    def rotate(self, name: str) -> str | None: ...
+    def revoke(self, name: str) -> bool: ...
+    def stats(self, now: float) -> list[MemberStats]: ...
+    def find(self, hashed: str) -> Member | None: ...
+    def record_poll(self, name: str, client: str, now: float) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS members (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT UNIQUE,          -- NULL once revoked
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS polls (
+    name TEXT NOT NULL,
+    at REAL NOT NULL,
+    client TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS polls_by_member ON polls (name, at);
+"""
+
+
+class SQLiteMembers:
+    """The embedded default, one file on one host; several worker processes share it (WAL).
+
+    Each thread keeps its own connection, and every lookup reads the file, so a member added
+    or revoked by the command counts at the next request, without a restart.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            # Polls are statistics: losing the last second of them to a power cut is fine.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            self._local.db = db
+        return db
+
+    def add(self, name: str) -> str:
+        token = new_token()
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO members (name, token_hash, created) VALUES (?, ?, ?)",
+                (name, token_hash(token), time.time()),
+            )
+        return token
+
+    def rotate(self, name: str) -> str | None:
+        token = new_token()
+        with self._db() as db:
+            cursor = db.execute(
+                "UPDATE members SET token_hash = ? WHERE name = ?", (token_hash(token), name)
+            )
+        return token if cursor.rowcount else None
+
+    def revoke(self, name: str) -> bool:
+        with self._db() as db:
+            cursor = db.execute(
+                "UPDATE members SET token_hash = NULL WHERE name = ? AND token_hash IS NOT NULL",
+                (name,),
+            )
+        return bool(cursor.rowcount)
+
+    def exists(self, name: str) -> bool:
+        row = self._db().execute("SELECT 1 FROM members WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    def find(self, hashed: str) -> Member | None:
+        row = (
+            self._db()
+            .execute("SELECT name FROM members WHERE token_hash = ?", (hashed,))
+            .fetchone()
+        )
+        return Member(row[0]) if row else None
+
+    def record_poll(self, name: str, client: str, now: float) -> None:
+        with self._db() as db:
+            db.execute("INSERT INTO polls (name, at, client) VALUES (?, ?, ?)", (name, now, client))
+            # Prune now and then rather than on every poll.
+            if secrets.randbelow(1000) == 0:
+                db.execute("DELETE FROM polls WHERE at < ?", (now - KEEP_POLLS,))
+
+    def stats(self, now: float) -> list[MemberStats]:
+        rows = (
+            self._db()
+            .execute(
+                """
+            SELECT m.name, m.token_hash IS NOT NULL, m.created,
+                   (SELECT max(at) FROM polls p WHERE p.name = m.name),
+                   (SELECT count(*) FROM polls p WHERE p.name = m.name AND p.at >= ?),
+                   (SELECT count(DISTINCT client) FROM polls p
+                     WHERE p.name = m.name AND p.at >= ?)
+            FROM members m ORDER BY m.name
+            """,
+                (now - DAY, now - KEEP_POLLS),
+            )
+            .fetchall()
+        )
+        return [MemberStats(r[0], bool(r[1]), r[2], r[3], r[4], r[5]) for r in rows]

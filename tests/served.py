@@ -1,0 +1,88 @@
+"""A real uvicorn server on a free loopback port, over an out/ tree a real build wrote."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from conftest import BUNDLED_ITEMS
+from feeds import build
+
+from feedsvc.serve import ServeConfig, create_app
+
+# A members-only lead: its text must reach members through the server, and nobody else.
+SECRET_SENTENCE = "Ce paragraphe est réservé aux membres et ne doit jamais sortir."
+MEMBERS_LEAD = f"""\
+---
+kind: lead
+title: Enquête réservée aux membres
+url: https://www.example.com/2024/06/20/enquete
+published: 2024-06-20T09:00:00+09:00
+categories: [Asie]
+summary: Une enquête pour les membres.
+access: members
+---
+{SECRET_SENTENCE}
+"""
+
+
+def publish_tree(items: Path, out: Path) -> None:
+    """Build the items into out/: the public tree and the members' tree, as a server sees them."""
+    result = build(items, out)
+    assert result.exit_code == 0, result.output
+
+
+@dataclass
+class Served:
+    base: str
+    out: Path
+    items: Path
+    members_db: Path
+
+
+@contextmanager
+def running(config: ServeConfig) -> Iterator[str]:
+    """The application on uvicorn in a thread, on a port the kernel chose; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="off"))
+    ready = threading.Event()
+    original_startup = server.startup
+
+    async def startup(sockets: list[socket.socket] | None = None) -> None:
+        await original_startup(sockets=sockets)
+        ready.set()
+
+    server.startup = startup  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    assert ready.wait(30), "the server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+@contextmanager
+def served_tree(root: Path, max_age: int = 300) -> Iterator[Served]:
+    """The bundled items and a members-only lead, built and served from below `root`."""
+    items = root / "items"
+    if not items.exists():
+        shutil.copytree(BUNDLED_ITEMS, items)
+    (items / "2024-06-20-enquete.md").write_text(MEMBERS_LEAD, encoding="utf-8")
+    out = root / "out"
+    publish_tree(items, out)
+    members_db = root / "members.sqlite3"
+    config = ServeConfig(out, members_db, "https://www.example.com/feeds/", max_age)
+    with running(config) as base:
+        yield Served(base, out, items, members_db)
