@@ -58,24 +58,16 @@ def free_port() -> int:
 
 
 def prepare(root: Path) -> tuple[Path, Path, list[str]]:
-    """The bundled items built into root/out, split into the public and members' trees as
-    the build's new layout does (this script moves them while the build writes the old
-    one), and MEMBERS members."""
-    from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
+    """The bundled items built into root/out (the public and members' trees), and MEMBERS
+    members."""
     from feedsvc.serve import SQLiteMembers
 
     items = Path(shutil.copytree(ROOT / "items", root / "items"))
-    staging, out = root / "staging", root / "out"
+    out = root / "out"
     subprocess.run(
-        [str(BIN / "feedsvc"), "build", "--items", str(items), "--out", str(staging)],
+        [str(BIN / "feedsvc"), "build", "--items", str(items), "--out", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip
-    for path in staging.rglob("*"):
-        if path.is_file() and not path.name.startswith("."):
-            relative = path.relative_to(staging).as_posix()
-            tree = "" if relative.startswith(MEMBERS_TREE) else PUBLIC_TREE
-            (out / tree / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, out / tree / relative)
     db = root / "members.sqlite3"
     store = SQLiteMembers(db)
     tokens = [store.add(f"membre {number}") for number in range(MEMBERS)]
