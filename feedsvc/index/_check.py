@@ -9,11 +9,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feedsvc.index._db import Index
+from feedsvc.index._db import Damaged, Index, is_damage
 from feedsvc.items import (
     ITEM_SUFFIX,
     ItemFile,
     Problem,
+    Scan,
     line_of_field,
     read_item,
     read_settings,
@@ -67,6 +68,19 @@ def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
     return problems
 
 
+def _synced(cache: Path | None, items_dir: Path, found: Scan, processes: int | None) -> Index:
+    """The index of `items_dir`, synced; a damaged one is emptied and filled from the files."""
+    index = Index(cache, items_dir)
+    try:
+        index.sync(found, processes)
+    except (sqlite3.Error, Damaged) as error:
+        if isinstance(error, sqlite3.Error) and not is_damage(error):
+            raise
+        index.discard(str(error))
+        index.sync(found, processes)
+    return index
+
+
 def check_items(
     items_dir: Path, cache: Path | None = None, processes: int | None = None
 ) -> Checked:
@@ -85,8 +99,9 @@ def check_items(
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
     try:
-        index = Index(cache, items_dir)
-        index.sync(found, processes)
+        index = _synced(cache, items_dir, found, processes)
+        if index.damage is not None:
+            checked.notes.append(index.damaged_note())
     except (OSError, sqlite3.Error) as error:
         if cache is None:
             raise
