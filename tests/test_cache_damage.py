@@ -123,9 +123,9 @@ def _damage(rng: random.Random, database: Path) -> str:
 
 def _edit(items: Path, step: int) -> None:
     path = items / "sub" / "n1.md"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("title: ", f"title: Édité {step} ", 1), "utf-8"
-    )
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    path.write_text(text.replace(title, f"title: Brève éditée {step}"), "utf-8")
     age(items)
 
 
@@ -141,12 +141,13 @@ def test_damaged_caches_give_the_bytes_of_a_cold_build(tmp_path: Path) -> None:
         code, output = _build(items, warm, "--cache", str(cache))
         noticed += "was damaged" in output
         if step % 2:
+            assert code == 0, (what, output)
             _edit(items, step)  # a change on top of the damage, then a build that reads it
             code, output = _build(items, warm, "--cache", str(cache))
+        assert code == 0, (what, output)
         if step % 2 or step == 0:  # the items changed: a cold build of them
             shutil.rmtree(cold, ignore_errors=True)
             assert _build(items, cold, "--no-cache")[0] == 0
-        assert code == 0, (what, output)
         if snapshot(warm) != snapshot(cold):
             wrong += 1
             pytest.fail(f"damage {step} ({what}): the feeds differ from a cold build")

@@ -135,11 +135,18 @@ class Damaged(Exception):
 _NOT_DAMAGE = {3, 5, 6, 7, 8, 9, 10, 13, 14, 15, 23}
 
 
-def is_damage(error: sqlite3.Error) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(error, sqlite3.DatabaseError) and (
-        code is None or code & 0xFF not in _NOT_DAMAGE
-    )
+def is_damage(error: BaseException) -> bool:
+    """Whether `error`, raised reading or writing the index, means the file is damaged: a
+    database error other than those above, or text that is not text (a flipped byte)."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return isinstance(error, sqlite3.DatabaseError) and (
+            code is None or code & 0xFF not in _NOT_DAMAGE
+        )
+    return isinstance(error, (Damaged, ValueError))
+
+
+DAMAGE = (sqlite3.Error, Damaged, ValueError)  # what is_damage may say yes to
 
 
 _P = ParamSpec("_P")
@@ -156,8 +163,8 @@ def _trusted(read: Callable[_P, _T]) -> Callable[_P, _T]:
         assert isinstance(index, Index)
         try:
             return read(*args, **kwargs)
-        except (sqlite3.Error, Damaged, ValueError) as error:
-            if isinstance(error, sqlite3.Error) and not is_damage(error):
+        except DAMAGE as error:
+            if not is_damage(error):
                 raise
             why = str(error)
             if index.db.in_transaction:
@@ -184,7 +191,7 @@ class Index:
             self.db = self._connect(location)
             if self._meta("code") != code_version() or self._meta("items") != self.owner:
                 self._reset()
-        except sqlite3.Error as error:
+        except DAMAGE as error:
             if not is_damage(error):
                 raise
             self.discard(str(error))
@@ -219,7 +226,7 @@ class Index:
     def _meta(self, key: str) -> str | None:
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.DatabaseError as error:
+        except DAMAGE as error:
             if not is_damage(error):
                 raise
             return None  # no schema yet, or not an index at all: start again
@@ -295,9 +302,12 @@ class Index:
             self.db.execute("DELETE FROM meta WHERE key = 'stats'")
 
     def _store_sums(self, queries: dict[str, str] | None = None) -> None:
+        stored = self._meta("sums")
+        if queries is not None and stored == _sums.EMPTY:
+            return  # no file yet, so no finding across files to check
         sums = _sums.compute(self.db, queries or {**_sums.EVERY_BUILD, **_sums.CHANGES})
         if queries is not None:  # only some of them changed
-            sums = {**json.loads(self._meta("sums") or "{}"), **sums}
+            sums = {**json.loads(stored or "{}"), **sums}
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sums', ?)", (json.dumps(sums),))
 
     def _check_sums(self, queries: dict[str, str]) -> None:

@@ -21,7 +21,8 @@ __all__ = ["CHANGES", "EMPTY", "EVERY_BUILD", "compute", "differs"]
 EMPTY = "empty"
 _EMPTY_TABLES = (
     "SELECT 1 FROM files UNION ALL SELECT 1 FROM categories UNION ALL SELECT 1 FROM problems"
-    " UNION ALL SELECT 1 FROM slugs UNION ALL SELECT 1 FROM meta WHERE key = 'across' LIMIT 1"
+    " UNION ALL SELECT 1 FROM slugs"
+    " UNION ALL SELECT 1 FROM meta WHERE key = 'across' AND value != '[[], []]' LIMIT 1"
 )
 
 _P = 1_000_003  # a prime: a flipped bit of any integer changes its value modulo it
