@@ -284,18 +284,33 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
 def _publish(
     items_dir: Path, out_dir: Path, now: int, cache: Path | None, check: bool
 ) -> list[FileReport]:
-    from feedsvc.errors import ChangedDuringBuild
+    from feedsvc.errors import CacheDamaged, ChangedDuringBuild
     from feedsvc.publish import compare, planned_files, publish
 
-    checked = _checked(items_dir, cache)
-    assert checked.settings is not None and checked.index is not None  # or _checked raised
-    planned = planned_files(checked.index, items_dir, checked.settings, now)
-    try:
-        if check:
-            return compare(planned, out_dir)
-        return publish(checked.index, planned, out_dir)
-    except ChangedDuringBuild as error:
-        raise click.ClickException(f"{error}; run the build again") from None
+    for attempt in range(3):
+        checked = _checked(items_dir, cache)
+        assert checked.settings is not None and checked.index is not None  # or _checked raised
+        try:
+            planned = planned_files(checked.index, items_dir, checked.settings, now)
+            if check:
+                return compare(planned, out_dir)
+            return publish(checked.index, planned, out_dir)
+        except CacheDamaged as error:  # emptied: the next attempt reads every file again
+            click.echo(f"note: {error}", err=True)
+            if attempt == 2:
+                raise click.ClickException(f"{error}; run the build again") from None
+        except ChangedDuringBuild as error:
+            # Indexed as unchanged but not what was indexed: read it again, then everything
+            # again, so that a file the stats cannot tell apart never leaves every later
+            # build failing. Only a file changing all the while stops the build.
+            if attempt == 2 or error.path is None:
+                raise click.ClickException(f"{error}; run the build again") from None
+            if attempt == 0:
+                checked.index.recheck(error.path.relative_to(items_dir).as_posix())
+            else:
+                checked.index.discard("more than one file unlike what it indexed")
+                click.echo(f"note: {checked.index.damaged_note()}", err=True)
+    raise AssertionError("unreachable")
 
 
 @main.command()

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "ServeConfigError", "UnsafeOut"]
+from pathlib import Path
+
+__all__ = [
+    "Busy",
+    "CacheDamaged",
+    "ChangedDuringBuild",
+    "FeedsvcError",
+    "ServeConfigError",
+    "UnsafeOut",
+]
 
 
 class FeedsvcError(Exception):
@@ -15,6 +24,14 @@ class Busy(FeedsvcError):
 
 class ChangedDuringBuild(FeedsvcError):
     """An item file changed between indexing and rendering: the build must start again."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path  # the file to read again
+
+
+class CacheDamaged(FeedsvcError):
+    """The index was found damaged during a build, and emptied: the build must start again."""
 
 
 class UnsafeOut(FeedsvcError):

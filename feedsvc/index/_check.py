@@ -5,15 +5,16 @@ Nothing stops at the first bad file: an editor fixing a batch wants the whole li
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feedsvc.index._db import Index
+from feedsvc.errors import CacheDamaged
+from feedsvc.index._db import DAMAGE, Index, is_damage
 from feedsvc.items import (
     ITEM_SUFFIX,
     ItemFile,
     Problem,
+    Scan,
     line_of_field,
     read_item,
     read_settings,
@@ -67,6 +68,26 @@ def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
     return problems
 
 
+def _synced(
+    cache: Path | None, items_dir: Path, found: Scan, processes: int | None
+) -> tuple[Index, list[Problem]]:
+    """The index of `items_dir`, synced, and what it holds of problems; a damaged one is
+    emptied and filled again from the files."""
+    index = Index(cache, items_dir)
+    try:
+        index.sync(found, processes)
+    except DAMAGE as error:
+        if not is_damage(error):
+            raise
+        index.discard(str(error))
+        index.sync(found, processes)
+    try:
+        return index, index.problems() + _cross_file(index, items_dir)
+    except CacheDamaged:  # noticed only now, and emptied: filled again, once
+        index.sync(found, processes)
+        return index, index.problems() + _cross_file(index, items_dir)
+
+
 def check_items(
     items_dir: Path, cache: Path | None = None, processes: int | None = None
 ) -> Checked:
@@ -85,18 +106,19 @@ def check_items(
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
     try:
-        index = Index(cache, items_dir)
-        index.sync(found, processes)
-    except (OSError, sqlite3.Error) as error:
+        index, problems = _synced(cache, items_dir, found, processes)
+        if index.damage is not None:
+            checked.notes.append(index.damaged_note())
+    except (OSError, CacheDamaged, *DAMAGE) as error:
         if cache is None:
             raise
         # Only a cache: a build without it is slower, never different.
         checked.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
         index = Index(None, items_dir)
         index.sync(found, processes)
+        problems = index.problems() + _cross_file(index, items_dir)
     checked.index = index
-    checked.problems.extend(index.problems())
-    checked.problems.extend(_cross_file(index, items_dir))
+    checked.problems.extend(problems)
     checked.problems.sort()
     return checked
 

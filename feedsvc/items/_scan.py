@@ -24,7 +24,8 @@ SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than
 
 @dataclass(slots=True)
 class Scan:
-    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # relpath -> mtime, size
+    # relpath -> mtime_ns, size, ctime_ns, inode
+    files: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # (folder prefix, number of files): each folder's files are one run of `files`, in order.
     folders: list[tuple[str, int]] = field(default_factory=list)
@@ -177,7 +178,12 @@ def _list(
             ):
                 stat = entry.stat()
                 if S_ISREG(stat.st_mode):
-                    files[prefix + name] = (stat.st_mtime_ns, stat.st_size)
+                    files[prefix + name] = (
+                        stat.st_mtime_ns,
+                        stat.st_size,
+                        stat.st_ctime_ns,
+                        stat.st_ino,
+                    )
                     continue
             _unusual(entry, prefix, root, result, pending)
         except FileNotFoundError:
@@ -223,7 +229,7 @@ def _unusual(
             pending.append((relative + "/", entry.path))
     elif _item_name(name) and entry.is_file():
         stat = entry.stat()
-        result.files[relative] = (stat.st_mtime_ns, stat.st_size)
+        result.files[relative] = (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino)
     elif _item_name(name):
         result.problems.append(Problem(
             Path(entry.path), 1, "file",
