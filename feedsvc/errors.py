@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError"]
+import signal
+
+__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "Stopped"]
 
 
 class FeedsvcError(Exception):
@@ -15,3 +17,35 @@ class Busy(FeedsvcError):
 
 class ChangedDuringBuild(FeedsvcError):
     """An item file changed between indexing and rendering: the build must start again."""
+
+
+class Stopped(BaseException):
+    """A signal asked the command to stop: Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+
+    A BaseException, as KeyboardInterrupt is, so that no `except Exception` mistakes it for
+    an error to report or work around. The command ends with one line and exit code
+    128 + the signal's number, as shells report a command a signal ended: 130, 143, 129.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @classmethod
+    def of(cls, stop: BaseException) -> Stopped:
+        """KeyboardInterrupt (Python's own Ctrl-C, where feedsvc set no handler) as Stopped."""
+        return stop if isinstance(stop, Stopped) else cls(signal.SIGINT)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def line(self, command: str | None) -> str:
+        if self.signum == signal.SIGINT:
+            line = "feedsvc: interrupted"
+        else:
+            line = f"feedsvc: stopped by {signal.Signals(self.signum).name}"
+        if command == "build":
+            # Atomic replacement makes this true at every moment; saying it spares a check.
+            line += "; each file in out/ is whole, the old one or the new one"
+        return line + "."
