@@ -2,8 +2,8 @@
 
 The command's process alone answers a signal that asks it to stop (Ctrl-C, SIGTERM, SIGHUP):
 it unwinds, says so in one line and exits 128 + N. Its children say nothing: they ignore
-what a terminal sends the whole group, die at once of SIGTERM (what a pool's terminate sends)
-and of a write to a parent that is gone, and on Linux of the parent's death itself.
+what a terminal sends the whole group, die at once of SIGTERM and of a write to a parent that
+is gone, and on Linux of the parent's death itself.
 """
 
 from __future__ import annotations
@@ -14,19 +14,22 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Set
 from contextlib import contextmanager
-from types import FrameType
-from typing import TYPE_CHECKING, TypeVar
 
 from feedsvc.errors import Stopped
 
+# Not `typing`'s: importing typing costs several milliseconds before the command takes
+# signals, when Ctrl-C still prints Python's own traceback (mypy knows this name).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+    from types import FrameType
+    from typing import TypeVar
+
+    Job = TypeVar("Job")
+    Result = TypeVar("Result")
 
 __all__ = ["hold_stops", "parallel", "release_stops", "start_child", "stops_raise", "workers"]
-
-Job = TypeVar("Job")
-Result = TypeVar("Result")
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -98,7 +101,7 @@ def start_child() -> None:
     """In a forked worker or helper, first thing: end silently, or leave the stop to the parent.
 
     A terminal sends Ctrl-C and a hang-up to the whole process group: the parent stops and
-    ends its children, so they ignore both. SIGTERM (what the pool's terminate sends) and a
+    ends its children, so they ignore both. SIGTERM (multiprocessing's, at exit) and a
     write to a parent that has gone (SIGPIPE; Python would raise BrokenPipeError and print
     it) end them at once, without a word. On Linux the parent's death ends them too, even by
     SIGKILL, rather than once they next write.
