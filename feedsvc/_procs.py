@@ -169,6 +169,7 @@ def parallel(
                     continue
                 yield from _give(ready, todo, running, function)  # before the caller's turn
                 yield result
+        yield from map(function, reversed(todo))  # every worker died
     except BaseException:
         for worker, _ in children:
             worker.kill()

@@ -27,6 +27,7 @@ from conftest import SETTINGS
 from feeds import snapshot
 from test_crash import command, generate, is_temp, malformed
 
+from feedsvc._procs import parallel
 from feedsvc.index import _pool
 from feedsvc.items import _scan
 from feedsvc.publish import exclusive
@@ -276,3 +277,23 @@ def test_workers_outlive_a_killed_parent_silently(store: Store, tmp_path: Path, 
     old_or_new(out, store)
     with exclusive(out, 0):  # and no orphan holds the lock
         pass
+
+
+PARENT = os.getpid()  # what the forked workers of the next test inherit
+
+
+def _square_or_die(number: int) -> int:
+    if number % 7 == 3 and os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGTERM)  # as a supervisor's SIGTERM to the whole group
+    return number * number
+
+
+def test_a_worker_that_dies_has_its_job_done_by_the_parent(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # multiprocessing.Pool loses such a job and waits for it forever; and a worker that dies
+    # holding its queue's lock hangs the pool's terminate.
+    assert sorted(parallel(_square_or_die, list(range(40)), processes=3)) == [
+        number * number for number in range(40)
+    ]
+    assert capfd.readouterr().err == ""
