@@ -33,7 +33,15 @@ __all__ = ["hold_stops", "parallel", "release_stops", "start_child", "stops_rais
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-_forker = 0  # the process that last held stop signals to start children: their parent
+_forker = 0  # the process that last forked: in a child, its parent
+
+
+def _note_forker() -> None:
+    global _forker
+    _forker = os.getpid()
+
+
+os.register_at_fork(before=_note_forker)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -87,8 +95,6 @@ def hold_stops() -> Set[int]:
     back (a pool's handler thread, started meanwhile, inherits this mask and forks with it).
     Each child unblocks them in start_child, once it takes them its own way.
     """
-    global _forker
-    _forker = os.getpid()
     _prctl()  # loaded once, in the parent, before any fork
     return signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
@@ -205,7 +211,7 @@ def _serve(function: Callable[[Job], Result], pipe: Connection, parents: list[Co
     while True:
         try:
             job = pipe.recv()
-        except EOFError:
+        except (EOFError, OSError):  # OSError: the parent died in the middle of a job
             return
         try:
             result = function(job)
