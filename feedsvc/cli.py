@@ -1,12 +1,14 @@
 """The `feedsvc` command: wires the wings together; decides nothing itself.
 
 Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage
-error, 130 interrupted. Each is carried by an exception class, as click does it. The wings are
-imported inside the commands, so help and usage errors answer without loading them.
+error, 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). Each is carried by
+an exception class, as click does it. The wings are imported inside the commands, so help
+and usage errors answer without loading them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -19,6 +21,7 @@ import click
 
 from feedsvc import __version__
 from feedsvc._cli_serve import members, serve
+from feedsvc.errors import Stopped
 
 if TYPE_CHECKING:
     from feedsvc.index import Checked
@@ -29,7 +32,6 @@ __all__ = ["main"]
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 CACHE_DIR = Path(".cache") / "feedsvc"
-INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 Command = Callable[..., None]
 
@@ -172,16 +174,15 @@ def _checked(items_dir: Path, cache: Path | None) -> Checked:
 
 class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        # click would print "Aborted!" and exit 1, which scripts here read as "the items
-        # need attention".
+        # click would print "Aborted!" and exit 1 on Ctrl-C, which scripts here read as "the
+        # items need attention", and a traceback on SIGTERM or SIGHUP (see __main__).
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            message = "feedsvc: interrupted"
-            if ctx.invoked_subcommand == "build":
-                message += "; each file in out/ is whole, the old one or the new one"
-            click.echo(message + ".", err=True)
-            ctx.exit(INTERRUPTED)
+        except (KeyboardInterrupt, Stopped) as error:
+            stop = Stopped.of(error)
+            with contextlib.suppress(OSError):  # a terminal that hung up
+                click.echo(stop.line(ctx.invoked_subcommand), err=True)
+            ctx.exit(stop.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -193,7 +194,8 @@ def main() -> None:
     settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
 
     Exit codes: 0 success; 1 an item, the settings or out/ need attention (every problem is
-    printed as `path:line: field: message`); 2 a usage error; 130 interrupted (Ctrl-C).
+    printed as `path:line: field: message`); 2 a usage error; 130 interrupted (Ctrl-C), 143
+    stopped by SIGTERM, 129 by SIGHUP, with one line on stderr (128 + the signal's number).
     """
 
 

@@ -5,17 +5,15 @@ A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from stat import S_ISREG
 
-from feedsvc._procs import start_child, workers
+from feedsvc._procs import hold_stops, release_stops, start_child, workers
 from feedsvc.items._itemfile import ITEM_SUFFIX
 from feedsvc.items._problems import Problem
 
@@ -117,12 +115,12 @@ class _Helper:
         self.process = context.Process(
             target=_walk_in_child, args=(send, self.receive, folders, root), daemon=True
         )
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        mask = hold_stops()
         try:
             self.process.start()
         finally:
             send.close()
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            release_stops(mask)
 
     @classmethod
     def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
@@ -142,6 +140,9 @@ class _Helper:
             part: Scan = self.receive.recv()
         except (EOFError, OSError):  # the helper died: walk its folders here
             part = _walk(self.folders, self.root)
+        except BaseException:  # stopped: its walk is not wanted any more
+            self.process.kill()
+            raise
         finally:
             self.receive.close()
             self.process.join()
@@ -152,9 +153,8 @@ def _walk_in_child(
     send: Connection, receive: Connection, folders: list[tuple[str, str]], root: str
 ) -> None:
     receive.close()  # else a parent that stopped reading leaves this send blocked forever
-    start_child()
-    with contextlib.suppress(BrokenPipeError):  # the parent stopped (Ctrl-C, killed)
-        send.send(_walk(folders, root))
+    start_child()  # a parent that has gone ends this send with SIGPIPE, silently
+    send.send(_walk(folders, root))
     send.close()
 
 
