@@ -10,73 +10,26 @@ the page cache in every phase: "cold" means no feedsvc cache and no out/, not a 
 from __future__ import annotations
 
 import argparse
-import email.utils
 import os
-import random
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import replace
 from pathlib import Path
 
 import synth  # found next to this script, which Python puts first on the path
 import yaml
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from feeds import feed_phases
+from phases import Phase, Run, run_child
 
 import feedsvc
-from feedsvc.model import FeedSettings
-from feedsvc.publish.writers import Category, EntryDoc, FeedDoc, Marker
-from feedsvc.publish.writers import _xml as xmlfeeds
-from feedsvc.publish.writers.namespaces import ATOM, DCTERMS
 
 NOW_ARG = synth.NOW_ARG
-MIB = 1024 * 1024
 RSS_LIMIT_MIB = 300
 TARGET_ITEMS = 100_000  # the archive size the targets are set for
-FEED_ENTRIES = 10_000
-
-
-@dataclass(slots=True)
-class Phase:
-    name: str
-    seconds: list[float] = field(default_factory=list)
-    rss_mib: list[float] = field(default_factory=list)
-    written: list[int] = field(default_factory=list)
-    floor: Phase | None = None  # the phase this one's target ratio is taken against
-    paired: list[float] = field(default_factory=list)  # that floor's seconds, run by run
-    target: str = ""
-    limit: float | None = None  # highest ratio that meets the target
-    seconds_limit: float | None = None
-    disturbed: bool = False  # feedsvc's source changed while this phase ran
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    @property
-    def ratio(self) -> float:
-        """The median over runs of each run against the floor measured just before it.
-
-        This machine's speed drifts by a third within minutes; a run and its own floor see
-        the same speed, where medians taken minutes apart need not.
-        """
-        pairs = zip(self.seconds, self.paired, strict=True)
-        return statistics.median(mine / floor for mine, floor in pairs)
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    seconds: float
-    rss_mib: float
-    written: int
-    disturbed: bool = False
 
 
 def source_stamp() -> list[tuple[str, int, int]]:
@@ -132,26 +85,6 @@ def floor_stat(items: Path) -> float:
 def _feedsvc() -> list[str]:
     script = Path(sys.executable).with_name("feedsvc")
     return [str(script)] if script.exists() else [sys.executable, "-m", "feedsvc"]
-
-
-def run_child(command: list[str]) -> tuple[Run, int, str]:
-    """Wall time, peak RSS and `written` lines of one command; also its exit code and stderr.
-
-    Peak RSS comes from wait4: for a build that starts workers it is the largest single process
-    (Linux keeps the maximum, not the sum), which is what decides whether one process fits.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        lines = out.read().decode("utf-8", "replace").splitlines()
-        stderr = err.read().decode("utf-8", "replace")
-    written = sum(line.startswith("written") for line in lines)
-    return Run(seconds, usage.ru_maxrss * 1024 / MIB, written), child.returncode, stderr
 
 
 class Builder:
@@ -232,152 +165,6 @@ class Changes:
             path.unlink(missing_ok=True)
         self.saved.clear()
         self.added.clear()
-
-
-# --- feed-10k: feedsvc's writers against lxml alone --------------------------------------------
-
-
-def _feed_doc() -> FeedDoc:
-    rng = random.Random(7)
-    writer = synth.Writer(rng)
-    settings = FeedSettings.model_validate(
-        {
-            "title": "Actualités Asie",
-            "description": "L'article à la une et les dernières brèves de la rédaction.",
-            "site_url": synth.SITE,
-            "public_url": synth.SITE + "feeds/",
-            "publisher": {"name": "La rédaction", "email": "redaction@example.com"},
-            "limit": FEED_ENTRIES,
-        }
-    )
-    scheme = synth.SITE + "categories/"
-    entries = []
-    for index in range(FEED_ENTRIES):
-        published = synth.NOW - timedelta(minutes=7 * index + rng.randrange(7))
-        published = published.astimezone(synth.offset(rng.choice(synth.OFFSETS)))
-        url = f"{synth.SITE}{published:%Y/%m/%d}/article-{index:06d}"
-        terms = rng.sample(synth.CATEGORIES, rng.randint(1, 4))
-        entries.append(
-            EntryDoc(
-                id=url,
-                title=writer.title(),
-                url=url,
-                published=published,
-                updated=published,
-                summary=writer.prose(300, 600),
-                categories=tuple(Category(term, scheme) for term in terms),
-                photo=None,
-                authors=(),
-                comments=None,
-                access="public",
-                content_html=None,
-            )
-        )
-    return FeedDoc(settings, settings.title, settings.description, "", tuple(entries))
-
-
-def lxml_rss(doc: FeedDoc) -> bytes:
-    """The RSS a hand-written lxml writer would give: channel, then per item the same fields."""
-    rss = etree.Element("rss", version="2.0", nsmap={"atom": ATOM, "dcterms": DCTERMS})
-    channel = etree.SubElement(rss, "channel")
-    sub = etree.SubElement
-    sub(channel, "title").text = doc.title
-    sub(channel, "link").text = doc.settings.site_url
-    sub(channel, "description").text = doc.subtitle
-    sub(channel, f"{{{ATOM}}}link", href=doc.url("rss.xml"), rel="self")
-    sub(channel, "language").text = doc.settings.language
-    sub(channel, "lastBuildDate").text = email.utils.format_datetime(doc.updated)
-    for entry in doc.entries:
-        item = sub(channel, "item")
-        sub(item, "title").text = entry.title
-        sub(item, "link").text = entry.url
-        sub(item, "guid", isPermaLink="true").text = entry.id
-        sub(item, "pubDate").text = email.utils.format_datetime(entry.published)
-        sub(item, "description").text = entry.summary
-        for category in entry.categories:
-            sub(item, "category", domain=category.scheme).text = category.term
-        sub(item, f"{{{DCTERMS}}}accessRights").text = Marker.access_rights(entry.access)
-    return bytes(etree.tostring(rss, encoding="UTF-8", xml_declaration=True))
-
-
-def lxml_atom(doc: FeedDoc) -> bytes:
-    a = f"{{{ATOM}}}"
-    # lxml takes None as the default namespace; its stubs only allow string prefixes.
-    namespaces: dict[str | None, str] = {None: ATOM, "dcterms": DCTERMS}
-    feed = etree.Element(a + "feed", nsmap=namespaces)  # type: ignore[arg-type]
-    sub = etree.SubElement
-    sub(feed, a + "id").text = doc.url("atom.xml")
-    sub(feed, a + "title").text = doc.title
-    sub(feed, a + "subtitle").text = doc.subtitle
-    sub(feed, a + "link", href=doc.url("atom.xml"), rel="self")
-    sub(feed, a + "link", href=doc.settings.site_url, rel="alternate")
-    sub(feed, a + "updated").text = doc.updated.isoformat()
-    for entry in doc.entries:
-        item = sub(feed, a + "entry")
-        sub(item, a + "id").text = entry.id
-        sub(item, a + "title").text = entry.title
-        sub(item, a + "link", href=entry.url, rel="alternate", type="text/html")
-        sub(item, a + "published").text = entry.published.isoformat()
-        sub(item, a + "updated").text = entry.updated.isoformat()
-        sub(item, a + "summary", type="text").text = entry.summary
-        for category in entry.categories:
-            sub(item, a + "category", term=category.term, scheme=category.scheme)
-        sub(item, f"{{{DCTERMS}}}accessRights").text = Marker.access_rights(entry.access)
-    return bytes(etree.tostring(feed, encoding="UTF-8", xml_declaration=True))
-
-
-def _bare_feedgen(doc: FeedDoc) -> FeedGenerator:
-    """The fewest feedgen calls that give the same entries, without the access marker: a
-    floor for any writer built on feedgen's entry API."""
-    fg = FeedGenerator()
-    fg.id(doc.url("atom.xml"))
-    fg.title(doc.title)
-    fg.subtitle(doc.subtitle)
-    fg.link(href=doc.settings.site_url, rel="alternate")
-    fg.updated(doc.updated)
-    for entry in doc.entries:
-        fe = fg.add_entry(order="append")
-        fe.id(entry.id)
-        fe.guid(entry.id, permalink=True)
-        fe.title(entry.title)
-        fe.link(href=entry.url, rel="alternate", type="text/html")
-        fe.published(entry.published)
-        fe.updated(entry.updated)
-        fe.summary(entry.summary, type="text")
-        fe.category([{"term": c.term, "scheme": c.scheme} for c in entry.categories])
-    return fg
-
-
-def feedgen_rss(doc: FeedDoc) -> bytes:
-    root, _ = _bare_feedgen(doc)._create_rss()
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
-
-
-def feedgen_atom(doc: FeedDoc) -> bytes:
-    root, _ = _bare_feedgen(doc)._create_atom()
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
-
-
-def feed_phases(repeat: int) -> list[Phase]:
-    """Each writer once per round, in turn, so that a slow spell of the machine falls on all."""
-    doc = _feed_doc()
-    phases = []
-    for name, ours, bare, theirs in (
-        ("feed-10k rss", xmlfeeds.rss, feedgen_rss, lxml_rss),
-        ("feed-10k atom", xmlfeeds.atom, feedgen_atom, lxml_atom),
-    ):
-        floor, reference, phase = Phase(f"{name} (lxml)"), Phase(f"{name} (feedgen)"), Phase(name)
-        reference.floor = floor  # a ratio without a target: what feedgen alone costs
-        phase.floor, phase.target, phase.limit = floor, "<= 1.5x lxml", 1.5
-        for _ in range(repeat):
-            for write, into in ((theirs, floor), (bare, reference), (ours, phase)):
-                start = time.perf_counter()
-                write(doc)
-                into.seconds.append(time.perf_counter() - start)
-            reference.paired.append(floor.seconds[-1])
-            phase.paired.append(floor.seconds[-1])
-        phases += [floor, reference, phase]
-    return phases
 
 
 # --- one store size ---------------------------------------------------------------------------
