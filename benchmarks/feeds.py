@@ -1,4 +1,4 @@
-"""feed-10k: feedsvc's RSS and Atom writers against feedgen alone and lxml alone, same entries."""
+"""feed-10k: feedsvc's RSS and Atom writers against bare feedgen (and it against lxml)."""
 
 from __future__ import annotations
 
@@ -151,13 +151,14 @@ def feed_phases(repeat: int) -> list[Phase]:
     ):
         floor, reference, phase = Phase(f"{name} (lxml)"), Phase(f"{name} (feedgen)"), Phase(name)
         reference.floor = floor  # a ratio without a target: what feedgen alone costs
-        phase.floor, phase.target, phase.limit = floor, "<= 1.5x lxml", 1.5
+        # The target is bare feedgen writing the same entries: feedgen alone is 1.5-1.8x lxml.
+        phase.floor, phase.target, phase.limit = reference, "<= 1.2x feedgen", 1.2
         for _ in range(repeat):
             for write, into in ((theirs, floor), (bare, reference), (ours, phase)):
                 start = time.perf_counter()
                 write(doc)
                 into.seconds.append(time.perf_counter() - start)
             reference.paired.append(floor.seconds[-1])
-            phase.paired.append(floor.seconds[-1])
+            phase.paired.append(reference.seconds[-1])
         phases += [floor, reference, phase]
     return phases
