@@ -24,6 +24,8 @@ class Phase:
     limit: float | None = None  # highest ratio that meets the target
     seconds_limit: float | None = None
     disturbed: bool = False  # feedsvc's source changed while this phase ran
+    peer: Phase | None = None  # the same phase by another tool, run in the same rounds
+    peer_limit: float | None = None  # highest ratio to the peer that meets the target
 
     @property
     def median(self) -> float:
@@ -38,6 +40,13 @@ class Phase:
         """
         pairs = zip(self.seconds, self.paired, strict=True)
         return statistics.median(mine / floor for mine, floor in pairs)
+
+    @property
+    def peer_ratio(self) -> float:
+        """The median over rounds of this run against the peer's run of the same round."""
+        assert self.peer is not None
+        pairs = zip(self.seconds, self.peer.seconds, strict=True)
+        return statistics.median(mine / theirs for mine, theirs in pairs)
 
 
 @dataclass(frozen=True, slots=True)
