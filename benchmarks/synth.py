@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -343,17 +344,40 @@ def generate(folder: Path, n: int, seed: int = 0) -> None:
     generate_counted(folder, n, seed)
 
 
-def _marker(n: int, seed: int) -> dict[str, int]:
-    return {"format": FORMAT, "n": n, "seed": seed}
+def flatten(nested: Path, flat: Path) -> None:
+    """The items of a generated `nested` store, copied into the one folder `flat`.
+
+    Many sites keep every item in one folder (Jekyll's `_posts/`, many Hugo sites' `content/`)
+    rather than in year/month subfolders, and a scan or an index can be quick in one layout and
+    slow in the other. Names stay unique: each ends with the item's number. Modification times
+    are kept, so the flat store is the same archive as far as any cache can tell.
+    """
+    marker = json.loads((nested / MARKER).read_text(encoding="utf-8"))
+    flat.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(nested / "feed.yaml", flat / "feed.yaml")
+    copied = 0
+    for entry in walk(nested):
+        with open(entry.path, "rb") as source, open(flat / entry.name, "xb") as target:
+            shutil.copyfileobj(source, target)
+        shutil.copystat(entry.path, flat / entry.name)
+        copied += 1
+    if copied != marker["n"]:
+        raise RuntimeError(f"{nested} holds {copied} items, its marker says {marker['n']}")
+    (flat / MARKER).write_text(json.dumps(marker | {"layout": "flat"}) + "\n", encoding="utf-8")
 
 
-def is_complete(folder: Path, n: int, seed: int = 0) -> bool:
-    """Whether `folder` holds a finished `generate(folder, n, seed)`."""
+def _marker(n: int, seed: int, flat: bool = False) -> dict[str, int | str]:
+    marker: dict[str, int | str] = {"format": FORMAT, "n": n, "seed": seed}
+    return marker | {"layout": "flat"} if flat else marker
+
+
+def is_complete(folder: Path, n: int, seed: int = 0, *, flat: bool = False) -> bool:
+    """Whether `folder` holds a finished `generate(folder, n, seed)`, or its `flatten`."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(marker == _marker(n, seed))
+    return bool(marker == _marker(n, seed, flat))
 
 
 def walk(folder: Path | str) -> Iterator[os.DirEntry[str]]:
