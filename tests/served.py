@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from conftest import BUNDLED_ITEMS
 from feeds import build
+from helpers import BUNDLED_ITEMS
 
 from feedsvc.serve import ServeConfig, create_app
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from conformance import check_atom, check_atom_schema, check_rss
-from conftest import LEAD, SETTINGS, TEASER, WriteItem
-from feeds import NS, build, on_disk, parsed, snapshot, xml
+from feeds import NS, build, decoded, on_disk, parsed, snapshot, xml
+from helpers import LEAD, SETTINGS, TEASER, WriteItem
 from lxml import html
-from test_safety import _decoded
 
 PUBLIC_FOLDERS = ("", "categories/asie/")
 PREFIX = "Membres ·"
@@ -120,7 +119,7 @@ def test_a_members_only_lead_shows_no_byline_or_comments_in_public_feeds(out: Pa
     files = snapshot(out)
     for name, data in files.items():
         members = name.startswith("members/")
-        seen = [word in _decoded(data) for word in ("Plume-Secrète", "commentaires-secrets")]
+        seen = [word in decoded(data) for word in ("Plume-Secrète", "commentaires-secrets")]
         # JSON Feed has no field for a comments link.
         assert seen == [members, members and not name.endswith(".json")], name
     for folder in PUBLIC_FOLDERS:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build, parsed, snapshot
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 from feedsvc.publish import _atomic
 from feedsvc.publish._layout import LOCK_FILE, OWNED_NAMES, TEMP_FOLDER, TEMP_PREFIX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 from feedsvc.index import load_items
 from feedsvc.model import Lead, Teaser

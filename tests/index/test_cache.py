@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import marshal
-import os
 import random
 import shutil
 import sqlite3
@@ -13,15 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BUNDLED_ITEMS, TEASER
 from feeds import NOW, snapshot
+from helpers import BUNDLED_ITEMS, TEASER, age
 
 from feedsvc.cli import main
 from feedsvc.index import _db as index_module
 from feedsvc.index import _pool as records
 from feedsvc.index import check_items
-
-OLD = 1_000_000_000  # a moment long past, so the index trusts the file's stat
 
 
 def run(items: Path, out: Path, *extra: str) -> list[str]:
@@ -34,21 +30,6 @@ def run(items: Path, out: Path, *extra: str) -> list[str]:
 
 def written(lines: list[str]) -> set[str]:
     return {line.split()[1] for line in lines if line.split()[0] in ("written", "removed")}
-
-
-STAMPS = itertools.count(OLD)
-
-
-def age(folder: Path) -> None:
-    """Give each file written just now an old, distinct mtime, as if edited a while ago.
-
-    The index does not trust a stat younger than the file system's timestamp granularity, so
-    without this every test file would be read again at every build.
-    """
-    for path in sorted(folder.rglob("*.md")):
-        if path.stat().st_mtime_ns > 10**15:
-            stamp = next(STAMPS)
-            os.utime(path, ns=(stamp, stamp))
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from conftest import LEAD, SETTINGS, TEASER, WriteItem
 from feeds import NS, build, on_disk, parsed, xml
+from helpers import LEAD, SETTINGS, TEASER, WriteItem
 from lxml import html
 
 from feedsvc.index import load_items

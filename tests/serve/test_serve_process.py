@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from conftest import BUNDLED_ITEMS
+from helpers import BUNDLED_ITEMS
 from served import publish_tree
 
 BIN = Path(sys.executable).parent

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import SETTINGS
 from feeds import snapshot
-from test_crash import command, generate, is_temp, malformed
+from helpers import SETTINGS
+from stores import command, generate, is_temp, malformed
 
 from feedsvc import _procs
 from feedsvc._procs import parallel

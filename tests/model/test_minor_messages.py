@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SETTINGS, TEASER, WriteItem
+from helpers import SETTINGS, TEASER, WriteItem
 
 from feedsvc.index import load_items
 

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS
 from feeds import build
+from helpers import BUNDLED_ITEMS
 from lxml import html
 
 FLAGS = [

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BUNDLED_ITEMS, TEASER
 from feeds import NOW, snapshot
-from test_cache import age
+from helpers import BUNDLED_ITEMS, TEASER, age
 
 from feedsvc.cli import main
 

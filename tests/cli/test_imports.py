@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import BUNDLED_ITEMS
 from feeds import NOW
+from helpers import BUNDLED_ITEMS
 
 # The costly imports behind the writers: feedgen and lxml (RSS, Atom, the index page), the
 # Markdown renderer and the sanitiser (bodies).

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build, snapshot
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 from feedsvc.index import check_items
 

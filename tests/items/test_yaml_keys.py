@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import LEAD, SETTINGS, TEASER, WriteItem
 from feeds import build, parsed
+from helpers import LEAD, SETTINGS, TEASER, WriteItem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import NS, build, parsed, xml
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from lxml import etree
 
 from feedsvc.publish import _atomic as output

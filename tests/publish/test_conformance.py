@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from conformance import check_atom, check_atom_schema, check_rss
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 

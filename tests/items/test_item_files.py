@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import LEAD, SETTINGS, TEASER, WriteItem
 from feeds import NOW, build, parsed
+from helpers import LEAD, SETTINGS, TEASER, WriteItem
 
 from feedsvc.cli import main
 from feedsvc.index import load_items

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 from feedsvc.cli import main
 from feedsvc.index import load_items

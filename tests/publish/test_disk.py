@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS
 from feeds import build, snapshot
+from helpers import BUNDLED_ITEMS
 from lxml import etree
 
 SMALL = "formats: [rss]\ncategory_feeds: false\nmembers_feed: false\n"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import NS, build, parsed, snapshot, xml
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
 SENTINEL = "SENTINELLE-MEMBRES-7f3a"
 OUTPUTS = {"rss.xml", "atom.xml", "feed.json", "index.html"}

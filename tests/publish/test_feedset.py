@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from feeds import build, parsed, snapshot
+from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 from jsonfeedcheck import check_json_feed
 from lxml import html
 
