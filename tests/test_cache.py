@@ -26,7 +26,7 @@ OLD = 1_000_000_000  # a moment long past, so the index trusts the file's stat
 
 def run(items: Path, out: Path, *extra: str) -> list[str]:
     result = CliRunner().invoke(
-        main, ["build", "--items", str(items), "--out", str(out), "--now", NOW, *extra]
+        main, ["build", "--verbose", "--items", str(items), "--out", str(out), "--now", NOW, *extra]
     )
     assert result.exit_code == 0, result.output
     return result.output.splitlines()

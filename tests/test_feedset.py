@@ -80,7 +80,7 @@ def test_renaming_a_category_moves_items_and_removes_the_old_folder(
     outside.write_text("not ours", encoding="utf-8")
 
     write_item("a.md", LEAD.replace("[Asie]", "[Extrême-Orient]"))
-    result = build(path.parent, out)
+    result = build(path.parent, out, "--verbose")
     assert result.exit_code == 0
     assert f"removed   {out / 'public/categories/asie/rss.xml'}" in result.output
     assert not (out / "public" / "categories" / "asie" / "rss.xml").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedsvc.index._db import Index
 from feedsvc.items import (
@@ -20,6 +21,9 @@ from feedsvc.items import (
     scan,
 )
 from feedsvc.model import FeedSettings
+
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
 
 __all__ = ["Checked", "check_items", "load_items"]
 
@@ -68,7 +72,10 @@ def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
 
 
 def check_items(
-    items_dir: Path, cache: Path | None = None, processes: int | None = None
+    items_dir: Path,
+    cache: Path | None = None,
+    processes: int | None = None,
+    progress: Progress | None = None,
 ) -> Checked:
     """Read the settings and sync the index of `items_dir`; collect every problem."""
     checked = Checked()
@@ -78,6 +85,8 @@ def check_items(
     else:
         checked.problems.extend(settings)
     found = scan(items_dir)
+    if progress is not None:
+        progress("scan", len(found.files), len(found.files))
     checked.problems.extend(found.problems)
     if not found.files:
         checked.problems.append(Problem(
@@ -86,14 +95,14 @@ def check_items(
         ))  # fmt: skip
     try:
         index = Index(cache, items_dir)
-        index.sync(found, processes)
+        index.sync(found, processes, progress)
     except (OSError, sqlite3.Error) as error:
         if cache is None:
             raise
         # Only a cache: a build without it is slower, never different.
         checked.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
         index = Index(None, items_dir)
-        index.sync(found, processes)
+        index.sync(found, processes, progress)
     checked.index = index
     checked.problems.extend(index.problems())
     checked.problems.extend(_cross_file(index, items_dir))

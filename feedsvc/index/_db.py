@@ -17,15 +17,19 @@ import sqlite3
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import feedsvc
 from feedsvc.index import _changes, _crossfile
 from feedsvc.index._pool import Record, records
 from feedsvc.items import Problem, Scan
+
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
 
 __all__ = ["Chosen", "Index", "code_version"]
 
@@ -111,6 +115,14 @@ def code_version() -> str:
     return hasher.hexdigest()
 
 
+def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
+    progress("parse", 0, total)
+    for done, record in enumerate(found, 1):
+        yield record
+        if done % 50 == 0 or done == total:
+            progress("parse", done, total)
+
+
 @dataclass(frozen=True, slots=True)
 class Chosen:
     """An item chosen for a feed: enough to read it back and to know if it changed."""
@@ -168,7 +180,9 @@ class Index:
                 "INSERT INTO meta VALUES (?, ?)", [("code", code_version()), ("items", owner)]
             )
 
-    def sync(self, scan: Scan, processes: int | None = None) -> int:
+    def sync(
+        self, scan: Scan, processes: int | None = None, progress: Progress | None = None
+    ) -> int:
         """Bring the index up to date with the files on disk; returns how many changed."""
         listed = _changes.by_folder(scan)
         digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
@@ -183,7 +197,7 @@ class Index:
         todo = [(path, *stat) for path, stat in seen.items() if known.get(path) != stat]
         with self.db:
             if gone or todo:
-                self._update(known, gone, todo, processes)
+                self._update(known, gone, todo, processes, progress)
             for prefix in changed:
                 if prefix in listed:
                     stats = {path: known[path] for path in listed[prefix]}
@@ -232,6 +246,7 @@ class Index:
         gone: list[str],
         todo: list[tuple[str, int, int]],
         processes: int | None,
+        progress: Progress | None = None,
     ) -> None:
         """Replace the rows of changed files; `known` becomes the stats as now stored."""
         stale = gone + [path for path, _, _ in todo]
@@ -249,6 +264,8 @@ class Index:
         for path in gone:
             del known[path]
         found = records(self.items_dir, todo, processes)
+        if progress is not None:
+            found = _counted(found, len(todo), progress)
         known.update(self._insert(found, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
@@ -318,6 +335,17 @@ class Index:
             "SELECT COUNT(*) FROM files WHERE live_from IS NULL AND id IS NOT NULL"
         ).fetchone()
         return int(row[0])
+
+    def valid(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM files WHERE id IS NOT NULL").fetchone()
+        return int(row[0])
+
+    def next_scheduled(self, now: int) -> str | None:
+        """The path of the valid item to go live first after `now`."""
+        row = self.db.execute(
+            "SELECT path FROM files WHERE live_from > ? ORDER BY live_from, id LIMIT 1", (now,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def problems(self) -> list[Problem]:
         """The problems of single files, as the pool found them."""
