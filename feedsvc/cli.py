@@ -9,7 +9,6 @@ so help and usage errors answer without loading them.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -295,6 +294,8 @@ def schema(which: str) -> None:
       feedsvc schema settings > feed.schema.json
       feedsvc schema report > report.schema.json
     """
+    import json
+
     if which == "report":
         from feedsvc._report import report_schema
 
