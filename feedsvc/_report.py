@@ -18,8 +18,13 @@ if TYPE_CHECKING:
     from feedsvc.items import Problem
     from feedsvc.publish import FileReport
 
-__all__ = ["Counts", "Report", "plural", "report_schema"]
+__all__ = ["PENDING", "Counts", "Report", "plural", "report_schema"]
 
+# Added to the problems of drafts and scheduled items, which do not stop a build.
+PENDING = (
+    " [warning: a draft or scheduled item, so the other items are published; fix it before "
+    "it goes live]"
+)
 Verbosity = Literal["quiet", "normal", "verbose"]
 Status = Literal["written", "unchanged", "removed", "moved", "differs", "missing", "stale"]
 CHANGES = ("written", "removed", "moved", "differs", "missing", "stale")
@@ -117,12 +122,13 @@ class Report(_Out):
                 published = read.item.published.isoformat()
                 self.next_scheduled = Scheduled(file=str(read.path), published=published)
 
-    def add_problems(self, problems: Iterable[Problem], severity: str) -> None:
+    def add_problems(self, problems: Iterable[Problem], severity: str, why: str = "") -> None:
+        """Problems of one severity; `why` is added to each message."""
         for problem in problems:
             self.problems.append(
                 ProblemOut(
                     file=str(problem.path), line=problem.line, field=problem.field,
-                    message=problem.message, severity=severity,
+                    message=problem.message + why, severity=severity,
                 )
             )  # fmt: skip
         self.counts.errors = sum(p.severity == "error" for p in self.problems)
@@ -167,17 +173,14 @@ class Report(_Out):
         valid = c.items - c.invalid
         text = f"{plural(valid, 'item')} valid: {', '.join(parts)}"
         if c.warnings:
-            text += (
-                f"; {plural(c.warnings, 'warning')}: a draft or scheduled item with a problem "
-                "stays out of the feeds until fixed, and the others are published"
-            )
+            text += f"; {plural(c.warnings, 'warning')}"
         return text
 
     def problems_summary(self) -> str:
         c = self.counts
         text = f"{plural(c.errors, 'problem')} found"
         if c.warnings:
-            text += f" (and {plural(c.warnings, 'warning')} in drafts or scheduled items)"
+            text += f" (and {plural(c.warnings, 'warning')})"
         return text + ("; nothing was written." if self.command == "build" else ".")
 
     def build_summary(self, out_dir: Path, check: bool) -> str:
@@ -209,10 +212,7 @@ class Report(_Out):
 def _problem_line(problem: ProblemOut) -> str:
     from feedsvc.items import Problem
 
-    line = str(Problem(Path(problem.file), problem.line, problem.field, problem.message))
-    if problem.severity == "warning":
-        line += " [warning: not published until fixed]"
-    return line
+    return str(Problem(Path(problem.file), problem.line, problem.field, problem.message))
 
 
 def _file_line(file: FileOut) -> str:

@@ -102,7 +102,12 @@ def cache_options(command: Command) -> Command:
 
 def _require_folder(path: Path) -> None:
     if not path.is_dir():
-        raise click.BadParameter(f"{path} is not a folder", param_hint="the items folder")
+        what = "is not a folder" if os.path.lexists(path) else "does not exist"
+        raise click.BadParameter(
+            f"{path} {what}; give the folder that holds feed.yaml and the item files "
+            "(--items DIR), or start one with `feedsvc init DIR`",
+            param_hint="the items folder",
+        )
 
 
 def _check_out(out_dir: Path, items_dir: Path, served: Sequence[str]) -> None:
@@ -172,19 +177,26 @@ def _progress(verbosity: Verbosity, as_json: bool) -> TerminalProgress | None:
 
 
 def _checked(
-    items_dir: Path, cache: Path | None, report: Report, progress: TerminalProgress | None
+    items_dir: Path,
+    cache: Path | None,
+    now: int,
+    report: Report,
+    progress: TerminalProgress | None,
 ) -> Checked:
     """The checked items folder, its problems and notes put in `report`."""
+    from feedsvc._report import PENDING
     from feedsvc.index import check_items
 
     _require_folder(items_dir)
     try:
-        checked = check_items(items_dir, cache, progress=progress)
+        checked = check_items(items_dir, cache, progress=progress, now=now)
     finally:
         if progress is not None:
             progress.close()
     report.notes.extend(checked.notes)
     report.add_problems(checked.problems, "error")
+    report.add_problems(checked.warnings, "warning", PENDING)
+    report.add_problems(checked.skipped, "warning")
     if not checked.ok:
         report.fail()
     return checked
@@ -275,7 +287,7 @@ def validate(
     report = Report(command="validate", ok=True, exit_code=0)
     moment = _microseconds(now)
     cache = _cache_file(items_dir, cache_dir, no_cache)
-    checked = _checked(items_dir, cache, report, _progress(verbosity, as_json))
+    checked = _checked(items_dir, cache, moment, report, _progress(verbosity, as_json))
     if checked.index is not None:
         report.tally(checked.index, moment)
     _show(report.finish(), verbosity, as_json, report.items_summary() + ".")
@@ -358,7 +370,7 @@ def _publish(
 ) -> None:
     from feedsvc.publish import compare, planned_files, publish
 
-    checked = _checked(items_dir, cache, report, progress)
+    checked = _checked(items_dir, cache, now, report, progress)
     if not checked.ok:
         return
     assert checked.settings is not None and checked.index is not None  # or it is not ok

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from feedsvc.items import (
     read_settings,
     scan,
 )
-from feedsvc.model import FeedSettings
+from feedsvc.model import FeedSettings, microseconds
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
@@ -36,6 +37,9 @@ class Checked:
     index: Index | None = None
     entries: list[ItemFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Problems of drafts and scheduled items: reported, but the others are published.
+    warnings: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)  # files that look like items, unread
     notes: list[str] = field(default_factory=list)  # worth saying, not worth stopping for
 
     @property
@@ -43,9 +47,11 @@ class Checked:
         return self.settings is not None and not self.problems
 
 
-def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
-    """What no single file shows: shared ids or urls, categories that name one folder."""
-    problems = []
+def _cross_file(index: Index, items_dir: Path, now: int) -> tuple[list[Problem], list[Problem]]:
+    """What no single file shows: shared ids or urls, categories that name one folder. A
+    warning while one of the two files is a draft or scheduled: the live one is fine alone."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
     duplicates, clashes = index.cross_file()
     for dup in duplicates:
         first = items_dir / dup.first
@@ -55,20 +61,22 @@ def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
             if dup.field == "url"
             else ("needs its own id (readers would merge the two)")
         )
-        problems.append(Problem(
+        pending = index.pending(dup.first, now) or index.pending(dup.again, now)
+        (warnings if pending else problems).append(Problem(
             items_dir / dup.again, line_of_field(items_dir / dup.again, dup.field), dup.field,
             f"{dup.value!r} is also the {dup.field} of {first}:{line}; each item {what}",
         ))  # fmt: skip
     for clash in clashes:
         first = items_dir / clash.first_path
         line = line_of_field(first, "categories")
-        problems.append(Problem(
+        pending = index.pending(clash.first_path, now) or index.pending(clash.path, now)
+        (warnings if pending else problems).append(Problem(
             items_dir / clash.path, line_of_field(items_dir / clash.path, "categories"),
             "categories",
             f"{clash.name!r} and {clash.first_name!r} ({first}:{line}) would share the feed "
             f"folder categories/{clash.slug}/; spell them the same",
         ))  # fmt: skip
-    return problems
+    return problems, warnings
 
 
 def check_items(
@@ -76,8 +84,12 @@ def check_items(
     cache: Path | None = None,
     processes: int | None = None,
     progress: Progress | None = None,
+    now: int | None = None,
 ) -> Checked:
-    """Read the settings and sync the index of `items_dir`; collect every problem."""
+    """Read the settings and sync the index of `items_dir`; collect every problem, those of
+    items not yet live at `now` (default: the clock) as warnings."""
+    if now is None:
+        now = microseconds(datetime.now().astimezone())
     checked = Checked()
     settings = read_settings(items_dir)
     if isinstance(settings, FeedSettings):
@@ -88,6 +100,7 @@ def check_items(
     if progress is not None:
         progress("scan", len(found.files), len(found.files))
     checked.problems.extend(found.problems)
+    checked.skipped.extend(found.skipped)
     if not found.files:
         checked.problems.append(Problem(
             items_dir, 1, "folder",
@@ -104,9 +117,11 @@ def check_items(
         index = Index(None, items_dir)
         index.sync(found, processes, progress)
     checked.index = index
-    checked.problems.extend(index.problems())
-    checked.problems.extend(_cross_file(index, items_dir))
+    for errors, warnings in (index.problems(now), _cross_file(index, items_dir, now)):
+        checked.problems.extend(errors)
+        checked.warnings.extend(warnings)
     checked.problems.sort()
+    checked.warnings.sort()
     return checked
 
 

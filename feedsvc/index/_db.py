@@ -37,7 +37,7 @@ SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
-    digest TEXT NOT NULL, id TEXT, url TEXT, live_from INTEGER
+    digest TEXT NOT NULL, id TEXT, url TEXT, live_from INTEGER, due INTEGER
 );
 CREATE TABLE categories (
     path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
@@ -299,7 +299,7 @@ class Index:
             mtime = RECHECK if racy or not record.digest else record.mtime_ns
             stats[record.path] = (mtime, record.size)
             files.append((record.path, mtime, record.size, record.digest,
-                          record.id, record.url, record.live_from))  # fmt: skip
+                          record.id, record.url, record.live_from, record.due))  # fmt: skip
             categories.extend(
                 (record.path, name, value, record.live_from, record.id)
                 for name, value in record.categories
@@ -315,7 +315,7 @@ class Index:
         return stats
 
     def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", files)
         self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
         self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
 
@@ -347,13 +347,25 @@ class Index:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def problems(self) -> list[Problem]:
-        """The problems of single files, as the pool found them."""
-        rows = self.db.execute("SELECT path, line, field, message FROM problems")
-        return [
-            Problem(self.items_dir / path, line, field, message)
-            for path, line, field, message in rows
-        ]
+    def problems(self, now: int) -> tuple[list[Problem], list[Problem]]:
+        """The problems of single files, as the pool found them: those of files live at
+        `now` (or that cannot say when they go live), and those of drafts and scheduled items."""
+        rows = self.db.execute(
+            """SELECT p.path, p.line, p.field, p.message, f.due > ?
+               FROM problems p JOIN files f ON f.path = p.path""",
+            (now,),
+        )
+        errors: list[Problem] = []
+        warnings: list[Problem] = []
+        for path, line, field, message, pending in rows:
+            problem = Problem(self.items_dir / path, line, field, message)
+            (warnings if pending else errors).append(problem)
+        return errors, warnings
+
+    def pending(self, path: str, now: int) -> bool:
+        """Whether the file is a draft or scheduled at `now` (valid or not)."""
+        row = self.db.execute("SELECT due > ? FROM files WHERE path = ?", (now, path)).fetchone()
+        return row is not None and bool(row[0])
 
     def cross_file(self) -> _crossfile.Found:
         """Shared ids or urls, and categories that would share a folder; kept between builds."""

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import yaml
 
-from feedsvc.model import slug, template
+from feedsvc.model import slug, template, title_problem
 
 Kind = Literal["lead", "teaser"]
 
@@ -46,7 +46,11 @@ def render(kind: Kind, title: str, url: str, published: datetime) -> str:
 
 
 def create(items_dir: Path, kind: Kind, title: str, site_url: str, now: datetime) -> Path:
-    """Write the new file and return its path; FileExistsError rather than overwrite."""
+    """Write the new file and return its path; FileExistsError rather than overwrite, and
+    ValueError for a title that `validate` would refuse."""
+    problem = title_problem(title)
+    if problem is not None:
+        raise ValueError(f"the title {problem}")
     name = slug(title)
     if not name:
         raise ValueError(f"the title {title!r} has no letters or digits to name the file with")

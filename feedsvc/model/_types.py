@@ -154,6 +154,7 @@ def _uri(value: str) -> str:
 
 
 _EXAMPLE_DATE = "2024-06-19T14:30:00+09:00"
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _timestamp(value: Any) -> datetime:
@@ -171,6 +172,11 @@ def _timestamp(value: Any) -> datetime:
     else:
         raise fail(f"must be an ISO 8601 date and time, e.g. {_EXAMPLE_DATE}")
     offset = parsed.utcoffset()
+    if offset is None and _DATE_ONLY.fullmatch(str(value).strip()):
+        raise fail(
+            f"{value!r} has a date but no time; write the time and the UTC offset of the "
+            f"place it was published, e.g. {value.strip()}T14:30:00+09:00 (or Z for UTC)"
+        )
     if offset is None:
         raise fail(
             f"{value!r} has no UTC offset, so the moment is ambiguous; add the offset "
@@ -220,7 +226,8 @@ def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kept.values())
 
 
-Title = Annotated[str, AfterValidator(_text(TITLE_MAX, fold=False))]
+_title = _text(TITLE_MAX, fold=False)
+Title = Annotated[str, AfterValidator(_title)]
 Name = Annotated[str, AfterValidator(_text(200, fold=False))]
 Label = Annotated[str, AfterValidator(_text(LABEL_MAX, fold=False))]
 Summary = Annotated[str, AfterValidator(_text(SUMMARY_MAX, fold=True))]
@@ -250,11 +257,32 @@ Language = Annotated[str, AfterValidator(_language)]
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEVER = 2**62  # a draft's moment: later than any an item can be published at (year 9999)
 
 
 def microseconds(moment: datetime) -> int:
     """A moment as an integer, so equal instants in different offsets compare equal."""
     return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def title_problem(value: str) -> str | None:
+    """What is wrong with a title, by the rules of the Title field; None when nothing is."""
+    try:
+        _title(value)
+    except PydanticCustomError as error:
+        return error.message()
+    return None
+
+
+def due_moment(draft: Any, published: Any) -> int | None:
+    """When an item goes live, as far as two raw values say: NEVER for a draft, its published
+    moment, or None when that cannot be read."""
+    if draft is True:
+        return NEVER
+    try:
+        return microseconds(_timestamp(published))
+    except PydanticCustomError:
+        return None
 
 
 def body_text(value: str) -> str:
