@@ -320,6 +320,37 @@ def schema(which: str) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(folder: Path) -> None:
+    """Start a new site in FOLDER (default: here) that `feedsvc build` accepts at once.
+
+    Writes items/feed.yaml with every setting explained, an example lead and teaser marked as
+    drafts (so no feed holds them), and a .gitignore for the cache. Never overwrites a file.
+
+    \b
+    Example:
+      feedsvc init monsite && cd monsite && feedsvc build
+    """
+    from feedsvc.items._scaffold import init_site
+
+    try:
+        written = init_site(folder, datetime.now().astimezone())
+    except FileExistsError as error:
+        raise click.ClickException(
+            f"{error.filename} already exists; feedsvc init starts a new site: choose an "
+            "empty folder"
+        ) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write in {folder}: {error.strerror}") from None
+    for path in written:
+        click.echo(f"created {path}")
+    click.echo(
+        'Next: edit items/feed.yaml, write items with `feedsvc new lead "Titre"`, '
+        "then run `feedsvc build`."
+    )
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["lead", "teaser"]))
 @click.argument("title")
 @click.option(
