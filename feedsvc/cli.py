@@ -105,7 +105,7 @@ def _require_folder(path: Path) -> None:
         what = "is not a folder" if os.path.lexists(path) else "does not exist"
         raise click.BadParameter(
             f"{path} {what}; give the folder that holds feed.yaml and the item files "
-            "(--items DIR), or start one with `feedsvc init DIR`",
+            "(--items DIR), or start a site with `feedsvc init`",
             param_hint="the items folder",
         )
 

@@ -38,11 +38,13 @@ article{margin:1.2rem 0}article h3{margin:0;font-size:1.1rem}
 .badge{display:inline-block;background:#8a1c1c;color:#fff;border-radius:.3rem;
 padding:0 .4rem;font-size:.8rem;margin-left:.4rem}
 """
-# Shows the copy buttons and makes them copy; the page reads the same without it.
+# Shows the copy buttons and makes them copy; the page reads the same without it. In the
+# head, so that the body holds only the page's content.
 SCRIPT = """
+document.addEventListener("DOMContentLoaded",()=>{
 for(const b of document.querySelectorAll("button.copy")){b.hidden=false;
 b.addEventListener("click",()=>{navigator.clipboard.writeText(b.dataset.url).then(
-()=>{b.textContent="Copié"},()=>{getSelection().selectAllChildren(b.previousSibling)})})}
+()=>{b.textContent="Copié"},()=>{getSelection().selectAllChildren(b.previousSibling)})})}})
 """
 
 
@@ -145,6 +147,7 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
             E.TITLE(f"{settings.title} : les flux"),
             *discovery,
             E.STYLE(STYLE),
+            E.SCRIPT(SCRIPT),
         ),
         E.BODY(
             E.E.header(
@@ -184,7 +187,6 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
                     id=marker.anchor(),
                 ),
             ),
-            E.SCRIPT(SCRIPT),
         ),
         lang=settings.language,
     )  # fmt: skip
