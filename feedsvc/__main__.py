@@ -1,3 +1,28 @@
-from feedsvc.cli import main
+"""The `feedsvc` command's entry: stop signals are taken before anything slow is imported."""
 
-main()
+from __future__ import annotations
+
+import contextlib
+import sys
+
+from feedsvc._procs import stops_raise
+from feedsvc.errors import Stopped
+
+
+def main() -> None:
+    with stops_raise():
+        try:
+            # click and the CLI take a tenth of a second to import: a Ctrl-C then must not
+            # print a traceback of the imports. Once a command runs, the CLI says it itself.
+            from feedsvc.cli import main as command
+
+            command()
+        except (KeyboardInterrupt, Stopped) as error:
+            stop = Stopped.of(error)
+            with contextlib.suppress(OSError):  # a terminal that hung up
+                print(stop.line(None), file=sys.stderr, flush=True)
+            sys.exit(stop.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -134,6 +134,12 @@ class Report(_Out):
         self.counts.errors = sum(p.severity == "error" for p in self.problems)
         self.counts.warnings = len(self.problems) - self.counts.errors
 
+    def clear_problems(self) -> None:
+        """Forget what an attempt found: the next attempt checks everything again."""
+        self.problems.clear()
+        self.counts.errors = self.counts.warnings = 0
+        self.ok, self.exit_code = True, 0
+
     def add_files(self, reports: Sequence[FileReport], out_dir: Path) -> None:
         for report in reports:
             self.files.append(

@@ -1,13 +1,15 @@
 """The `feedsvc` command: wires the wings together; decides nothing itself.
 
 Exit codes scripts can rely on: 0 success, 1 the items (or out/) need attention, 2 usage
-error, 130 interrupted. What validate and build found is a report (_report.py), shown as one
-summary line, every file, only problems, or JSON. The wings are imported inside the commands,
-so help and usage errors answer without loading them.
+error, 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). What validate and
+build found is a report (_report.py), shown as one summary line, every file, only problems, or
+JSON. The wings are imported inside the commands, so help and usage errors answer without
+loading them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ import click
 
 from feedsvc import __version__
 from feedsvc._cli_serve import members, serve
+from feedsvc.errors import Stopped
 
 if TYPE_CHECKING:
     from feedsvc._progress import TerminalProgress
@@ -29,7 +32,6 @@ __all__ = ["main"]
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 CACHE_DIR = Path(".cache") / "feedsvc"
-INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 Command = Callable[..., None]
 
@@ -234,16 +236,15 @@ def _fail(report: Report, message: str, as_json: bool) -> NoReturn:
 
 class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        # click would print "Aborted!" and exit 1, which scripts here read as "the items
-        # need attention".
+        # click would print "Aborted!" and exit 1 on Ctrl-C, which scripts here read as "the
+        # items need attention", and a traceback on SIGTERM or SIGHUP (see __main__).
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            message = "feedsvc: interrupted"
-            if ctx.invoked_subcommand == "build":
-                message += "; each file in out/ is whole, the old one or the new one"
-            click.echo(message + ".", err=True)
-            ctx.exit(INTERRUPTED)
+        except (KeyboardInterrupt, Stopped) as error:
+            stop = Stopped.of(error)
+            with contextlib.suppress(OSError):  # a terminal that hung up
+                click.echo(stop.line(ctx.invoked_subcommand), err=True)
+            ctx.exit(stop.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -255,7 +256,8 @@ def main() -> None:
     settings in items/feed.yaml. Run `feedsvc COMMAND --help` for each command.
 
     Exit codes: 0 success; 1 an item, the settings or out/ need attention (every problem is
-    printed as `path:line: field: message`); 2 a usage error; 130 interrupted (Ctrl-C).
+    printed as `path:line: field: message`); 2 a usage error; 130 interrupted (Ctrl-C), 143
+    stopped by SIGTERM, 129 by SIGHUP, with one line on stderr (128 + the signal's number).
     """
 
 
@@ -399,20 +401,43 @@ def _publish(
     check: bool,
     progress: TerminalProgress | None,
 ) -> None:
+    """Check the items and bring out/ to them (or, with `check`, compare), into `report`.
+
+    Raises CacheDamaged or ChangedDuringBuild when a third attempt fails too."""
+    from feedsvc.errors import CacheDamaged, ChangedDuringBuild
     from feedsvc.publish import compare, planned_files, publish
 
-    checked = _checked(items_dir, cache, now, report, progress)
-    if not checked.ok:
-        return
-    assert checked.settings is not None and checked.index is not None  # or it is not ok
-    report.tally(checked.index, now)
-    planned = planned_files(checked.index, items_dir, checked.settings, now)
-    if check:
-        report.add_files(compare(planned, out_dir, progress), out_dir)
-        if report.counts.differs + report.counts.missing + report.counts.stale:
-            report.fail()
-    else:
-        report.add_files(publish(checked.index, planned, out_dir, progress), out_dir)
+    for attempt in range(3):
+        report.clear_problems()
+        checked = _checked(items_dir, cache, now, report, progress)
+        if not checked.ok:
+            return
+        assert checked.settings is not None and checked.index is not None  # or it is not ok
+        try:
+            report.tally(checked.index, now)
+            planned = planned_files(checked.index, items_dir, checked.settings, now)
+            if check:
+                report.add_files(compare(planned, out_dir, progress), out_dir)
+                if report.counts.differs + report.counts.missing + report.counts.stale:
+                    report.fail()
+            else:
+                report.add_files(publish(checked.index, planned, out_dir, progress), out_dir)
+            return
+        except CacheDamaged as error:  # emptied: the next attempt reads every file again
+            report.notes.append(str(error))
+            if attempt == 2:
+                raise
+        except ChangedDuringBuild as error:
+            # Indexed as unchanged but not what was indexed: read it again, then everything
+            # again, so that a file the stats cannot tell apart never leaves every later
+            # build failing. Only a file changing all the while stops the build.
+            if attempt == 2 or error.path is None:
+                raise
+            if attempt == 0:
+                checked.index.recheck(error.path.relative_to(items_dir).as_posix())
+            else:
+                checked.index.discard("more than one file unlike what it indexed")
+                report.notes.append(checked.index.damaged_note())
 
 
 @main.command()
@@ -460,7 +485,7 @@ def build(
       feedsvc build --check      # in CI: is the committed out/ current?
     """
     from feedsvc._report import Report
-    from feedsvc.errors import Busy, ChangedDuringBuild, UnsafeOut
+    from feedsvc.errors import Busy, CacheDamaged, ChangedDuringBuild, UnsafeOut
     from feedsvc.publish import SERVED_TREES, exclusive
 
     _check_out(out_dir, items_dir, SERVED_TREES)
@@ -483,7 +508,7 @@ def build(
                 _publish(report, items_dir, out_dir, moment, cache, False, progress)
     except (Busy, UnsafeOut) as error:
         _fail(report, str(error), as_json)
-    except ChangedDuringBuild as error:
+    except (CacheDamaged, ChangedDuringBuild) as error:
         _fail(report, f"{error}; run the build again", as_json)
     except OSError as error:
         if check:

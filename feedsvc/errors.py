@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["Busy", "ChangedDuringBuild", "FeedsvcError", "ServeConfigError", "UnsafeOut"]
+import signal
+from pathlib import Path
+
+__all__ = [
+    "Busy",
+    "CacheDamaged",
+    "ChangedDuringBuild",
+    "FeedsvcError",
+    "ServeConfigError",
+    "Stopped",
+    "UnsafeOut",
+]
 
 
 class FeedsvcError(Exception):
@@ -16,6 +27,14 @@ class Busy(FeedsvcError):
 class ChangedDuringBuild(FeedsvcError):
     """An item file changed between indexing and rendering: the build must start again."""
 
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path  # the file to read again
+
+
+class CacheDamaged(FeedsvcError):
+    """The index was found damaged during a build, and emptied: the build must start again."""
+
 
 class UnsafeOut(FeedsvcError):
     """A link stands where a build writes in out/: following it would write outside out/, or
@@ -24,3 +43,35 @@ class UnsafeOut(FeedsvcError):
 
 class ServeConfigError(FeedsvcError):
     """The server or the members' command cannot start as configured (a folder, a setting)."""
+
+
+class Stopped(BaseException):
+    """A signal asked the command to stop: Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+
+    A BaseException, as KeyboardInterrupt is, so that no `except Exception` mistakes it for
+    an error to report or work around. The command ends with one line and exit code
+    128 + the signal's number, as shells report a command a signal ended: 130, 143, 129.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @classmethod
+    def of(cls, stop: BaseException) -> Stopped:
+        """KeyboardInterrupt (Python's own Ctrl-C, where feedsvc set no handler) as Stopped."""
+        return stop if isinstance(stop, Stopped) else cls(signal.SIGINT)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def line(self, command: str | None) -> str:
+        if self.signum == signal.SIGINT:
+            line = "feedsvc: interrupted"
+        else:
+            line = f"feedsvc: stopped by {signal.Signals(self.signum).name}"
+        if command == "build":
+            # Atomic replacement makes this true at every moment; saying it spares a check.
+            line += "; each file in out/ is whole, the old one or the new one"
+        return line + "."

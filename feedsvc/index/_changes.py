@@ -17,7 +17,10 @@ from feedsvc.items import Scan
 
 __all__ = ["Stats", "by_folder", "combine", "digest"]
 
-Stats = dict[str, tuple[int, int]]  # relpath -> (mtime_ns, size)
+# relpath -> (mtime_ns, size, ctime_ns, inode), as git's index compares them: a copy that keeps
+# the modification time (cp -p, touch -r, tar -x) still moves the change time, which no
+# ordinary tool sets back, or gives a new inode.
+Stats = dict[str, tuple[int, int, int, int]]
 
 
 def by_folder(scan: Scan) -> dict[str, Stats]:

@@ -5,17 +5,18 @@ Nothing stops at the first bad file: an editor fixing a batch wants the whole li
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsvc.index._db import Index
+from feedsvc.errors import CacheDamaged
+from feedsvc.index._db import DAMAGE, Index, is_damage
 from feedsvc.items import (
     ITEM_SUFFIX,
     ItemFile,
     Problem,
+    Scan,
     line_of_field,
     read_item,
     read_settings,
@@ -25,6 +26,8 @@ from feedsvc.model import FeedSettings, microseconds
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
+
+Found = tuple[list[Problem], list[Problem]]  # errors, and warnings (drafts, scheduled items)
 
 __all__ = ["Checked", "check_items", "load_items"]
 
@@ -47,7 +50,7 @@ class Checked:
         return self.settings is not None and not self.problems
 
 
-def _cross_file(index: Index, items_dir: Path, now: int) -> tuple[list[Problem], list[Problem]]:
+def _cross_file(index: Index, items_dir: Path, now: int) -> Found:
     """What no single file shows: shared ids or urls, categories that name one folder. A
     warning while one of the two files is a draft or scheduled: the live one is fine alone."""
     problems: list[Problem] = []
@@ -79,6 +82,37 @@ def _cross_file(index: Index, items_dir: Path, now: int) -> tuple[list[Problem],
     return problems, warnings
 
 
+def _found(index: Index, items_dir: Path, now: int) -> Found:
+    errors, warnings = index.problems(now)
+    cross_errors, cross_warnings = _cross_file(index, items_dir, now)
+    return errors + cross_errors, warnings + cross_warnings
+
+
+def _synced(
+    cache: Path | None,
+    items_dir: Path,
+    found: Scan,
+    processes: int | None,
+    progress: Progress | None,
+    now: int,
+) -> tuple[Index, Found]:
+    """The index of `items_dir`, synced, and what it holds of problems; a damaged one is
+    emptied and filled again from the files."""
+    index = Index(cache, items_dir)
+    try:
+        index.sync(found, processes, progress)
+    except DAMAGE as error:
+        if not is_damage(error):
+            raise
+        index.discard(str(error))
+        index.sync(found, processes, progress)
+    try:
+        return index, _found(index, items_dir, now)
+    except CacheDamaged:  # noticed only now, and emptied: filled again, once
+        index.sync(found, processes, progress)
+        return index, _found(index, items_dir, now)
+
+
 def check_items(
     items_dir: Path,
     cache: Path | None = None,
@@ -107,19 +141,20 @@ def check_items(
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
     try:
-        index = Index(cache, items_dir)
-        index.sync(found, processes, progress)
-    except (OSError, sqlite3.Error) as error:
+        index, (problems, warnings) = _synced(cache, items_dir, found, processes, progress, now)
+        if index.damage is not None:
+            checked.notes.append(index.damaged_note())
+    except (OSError, CacheDamaged, *DAMAGE) as error:
         if cache is None:
             raise
         # Only a cache: a build without it is slower, never different.
         checked.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")
         index = Index(None, items_dir)
         index.sync(found, processes, progress)
+        problems, warnings = _found(index, items_dir, now)
     checked.index = index
-    for errors, warnings in (index.problems(now), _cross_file(index, items_dir, now)):
-        checked.problems.extend(errors)
-        checked.warnings.extend(warnings)
+    checked.problems.extend(problems)
+    checked.warnings.extend(warnings)
     checked.problems.sort()
     checked.warnings.sort()
     return checked

@@ -9,7 +9,9 @@ any change to feedsvc's code or libraries empties it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import marshal
 import os
 import re
@@ -17,14 +19,16 @@ import sqlite3
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import feedsvc
-from feedsvc.index import _changes, _crossfile
+from feedsvc.errors import CacheDamaged
+from feedsvc.index import _changes, _crossfile, _sums
 from feedsvc.index._pool import Record, records
 from feedsvc.items import Problem, Scan
 
@@ -37,7 +41,8 @@ SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
-    digest TEXT NOT NULL, id TEXT, url TEXT, live_from INTEGER, due INTEGER
+    ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, digest TEXT NOT NULL,
+    id TEXT, url TEXT, live_from INTEGER, due INTEGER
 );
 CREATE TABLE categories (
     path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
@@ -131,26 +136,82 @@ class Chosen:
     digest: str
 
 
+class Damaged(Exception):
+    """The index file is damaged: it must be emptied and filled again from the files."""
+
+
+# SQLite's primary result codes that mean the file cannot be used just now, or here (locked by
+# another process, read-only, full, unreadable), as opposed to a file that is not what it
+# should be: those are not damage, and emptying the file would not help.
+_NOT_DAMAGE = {3, 5, 6, 7, 8, 9, 10, 13, 14, 15, 23}
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether `error`, raised reading or writing the index, means the file is damaged: a
+    database error other than those above, or text that is not text (a flipped byte)."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return isinstance(error, sqlite3.DatabaseError) and (
+            code is None or code & 0xFF not in _NOT_DAMAGE
+        )
+    return isinstance(error, (Damaged, ValueError))
+
+
+DAMAGE = (sqlite3.Error, Damaged, ValueError)  # what is_damage may say yes to
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _trusted(read: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A read of the index that finds it damaged empties it, and stops the build with
+    CacheDamaged: what was read before it cannot be trusted either, so the build starts again."""
+
+    @functools.wraps(read)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        index = args[0]
+        assert isinstance(index, Index)
+        try:
+            return read(*args, **kwargs)
+        except DAMAGE as error:
+            if not is_damage(error):
+                raise
+            why = str(error)
+            if index.db.in_transaction:
+                index.db.execute("ROLLBACK")
+            index.discard(why)
+            raise CacheDamaged(index.damaged_note()) from None
+
+    return checked
+
+
 class Index:
     def __init__(self, location: Path | None, items_dir: Path) -> None:
-        """An index at `location` (created if needed), or in memory when None."""
+        """An index at `location` (created if needed), or in memory when None.
+
+        A damaged file is emptied (`damage` says why) and filled again by the next sync.
+        """
         self.items_dir = items_dir
+        self.location = location
+        self.damage: str | None = None
+        self.owner = str(items_dir.resolve())
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = self._connect(location)
-        except sqlite3.DatabaseError:  # not an index (a torn copy, another file): start again
-            assert location is not None
-            for leftover in (location, location.with_name(location.name + "-wal")):
-                leftover.unlink(missing_ok=True)
-            self.db = self._connect(location)
-        owner = str(items_dir.resolve())
-        if self._meta("code") != code_version() or self._meta("items") != owner:
-            self._reset(owner)
+            if self._meta("code") != code_version() or self._meta("items") != self.owner:
+                self._reset()
+        except DAMAGE as error:
+            if not is_damage(error):
+                raise
+            self.discard(str(error))
 
     @staticmethod
     def _connect(location: Path | None) -> sqlite3.Connection:
-        db = sqlite3.connect(":memory:" if location is None else location)
+        # Transactions are begun explicitly: reads that decide a write are made under the
+        # write lock (BEGIN IMMEDIATE), so two processes never both store the same rows.
+        db = sqlite3.connect(":memory:" if location is None else location, isolation_level=None)
         db.execute("PRAGMA journal_mode = WAL" if location else "PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = NORMAL")
         # SQLite's default 2 MiB page cache makes a cold build of a large archive re-read
@@ -162,56 +223,159 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _transaction(self, kind: str) -> Iterator[None]:
+        self.db.execute(f"BEGIN {kind}")
+        try:
+            yield
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def _meta(self, key: str) -> str | None:
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.DatabaseError:
+        except DAMAGE as error:
+            if not is_damage(error):
+                raise
             return None  # no schema yet, or not an index at all: start again
         return None if row is None else str(row[0])
 
-    def _reset(self, owner: str) -> None:
-        tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master")]
-        with self.db:
+    def _reset(self) -> None:
+        with self._transaction("IMMEDIATE"):
+            # Asked again under the write lock: another process may have just made it ours.
+            if self._meta("code") == code_version() and self._meta("items") == self.owner:
+                return
+            tables = [row[0] for row in self.db.execute("SELECT name FROM sqlite_master")]
             for name in TABLES:
                 if name in tables:
                     self.db.execute(f"DROP TABLE {name}")
-            self.db.executescript(SCHEMA)
-            self.db.executemany(
-                "INSERT INTO meta VALUES (?, ?)", [("code", code_version()), ("items", owner)]
-            )
+            self._create()
+
+    def _create(self) -> None:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+        self.db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("code", code_version()), ("items", self.owner), ("sums", _sums.EMPTY)],
+        )
+
+    def discard(self, why: str) -> None:
+        """Empty a damaged index: its content replaced whole, the file kept.
+
+        Not deleted and made again: another feedsvc process may have it open, and would go on
+        writing into a write-ahead log that a new file would then take for its own. SQLite's
+        backup copies a new, empty index over it under SQLite's own locks, so that process
+        sees the old content or the new. Only a file SQLite cannot open at all (its header
+        gone), which no process can be using, is replaced.
+        """
+        self.damage = why
+        empty = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            empty.execute("PRAGMA page_size = 4096")
+            self.db, damaged = empty, getattr(self, "db", None)
+            self._create()
+            if damaged is not None:
+                self.db = damaged
+                try:
+                    empty.backup(damaged)
+                    return
+                except sqlite3.Error as error:
+                    if not is_damage(error):
+                        raise
+                    damaged.close()
+            assert self.location is not None  # a database in memory is never damaged
+            new = self.location.with_name(self.location.name + ".new")
+            fresh = sqlite3.connect(new)
+            empty.backup(fresh)
+            fresh.close()
+            new.replace(self.location)
+            self.location.with_name(self.location.name + "-wal").unlink(missing_ok=True)
+            self.db = self._connect(self.location)
+        finally:
+            empty.close()
+
+    def damaged_note(self) -> str:
+        return (
+            f"the cache {self.location} was damaged ({self.damage}); it was rebuilt from the files"
+        )
+
+    def recheck(self, path: str) -> None:
+        """Read the file at `path` (relative) again at the next sync: its bytes are not those
+        indexed, though its stat said so (a copy keeping size and times, a clock gone back)."""
+        prefix = path.rpartition("/")[0] + "/" if "/" in path else ""
+        with self._transaction("IMMEDIATE"):
+            self.db.execute("UPDATE files SET mtime_ns = ? WHERE path = ?", (RECHECK, path))
+            self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+            self.db.execute("DELETE FROM meta WHERE key = 'stats'")
+
+    def _store_sums(self, queries: dict[str, str] | None = None) -> None:
+        stored = self._meta("sums")
+        if queries is not None and stored == _sums.EMPTY:
+            return  # no file yet, so no finding across files to check
+        sums = _sums.compute(self.db, queries or {**_sums.EVERY_BUILD, **_sums.CHANGES})
+        if queries is not None:  # only some of them changed
+            sums = {**json.loads(stored or "{}"), **sums}
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sums', ?)", (json.dumps(sums),))
+
+    def _check_sums(self, queries: dict[str, str]) -> None:
+        found = _sums.differs(self.db, self._meta("sums"), queries)
+        if found is not None:
+            raise Damaged(found)
 
     def sync(
         self, scan: Scan, processes: int | None = None, progress: Progress | None = None
     ) -> int:
-        """Bring the index up to date with the files on disk; returns how many changed."""
+        """Bring the index up to date with the files on disk; returns how many changed.
+
+        Raises Damaged, or SQLite's own error, when the index file is damaged.
+        """
         listed = _changes.by_folder(scan)
         digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
-        if _changes.combine(digests.items()) == self._meta("stats"):
-            return 0
+        combined = _changes.combine(digests.items())
+        with self._transaction("DEFERRED"):  # one snapshot: the sums and what they sum
+            self._check_sums(_sums.EVERY_BUILD)
+            if combined == self._meta("stats"):
+                return 0
+        with self._transaction("IMMEDIATE"):
+            self._check_sums(_sums.CHANGES)
+            return self._apply(listed, digests, processes, progress)
+
+    def _apply(
+        self,
+        listed: dict[str, _changes.Stats],
+        digests: dict[str, str],
+        processes: int | None,
+        progress: Progress | None = None,
+    ) -> int:
         stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
         changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
         changed += [prefix for prefix in stored if prefix not in digests]
         known = self._known(changed)
         seen = {path: stat for prefix in changed for path, stat in listed.get(prefix, {}).items()}
         gone = [path for path in known if path not in seen]
-        todo = [(path, *stat) for path, stat in seen.items() if known.get(path) != stat]
-        with self.db:
-            if gone or todo:
-                self._update(known, gone, todo, processes, progress)
-            for prefix in changed:
-                if prefix in listed:
-                    stats = {path: known[path] for path in listed[prefix]}
-                    digests[prefix] = _changes.digest(stats)
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
-                        (prefix, digests[prefix], marshal.dumps(stats)),
-                    )
-                else:
-                    self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
-                (_changes.combine(digests.items()),),
-            )
+        todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
+        if gone or todo:
+            self._update(known, gone, todo, processes, progress)
+        for prefix in changed:
+            if prefix in listed:
+                stats = {path: known[path] for path in listed[prefix]}
+                digests[prefix] = _changes.digest(stats)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
+                    (prefix, digests[prefix], marshal.dumps(stats)),
+                )
+            else:
+                self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
+            (_changes.combine(digests.items()),),
+        )
+        if gone or todo:
+            self._store_sums()
         return len(gone) + len(todo)
 
     def _known(self, prefixes: list[str]) -> _changes.Stats:
@@ -232,24 +396,25 @@ class Index:
     def _stats_from_rows(self, prefix: str) -> _changes.Stats:
         if prefix:  # 'a/b/' holds the paths from 'a/b/' up to 'a/b0' ('0' follows '/')
             rows = self.db.execute(
-                "SELECT path, mtime_ns, size FROM files WHERE path >= ? AND path < ?",
+                "SELECT path, mtime_ns, size, ctime_ns, inode FROM files"
+                " WHERE path >= ? AND path < ?",
                 (prefix, prefix[:-1] + "0"),
             )
         else:
-            rows = self.db.execute("SELECT path, mtime_ns, size FROM files")
-        return {path: (mtime, size) for path, mtime, size in rows
+            rows = self.db.execute("SELECT path, mtime_ns, size, ctime_ns, inode FROM files")
+        return {path: tuple(stat) for path, *stat in rows
                 if "/" not in path[len(prefix):]}  # fmt: skip
 
     def _update(
         self,
         known: _changes.Stats,
         gone: list[str],
-        todo: list[tuple[str, int, int]],
+        todo: _changes.Stats,
         processes: int | None,
         progress: Progress | None = None,
     ) -> None:
         """Replace the rows of changed files; `known` becomes the stats as now stored."""
-        stale = gone + [path for path, _, _ in todo]
+        stale = gone + list(todo)
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
         touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
@@ -263,10 +428,12 @@ class Index:
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
         for path in gone:
             del known[path]
-        found = records(self.items_dir, todo, processes)
+        found = records(
+            self.items_dir, [(path, *stat[:2]) for path, stat in todo.items()], processes
+        )
         if progress is not None:
             found = _counted(found, len(todo), progress)
-        known.update(self._insert(found, time.time_ns()))
+        known.update(self._insert(found, todo, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
         if touched is None:
@@ -275,7 +442,7 @@ class Index:
                 "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
             )
         else:
-            touched.add(self.db, [path for path, _, _ in todo])
+            touched.add(self.db, list(todo))
             for chunk, marks in _crossfile.chunks(touched.slugs):
                 self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
                 self.db.execute(
@@ -285,9 +452,11 @@ class Index:
                 )
         _crossfile.refresh(self.db, touched)
 
-    def _insert(self, found: Iterable[Record], started_ns: int) -> dict[str, tuple[int, int]]:
+    def _insert(
+        self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
+    ) -> _changes.Stats:
         """Add the records to the tables; returns their stats as stored."""
-        stats: dict[str, tuple[int, int]] = {}
+        stats: _changes.Stats = {}
         files: list[Row] = []
         categories: list[Row] = []
         problems: list[Row] = []
@@ -297,8 +466,9 @@ class Index:
             racy = record.mtime_ns >= started_ns - RACY_NS
             # A file that could not be read may become readable without changing its stat.
             mtime = RECHECK if racy or not record.digest else record.mtime_ns
-            stats[record.path] = (mtime, record.size)
-            files.append((record.path, mtime, record.size, record.digest,
+            _, _, ctime, inode = seen[record.path]
+            stats[record.path] = (mtime, record.size, ctime, inode)
+            files.append((record.path, mtime, record.size, ctime, inode, record.digest,
                           record.id, record.url, record.live_from, record.due))  # fmt: skip
             categories.extend(
                 (record.path, name, value, record.live_from, record.id)
@@ -315,31 +485,36 @@ class Index:
         return stats
 
     def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
         self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
         self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
 
     # Reading.
 
+    @_trusted
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
 
+    @_trusted
     def live(self, now: int) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM files WHERE live_from IS NOT NULL AND live_from <= ?", (now,)
         ).fetchone()
         return int(row[0])
 
+    @_trusted
     def drafts(self) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM files WHERE live_from IS NULL AND id IS NOT NULL"
         ).fetchone()
         return int(row[0])
 
+    @_trusted
     def valid(self) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM files WHERE id IS NOT NULL").fetchone()
         return int(row[0])
 
+    @_trusted
     def next_scheduled(self, now: int) -> str | None:
         """The path of the valid item to go live first after `now`."""
         row = self.db.execute(
@@ -347,6 +522,7 @@ class Index:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    @_trusted
     def problems(self, now: int) -> tuple[list[Problem], list[Problem]]:
         """The problems of single files, as the pool found them: those of files live at
         `now` (or that cannot say when they go live), and those of drafts and scheduled items."""
@@ -362,23 +538,28 @@ class Index:
             (warnings if pending else errors).append(problem)
         return errors, warnings
 
+    @_trusted
     def pending(self, path: str, now: int) -> bool:
         """Whether the file is a draft or scheduled at `now` (valid or not)."""
         row = self.db.execute("SELECT due > ? FROM files WHERE path = ?", (now, path)).fetchone()
         return row is not None and bool(row[0])
 
+    @_trusted
     def cross_file(self) -> _crossfile.Found:
         """Shared ids or urls, and categories that would share a folder; kept between builds."""
         found = _crossfile.load(self.db)
         if found is None:
             found = _crossfile.everything(self.db)
-            with self.db:
+            with self._transaction("IMMEDIATE"):
                 _crossfile.save(self.db, found)
+                self._store_sums({"across": _sums.EVERY_BUILD["across"]})
         return found
 
+    @_trusted
     def paths(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
 
+    @_trusted
     def newest(self, now: int, limit: int, category: str | None = None) -> list[Chosen]:
         """The `limit` newest items live at `now`, newest first, equal moments by id."""
         if category is None:
@@ -389,13 +570,17 @@ class Index:
             )
         else:
             rows = self.db.execute(
-                """SELECT c.path, f.digest FROM categories c JOIN files f ON f.path = c.path
+                """SELECT c.path, f.digest FROM categories c LEFT JOIN files f ON f.path = c.path
                    WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from <= ?
                    ORDER BY c.live_from DESC, c.id LIMIT ?""",
                 (category, now, limit),
             )
-        return [Chosen(path, digest) for path, digest in rows]
+        chosen = [Chosen(path, digest) for path, digest in rows]
+        if any(not isinstance(c.path, str) or not isinstance(c.digest, str) for c in chosen):
+            raise Damaged("an item chosen for a feed has no file")
+        return chosen
 
+    @_trusted
     def categories(self, now: int) -> list[tuple[str, str]]:
         """(slug, name) of every category with an item live at `now`, by slug."""
         live = """SELECT 1 FROM categories c WHERE c.slug = s.slug
@@ -407,6 +592,7 @@ class Index:
 
     # What was written, so an unchanged output is neither rendered nor compared again.
 
+    @_trusted
     def written(self, path: str) -> tuple[str, int, int] | None:
         """The key, size and mtime of out/<path> as this index last wrote it."""
         row = self.db.execute(
@@ -422,7 +608,7 @@ class Index:
 
     def _write(self, statement: str, *values: object) -> None:
         try:
-            with self.db:
+            with self._transaction("IMMEDIATE"):
                 self.db.execute(statement, values)
         except sqlite3.Error:
             # A cache that cannot be written (read-only, disk full) only means the next

@@ -8,13 +8,11 @@ traffic between processes low.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from feedsvc._procs import start_child, workers
+from feedsvc._procs import parallel, workers
 from feedsvc.items import (
     Problem,
     due_despite_problems,
@@ -96,19 +94,5 @@ def records(
             yield Record.read(items_dir, *entry)
         return
     jobs = [(str(items_dir), todo[start : start + CHUNK]) for start in range(0, len(todo), CHUNK)]
-    # fork: the workers inherit the imported modules instead of importing them again.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # SIGINT blocked while the pool starts: a worker forked before start_child ran (or
-    # re-forked later by the pool's handler thread, which inherits this mask) would
-    # otherwise die of it, and the pool replaces it behind our back.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pool = context.Pool(processes, initializer=start_child)
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        raise
-    with pool:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending Ctrl-C raises here
-        for chunk in pool.imap_unordered(_record_chunk, jobs):
-            yield from chunk
+    for chunk in parallel(_record_chunk, jobs, processes):
+        yield from chunk

@@ -179,7 +179,7 @@ def read_again(path: Path, digest: str) -> Lead | Teaser:
     """
     read = read_item(path)
     if not isinstance(read, ItemFile) or read.digest != digest:
-        raise ChangedDuringBuild(f"{path} changed during the build")
+        raise ChangedDuringBuild(f"{path} changed during the build", path)
     return read.item
 
 

@@ -5,18 +5,16 @@ A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import re
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from stat import S_ISREG
 
-from feedsvc._procs import start_child, workers
+from feedsvc._procs import hold_stops, release_stops, start_child, workers
 from feedsvc.items._itemfile import ITEM_SUFFIX
 from feedsvc.items._problems import Problem
 
@@ -25,7 +23,8 @@ SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than
 
 @dataclass(slots=True)
 class Scan:
-    files: dict[str, tuple[int, int]] = field(default_factory=dict)  # relpath -> mtime, size
+    # relpath -> mtime_ns, size, ctime_ns, inode
+    files: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # Files that look like items but are not read as items: named, so none is lost unseen.
     skipped: list[Problem] = field(default_factory=list)
@@ -142,12 +141,12 @@ class _Helper:
         self.process = context.Process(
             target=_walk_in_child, args=(send, self.receive, folders, root), daemon=True
         )
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        mask = hold_stops()
         try:
             self.process.start()
         finally:
             send.close()
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            release_stops(mask)
 
     @classmethod
     def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
@@ -167,6 +166,9 @@ class _Helper:
             part: Scan = self.receive.recv()
         except (EOFError, OSError):  # the helper died: walk its folders here
             part = _walk(self.folders, self.root)
+        except BaseException:  # stopped: its walk is not wanted any more
+            self.process.kill()
+            raise
         finally:
             self.receive.close()
             self.process.join()
@@ -177,9 +179,8 @@ def _walk_in_child(
     send: Connection, receive: Connection, folders: list[tuple[str, str]], root: str
 ) -> None:
     receive.close()  # else a parent that stopped reading leaves this send blocked forever
-    start_child()
-    with contextlib.suppress(BrokenPipeError):  # the parent stopped (Ctrl-C, killed)
-        send.send(_walk(folders, root))
+    start_child()  # a parent that has gone ends this send with SIGPIPE, silently
+    send.send(_walk(folders, root))
     send.close()
 
 
@@ -203,7 +204,12 @@ def _list(
             ):
                 stat = entry.stat()
                 if S_ISREG(stat.st_mode):
-                    files[prefix + name] = (stat.st_mtime_ns, stat.st_size)
+                    files[prefix + name] = (
+                        stat.st_mtime_ns,
+                        stat.st_size,
+                        stat.st_ctime_ns,
+                        stat.st_ino,
+                    )
                     continue
             _unusual(entry, prefix, root, result, pending)
         except FileNotFoundError:
@@ -252,7 +258,7 @@ def _unusual(
             pending.append((relative + "/", entry.path))
     elif _item_name(name) and entry.is_file():
         stat = entry.stat()
-        result.files[relative] = (stat.st_mtime_ns, stat.st_size)
+        result.files[relative] = (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino)
     elif _item_name(name):
         result.problems.append(Problem(
             Path(entry.path), 1, "file",
