@@ -15,11 +15,12 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from feedsvc import __version__
+from feedsvc._cli_report import fail, output_options, show, terminal_progress
 from feedsvc._cli_serve import members, serve
 from feedsvc.errors import Stopped
 
@@ -148,36 +149,6 @@ def _cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path
     return folder / f"{items_dir.resolve().name or 'items'}.sqlite3"
 
 
-def output_options(command: Command) -> Command:
-    """How much a command prints: a summary line, every file, only problems, or JSON."""
-
-    @functools.wraps(command)
-    def chosen(*args: Any, verbose: bool, quiet: bool, **kwargs: Any) -> None:
-        if verbose and quiet:
-            raise click.UsageError("--verbose and --quiet ask for opposite things; give one")
-        command(*args, verbosity="verbose" if verbose else "quiet" if quiet else "normal",
-                **kwargs)  # fmt: skip
-
-    for decorator in (
-        click.option("--json", "as_json", is_flag=True,
-                     help="Print the report as JSON on stdout, and nothing else (its shape: "
-                     "`feedsvc schema report`)."),
-        click.option("-q", "--quiet", is_flag=True, help="Print only problems."),
-        click.option("-v", "--verbose", is_flag=True,
-                     help="Print a line per file, then the summary."),
-    ):  # fmt: skip
-        chosen = decorator(chosen)
-    return chosen
-
-
-def _progress(verbosity: Verbosity, as_json: bool) -> TerminalProgress | None:
-    import sys
-
-    from feedsvc._progress import progress_for
-
-    return progress_for(sys.stderr, verbosity != "quiet" and not as_json)
-
-
 def _checked(
     items_dir: Path,
     cache: Path | None,
@@ -202,36 +173,6 @@ def _checked(
     if not checked.ok:
         report.fail()
     return checked
-
-
-def _show(report: Report, verbosity: Verbosity, as_json: bool, summary: str) -> None:
-    """Print the report as asked, and exit with its code."""
-    if as_json:
-        click.echo(report.to_json())
-    else:
-        for note in report.notes:
-            click.echo(f"note: {note}", err=True)
-        for line in report.file_lines(verbosity):
-            click.echo(line)
-        for line in report.problem_lines():
-            click.echo(line, err=True)
-        if report.counts.errors:
-            click.echo(report.problems_summary(), err=True)
-        elif not report.ok:
-            click.echo(summary, err=True)
-        elif verbosity != "quiet":
-            click.echo(summary)
-    if report.exit_code:
-        click.get_current_context().exit(report.exit_code)
-
-
-def _fail(report: Report, message: str, as_json: bool) -> NoReturn:
-    """A failure that is no item's problem: click's own error line, or the JSON report."""
-    if not as_json:
-        raise click.ClickException(message)
-    report.fail(message)
-    click.echo(report.finish().to_json())
-    click.get_current_context().exit(1)
 
 
 class _Commands(click.Group):
@@ -289,10 +230,10 @@ def validate(
     report = Report(command="validate", ok=True, exit_code=0)
     moment = _microseconds(now)
     cache = _cache_file(items_dir, cache_dir, no_cache)
-    checked = _checked(items_dir, cache, moment, report, _progress(verbosity, as_json))
+    checked = _checked(items_dir, cache, moment, report, terminal_progress(verbosity, as_json))
     if checked.index is not None:
         report.tally(checked.index, moment)
-    _show(report.finish(), verbosity, as_json, report.items_summary() + ".")
+    show(report.finish(), verbosity, as_json, report.items_summary() + ".")
 
 
 @main.command()
@@ -492,7 +433,7 @@ def build(
     report = Report(command="build", ok=True, exit_code=0)
     moment = _microseconds(now)
     cache = _cache_file(items_dir, cache_dir, no_cache)
-    progress = _progress(verbosity, as_json)
+    progress = terminal_progress(verbosity, as_json)
     try:
         if check:
             _publish(report, items_dir, out_dir, moment, cache, True, progress)
@@ -507,13 +448,13 @@ def build(
             with exclusive(out_dir, wait, waiting):
                 _publish(report, items_dir, out_dir, moment, cache, False, progress)
     except (Busy, UnsafeOut) as error:
-        _fail(report, str(error), as_json)
+        fail(report, str(error), as_json)
     except (CacheDamaged, ChangedDuringBuild) as error:
-        _fail(report, f"{error}; run the build again", as_json)
+        fail(report, f"{error}; run the build again", as_json)
     except OSError as error:
         if check:
-            _fail(report, f"cannot read {out_dir}: {error.strerror or error}", as_json)
-        _fail(
+            fail(report, f"cannot read {out_dir}: {error.strerror or error}", as_json)
+        fail(
             report,
             f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
             "half-written, and a build after the fix completes the rest",
@@ -528,7 +469,7 @@ def build(
             f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the feeds' "
             "address and the members' folder behind the login (README: Serving the feeds)"
         )
-    _show(report.finish(), verbosity, as_json, report.build_summary(out_dir, check))
+    show(report.finish(), verbosity, as_json, report.build_summary(out_dir, check))
 
 
 main.add_command(serve)
