@@ -24,13 +24,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import feedsvc
 from feedsvc.errors import CacheDamaged
 from feedsvc.index import _changes, _crossfile, _sums
 from feedsvc.index._pool import Record, records
 from feedsvc.items import Problem, Scan
+
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
 
 __all__ = ["Chosen", "Index", "code_version"]
 
@@ -39,7 +42,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, digest TEXT NOT NULL,
-    id TEXT, url TEXT, live_from INTEGER
+    id TEXT, url TEXT, live_from INTEGER, due INTEGER
 );
 CREATE TABLE categories (
     path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
@@ -115,6 +118,14 @@ def code_version() -> str:
     for library in _library_versions():
         hasher.update(library.encode() + b"\0")
     return hasher.hexdigest()
+
+
+def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
+    progress("parse", 0, total)
+    for done, record in enumerate(found, 1):
+        yield record
+        if done % 50 == 0 or done == total:
+            progress("parse", done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +326,9 @@ class Index:
         if found is not None:
             raise Damaged(found)
 
-    def sync(self, scan: Scan, processes: int | None = None) -> int:
+    def sync(
+        self, scan: Scan, processes: int | None = None, progress: Progress | None = None
+    ) -> int:
         """Bring the index up to date with the files on disk; returns how many changed.
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
@@ -329,10 +342,14 @@ class Index:
                 return 0
         with self._transaction("IMMEDIATE"):
             self._check_sums(_sums.CHANGES)
-            return self._apply(listed, digests, processes)
+            return self._apply(listed, digests, processes, progress)
 
     def _apply(
-        self, listed: dict[str, _changes.Stats], digests: dict[str, str], processes: int | None
+        self,
+        listed: dict[str, _changes.Stats],
+        digests: dict[str, str],
+        processes: int | None,
+        progress: Progress | None = None,
     ) -> int:
         stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
         changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
@@ -342,7 +359,7 @@ class Index:
         gone = [path for path in known if path not in seen]
         todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
         if gone or todo:
-            self._update(known, gone, todo, processes)
+            self._update(known, gone, todo, processes, progress)
         for prefix in changed:
             if prefix in listed:
                 stats = {path: known[path] for path in listed[prefix]}
@@ -394,6 +411,7 @@ class Index:
         gone: list[str],
         todo: _changes.Stats,
         processes: int | None,
+        progress: Progress | None = None,
     ) -> None:
         """Replace the rows of changed files; `known` becomes the stats as now stored."""
         stale = gone + list(todo)
@@ -413,6 +431,8 @@ class Index:
         found = records(
             self.items_dir, [(path, *stat[:2]) for path, stat in todo.items()], processes
         )
+        if progress is not None:
+            found = _counted(found, len(todo), progress)
         known.update(self._insert(found, todo, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
@@ -449,7 +469,7 @@ class Index:
             _, _, ctime, inode = seen[record.path]
             stats[record.path] = (mtime, record.size, ctime, inode)
             files.append((record.path, mtime, record.size, ctime, inode, record.digest,
-                          record.id, record.url, record.live_from))  # fmt: skip
+                          record.id, record.url, record.live_from, record.due))  # fmt: skip
             categories.extend(
                 (record.path, name, value, record.live_from, record.id)
                 for name, value in record.categories
@@ -465,7 +485,7 @@ class Index:
         return stats
 
     def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
         self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
         self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
 
@@ -490,13 +510,39 @@ class Index:
         return int(row[0])
 
     @_trusted
-    def problems(self) -> list[Problem]:
-        """The problems of single files, as the pool found them."""
-        rows = self.db.execute("SELECT path, line, field, message FROM problems")
-        return [
-            Problem(self.items_dir / path, line, field, message)
-            for path, line, field, message in rows
-        ]
+    def valid(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM files WHERE id IS NOT NULL").fetchone()
+        return int(row[0])
+
+    @_trusted
+    def next_scheduled(self, now: int) -> str | None:
+        """The path of the valid item to go live first after `now`."""
+        row = self.db.execute(
+            "SELECT path FROM files WHERE live_from > ? ORDER BY live_from, id LIMIT 1", (now,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    @_trusted
+    def problems(self, now: int) -> tuple[list[Problem], list[Problem]]:
+        """The problems of single files, as the pool found them: those of files live at
+        `now` (or that cannot say when they go live), and those of drafts and scheduled items."""
+        rows = self.db.execute(
+            """SELECT p.path, p.line, p.field, p.message, f.due > ?
+               FROM problems p JOIN files f ON f.path = p.path""",
+            (now,),
+        )
+        errors: list[Problem] = []
+        warnings: list[Problem] = []
+        for path, line, field, message, pending in rows:
+            problem = Problem(self.items_dir / path, line, field, message)
+            (warnings if pending else errors).append(problem)
+        return errors, warnings
+
+    @_trusted
+    def pending(self, path: str, now: int) -> bool:
+        """Whether the file is a draft or scheduled at `now` (valid or not)."""
+        row = self.db.execute("SELECT due > ? FROM files WHERE path = ?", (now, path)).fetchone()
+        return row is not None and bool(row[0])
 
     @_trusted
     def cross_file(self) -> _crossfile.Found:

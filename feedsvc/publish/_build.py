@@ -18,6 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
@@ -38,6 +39,9 @@ from feedsvc.publish._layout import (
 from feedsvc.publish._plan import FeedPlan, plan
 from feedsvc.publish.writers import EntryDoc, FeedDoc, FeedFile, render_feed, render_index_page
 
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
+
 __all__ = ["FileReport", "PlannedFile", "compare", "planned_files", "publish"]
 
 
@@ -52,14 +56,6 @@ class FileReport:
     @property
     def changes(self) -> bool:
         return self.status in ("written", "removed", "moved", "differs", "missing", "stale")
-
-    def line(self, out_dir: Path) -> str:
-        where = out_dir / self.path
-        if self.status == "moved":
-            return f"{self.status:<9} {where} -> {out_dir / self.to}"
-        if self.status in ("removed", "stale"):
-            return f"{self.status:<9} {where}"
-        return f"{self.status:<9} {where} ({self.items} items, {self.size} bytes)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +215,10 @@ def _as_remembered(index: Index, file: PlannedFile, entry: os.stat_result | None
 
 
 def _write(
-    index: Index, tree: OutTree, rendered: dict[str, tuple[PlannedFile, bytes]]
+    index: Index,
+    tree: OutTree,
+    rendered: dict[str, tuple[PlannedFile, bytes]],
+    progress: Progress | None = None,
 ) -> dict[str, FileReport]:
     """Replace the rendered files whose bytes change, one folder at a time; every folder is
     made, or refused, before the first file is replaced."""
@@ -240,21 +239,33 @@ def _write(
                     index.remember(file.path, file.key, entry.st_size, entry.st_mtime_ns)
                     status = "written" if written else "unchanged"
                     reports[file.path] = FileReport(file.path, status, file.items, len(data))
+                    if progress is not None:
+                        progress("write", len(reports), len(rendered))
     return reports
 
 
-def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
+def _rendered(
+    files: list[PlannedFile], progress: Progress | None
+) -> Iterator[tuple[PlannedFile, bytes]]:
+    for done, file in enumerate(files, 1):
+        data = file.render()
+        if progress is not None:
+            progress("render", done, len(files))
+        yield file, data
+
+
+def publish(
+    index: Index, planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+) -> list[FileReport]:
     """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
     and the files of the layout before out/public/ moved into it."""
     with OutTree(out_dir) as tree:
         _atomic.remove_leftovers(tree)
         found = _survey(tree, planned)
-        rendered = {  # every byte is ready before the first file is replaced
-            file.path: (file, file.render())
-            for file in planned
-            if not _as_remembered(index, file, found[file.path])
-        }
-        reports = _write(index, tree, rendered)
+        todo = [file for file in planned if not _as_remembered(index, file, found[file.path])]
+        # Every byte is ready before the first file is replaced.
+        rendered = {file.path: (file, data) for file, data in _rendered(todo, progress)}
+        reports = _write(index, tree, rendered, progress)
         for file in planned:
             entry = found[file.path]
             if file.path not in reports and entry is not None:
@@ -273,12 +284,13 @@ def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[Fil
     return result
 
 
-def compare(planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
+def compare(
+    planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+) -> list[FileReport]:
     """What a build would change in out/, without changing it: every file is rendered."""
     reports = []
     with OutTree(out_dir) as tree:
-        for file in planned:
-            data = file.render()
+        for file, data in _rendered(planned, progress):
             rel, name = _split(file.path)
             try:
                 with tree.folder(rel) as folder:

@@ -96,7 +96,10 @@ def test_drafts_and_scheduled_items_are_counted(write_item: WriteItem) -> None:
         main, ["validate", str(items_dir), "--now", "2024-06-19T06:00:00+00:00"]
     )
     assert result.exit_code == 0
-    assert "2 items valid: 0 live, 1 drafts, 1 scheduled." in result.output
+    assert result.output == (
+        f"2 items valid: 0 live, 1 draft, 1 scheduled ({items_dir / 'b.md'} at "
+        "2024-06-19T15:00:00+08:00).\n"
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "schema", "new"])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from feeds import NOW
 from helpers import BUNDLED_ITEMS
 
@@ -48,3 +49,44 @@ def test_a_no_op_rebuild_never_imports_the_writers(tmp_path: Path) -> None:
 def test_help_and_validate_never_import_the_writers(tmp_path: Path) -> None:
     assert loaded("--help") == []
     assert loaded("validate", "--items", str(BUNDLED_ITEMS), "--no-cache", "--now", NOW) == []
+
+
+# What help, completion and usage errors may load: click and the command's own modules. The
+# rest (the wings, pydantic, YAML, SQLite, the server) waits for a command that needs it.
+HEAVY = (
+    "feedsvc.items", "feedsvc.model", "feedsvc.index", "feedsvc.publish", "feedsvc.serve",
+    "feedsvc._report", "pydantic", "yaml", "sqlite3", "starlette", "uvicorn", "json",
+    *WRITERS,
+)  # fmt: skip
+
+
+def _imported(args: list[str], env: dict[str, str]) -> set[str]:
+    """The modules a fresh `python -X importtime -m feedsvc ARGS` imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "feedsvc", *args],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+    )  # fmt: skip
+    rows = [line.split("|")[-1] for line in result.stderr.splitlines() if "|" in line]
+    return {row.strip() for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--help"], {}),
+        (["build", "--help"], {}),
+        (["build", "--no-such-option"], {}),
+        (["validate", "--now", "yesterday"], {}),
+        ([], {"_FEEDSVC_COMPLETE": "bash_source"}),
+        ([], {"_FEEDSVC_COMPLETE": "bash_complete", "COMP_WORDS": "feedsvc bu",
+              "COMP_CWORD": "1"}),
+        ([], {"_FEEDSVC_COMPLETE": "bash_complete", "COMP_WORDS": "feedsvc build --",
+              "COMP_CWORD": "2"}),
+    ],
+)  # fmt: skip
+def test_help_completion_and_usage_errors_load_only_the_command(
+    args: list[str], env: dict[str, str]
+) -> None:
+    imported = _imported(args, env)
+    assert "feedsvc.cli" in imported and "click" in imported
+    assert sorted(name for name in HEAVY if name in imported) == []

@@ -62,7 +62,7 @@ def test_an_interrupted_build_exits_130_with_one_line(
 def test_an_interrupted_validate_makes_no_claim_about_out(
     bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(*args: object) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(index, "check_items", interrupted)

@@ -22,7 +22,7 @@ from feedsvc.index import check_items
 
 def run(items: Path, out: Path, *extra: str) -> list[str]:
     result = CliRunner().invoke(
-        main, ["build", "--items", str(items), "--out", str(out), "--now", NOW, *extra]
+        main, ["build", "--verbose", "--items", str(items), "--out", str(out), "--now", NOW, *extra]
     )
     assert result.exit_code == 0, result.output
     return result.output.splitlines()

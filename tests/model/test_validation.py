@@ -79,7 +79,7 @@ CASES = [
         LEAD.replace("2024-06-19T14:30:00+09:00", "2024-06-19"),
         "published",
         5,
-        "has no UTC offset",
+        "has a date but no time",
     ),
     (
         "date-garbage",
@@ -151,7 +151,7 @@ CASES = [
         LEAD.replace("kind: lead", "kind: lead\ntitel: x"),
         "titel",
         3,
-        "known: access",
+        "did you mean 'title'?",
     ),
     (
         "photo-no-caption",

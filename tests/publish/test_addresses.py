@@ -82,11 +82,12 @@ def test_index_page_links_and_autodiscovery_resolve_under_public_url(out: Path) 
     base = PUBLIC + "index.html"
     discovered = {urljoin(base, link.get("href")) for link in page.iterfind(".//link")}
     assert discovered == {PUBLIC + name for name in FILES}
-    rows = page.xpath("//td[@class='url']/a")
+    rows = page.xpath("//a[@class='addr']")
     assert len(rows) == len(FOLDERS) * len(FILES)
     for anchor in rows:  # the address shown is the one the link leads to, and a written file
-        assert urljoin(base, anchor.get("href")) == anchor.text
-        assert on_disk(out, anchor.text.removeprefix(PUBLIC)).is_file()
+        shown = anchor.text_content()
+        assert urljoin(base, anchor.get("href")) == shown == anchor.getnext().get("data-url")
+        assert on_disk(out, shown.removeprefix(PUBLIC)).is_file()
     assert page.xpath("//header//a/@href") == [SITE]
 
 

@@ -80,7 +80,7 @@ def test_renaming_a_category_moves_items_and_removes_the_old_folder(
     outside.write_text("not ours", encoding="utf-8")
 
     write_item("a.md", LEAD.replace("[Asie]", "[Extrême-Orient]"))
-    result = build(path.parent, out)
+    result = build(path.parent, out, "--verbose")
     assert result.exit_code == 0
     assert f"removed   {out / 'public/categories/asie/rss.xml'}" in result.output
     assert not (out / "public" / "categories" / "asie" / "rss.xml").exists()
@@ -169,10 +169,17 @@ def test_front_door_lists_feeds_items_and_autodiscovery(bundled: Path) -> None:
         ("application/atom+xml", "atom.xml"),
         ("application/feed+json", "feed.json"),
     }
-    rows = page.xpath("//section[@id='flux']//tbody/tr")
-    assert len(rows) == 3 * (1 + 9 + 1)
-    first = [cell.text_content() for cell in rows[0]]
-    assert first == ["Tous les articles", "RSS 2.0", "3", "https://www.example.com/feeds/rss.xml"]
+    feeds = page.xpath("//section[@id='flux']//li[@class='feed']")
+    assert len(feeds) == 1 + 9 + 1  # one row per feed, its formats in it
+    assert feeds[0].findtext("h3").strip() == "Tous les articles"
+    assert feeds[0].xpath("string(h3/span)") == "· 3 articles"
+    formats = feeds[0].xpath("ul/li")
+    assert [(f.findtext("span"), f.find("a").text_content()) for f in formats] == [
+        ("RSS 2.0", "https://www.example.com/feeds/rss.xml"),
+        ("Atom 1.0", "https://www.example.com/feeds/atom.xml"),
+        ("JSON Feed 1.1", "https://www.example.com/feeds/feed.json"),
+    ]
+    assert len(page.xpath("//section[@id='flux']/details//li[@class='feed']")) == 9
     hrefs = page.xpath("//section[@id='flux']//a/@href")
     for href in hrefs:
         # Served as the README's nginx example does: members/ from out/members/, behind the
@@ -190,7 +197,12 @@ def test_front_door_lists_feeds_items_and_autodiscovery(bundled: Path) -> None:
     ]
     assert "Photo : Le président russe" in articles[2].text_content()
     assert "19/06/2024 14:30 (UTC+09:00)" in articles[2].text_content()
-    assert page.xpath("//script") == []
+    # One inline script, which only shows and wires the copy buttons: without it they stay
+    # hidden, and each address is a plain link.
+    (script,) = page.xpath("//script")
+    assert script.get("src") is None and "clipboard" in script.text
+    buttons = page.xpath("//button[@class='copy']")
+    assert len(buttons) == 33 and all(b.get("hidden") is not None for b in buttons)
     assert not page.xpath("//@src | //link[@rel='stylesheet']")  # nothing fetched from outside
 
 
@@ -212,7 +224,7 @@ def test_settings_choose_formats_and_feed_kinds(bundled_copy: Path, tmp_path: Pa
     assert sorted(snapshot(out)) == ["public/atom.xml", "public/index.html"]
     assert "removed" in result.output
     page = html.fromstring((out / "public" / "index.html").read_bytes())
-    assert len(page.xpath("//section[@id='flux']//tbody/tr")) == 1
+    assert len(page.xpath("//section[@id='flux']//a[@class='addr']")) == 1
 
 
 def test_limits_per_feed_kind(bundled_copy: Path, tmp_path: Path) -> None:

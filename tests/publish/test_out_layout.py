@@ -296,11 +296,11 @@ def test_a_build_moves_the_old_layout_and_touches_nothing_else(
         (out / name).write_bytes(data)
     (out / ".feedsvc-rss.xml.x1y2.tmp").write_bytes(b"<rss><chan")  # an old build's leftover
 
-    check = build(bundled_copy, out, "--check")
+    check = build(bundled_copy, out, "--check", "--verbose")
     assert check.exit_code == 1
     assert check.output.count("stale     ") == len(old_files) == 31
 
-    result = build(bundled_copy, out)
+    result = build(bundled_copy, out, "--verbose")
     assert result.exit_code == 0, result.output
     for path in old_files:
         assert f"moved     {out / path} -> {out / 'public' / path}" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,15 +36,21 @@ def bundled_out(out: Path) -> Path:
     return out
 
 
-def test_build_prints_one_line_per_file(out: Path) -> None:
-    result = build(BUNDLED_ITEMS, out)
+def test_build_prints_one_summary_line_and_verbose_a_line_per_file(out: Path) -> None:
+    result = build(BUNDLED_ITEMS, out, "--verbose")
     lines = result.output.splitlines()
     assert lines[0].startswith(f"written   {out / 'public/rss.xml'} (3 items, ")
     assert lines[1].startswith(f"written   {out / 'public/atom.xml'} (3 items, ")
     size = (out / "public" / "rss.xml").stat().st_size
     assert lines[0].endswith(f"{size} bytes)")
+    assert lines[-1].startswith(f"{out}: 34 files, 34 written, 0 unchanged; 3 items valid: ")
     again = build(BUNDLED_ITEMS, out)
-    assert again.output.splitlines()[0].startswith("unchanged")
+    (line,) = again.output.splitlines()  # a cron job's no-op mails nobody a page of lines
+    assert line.startswith(
+        f"{out}: nothing changed (34 files current); 3 items valid: 3 live, 0 drafts, 0 scheduled; "
+    )
+    assert line.endswith(" s.")
+    assert build(BUNDLED_ITEMS, out, "--quiet").output == ""
 
 
 def test_rss_as_a_reader_sees_it(bundled_out: Path) -> None:
@@ -228,10 +235,12 @@ def test_second_build_rewrites_nothing(bundled_out: Path) -> None:
         return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns) for p in files}
 
     before = stats()
-    result = build(BUNDLED_ITEMS, bundled_out)
+    result = build(BUNDLED_ITEMS, bundled_out, "--json")
     assert result.exit_code == 0
-    assert "written" not in result.output
-    assert result.output.count("unchanged") == len(before)
+    report = json.loads(result.output)
+    assert report["counts"]["written"] == 0
+    assert report["counts"]["unchanged"] == len(before)
+    assert {file["status"] for file in report["files"]} == {"unchanged"}
     assert stats() == before
 
 
