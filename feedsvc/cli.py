@@ -23,6 +23,7 @@ from feedsvc._cli_serve import members, serve
 if TYPE_CHECKING:
     from feedsvc.index import Checked
     from feedsvc.items import Problem
+    from feedsvc.model import FeedSettings
     from feedsvc.publish import FileReport
 
 __all__ = ["main"]
@@ -157,6 +158,13 @@ def _cache_file(items_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path
     return folder / f"{items_dir.resolve().name or 'items'}.sqlite3"
 
 
+def _pings_file(items_dir: Path, cache_dir: Path | None) -> Path:
+    """Where undelivered WebSub notifications wait for the next build: beside the index
+    (kept with --no-cache too, since it is not a cache), never in a served tree."""
+    folder = cache_dir if cache_dir is not None else items_dir.resolve().parent / CACHE_DIR
+    return folder / f"{items_dir.resolve().name or 'items'}.pings.json"
+
+
 def _checked(items_dir: Path, cache: Path | None) -> Checked:
     """The checked items folder; NeedsAttention with every problem when any."""
     from feedsvc.index import check_items
@@ -283,7 +291,7 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
 
 def _publish(
     items_dir: Path, out_dir: Path, now: int, cache: Path | None, check: bool
-) -> list[FileReport]:
+) -> tuple[list[FileReport], FeedSettings]:
     from feedsvc.errors import ChangedDuringBuild
     from feedsvc.publish import compare, planned_files, publish
 
@@ -292,10 +300,27 @@ def _publish(
     planned = planned_files(checked.index, items_dir, checked.settings, now)
     try:
         if check:
-            return compare(planned, out_dir)
-        return publish(checked.index, planned, out_dir)
+            return compare(planned, out_dir), checked.settings
+        return publish(checked.index, planned, out_dir), checked.settings
     except ChangedDuringBuild as error:
         raise click.ClickException(f"{error}; run the build again") from None
+
+
+def _ping(settings: FeedSettings, reports: Sequence[FileReport], pings_file: Path) -> None:
+    """Tell the hubs of the public feeds this build changed, and of those earlier builds
+    could not deliver; a hub's failure is reported, never the build's."""
+    from feedsvc.publish import live_feed_address, notify, public_address
+
+    if not settings.hub:
+        click.echo("note: --ping, but feed.yaml names no hub; nothing was sent", err=True)
+        return
+    topics = []
+    for report in reports:
+        address = live_feed_address(report.path)
+        if report.status == "written" and address is not None:
+            topics.append(public_address(settings, address))
+    for hub_report in notify(settings.hub, topics, pings_file, settings.ping_timeout):
+        click.echo(hub_report.line(), err=not hub_report.ok)
 
 
 @main.command()
@@ -315,6 +340,11 @@ def _publish(
     show_default=True,
     help="Seconds to wait for another build writing the same out/ folder.",
 )
+@click.option(
+    "--ping/--no-ping", default=None,
+    help="After writing, notify the WebSub hubs of feed.yaml's `hub` of each public feed "
+    "that changed.  [default: feed.yaml's `ping`, else no]",
+)  # fmt: skip
 @cache_options
 def build(
     items_dir: Path,
@@ -322,6 +352,7 @@ def build(
     now: datetime | None,
     check: bool,
     wait: float,
+    ping: bool | None,
     cache_dir: Path | None,
     no_cache: bool,
 ) -> None:
@@ -346,7 +377,7 @@ def build(
     cache = _cache_file(items_dir, cache_dir, no_cache)
     try:
         if check:
-            reports = _publish(items_dir, out_dir, moment, cache, check=True)
+            reports, settings = _publish(items_dir, out_dir, moment, cache, check=True)
         else:
 
             def waiting() -> None:
@@ -355,7 +386,7 @@ def build(
                 )
 
             with exclusive(out_dir, wait, waiting):
-                reports = _publish(items_dir, out_dir, moment, cache, check=False)
+                reports, settings = _publish(items_dir, out_dir, moment, cache, check=False)
     except (Busy, UnsafeOut) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
@@ -376,6 +407,8 @@ def build(
             "address and the members' folder behind the login (README: Serving the feeds)",
             err=True,
         )
+    if not check and (settings.ping if ping is None else ping):
+        _ping(settings, reports, _pings_file(items_dir, cache_dir))
     if check:
         stale = [report for report in reports if report.changes]
         if stale:

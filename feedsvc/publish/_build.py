@@ -93,8 +93,11 @@ class _Documents:
         if plan.folder not in self.docs:
             members = plan.kind == "members"
             entries = tuple(self.entry(c.path, c.digest, members) for c in plan.chosen)
+            # No hub for the members' feed: a hub fetches what it is told of and hands it to
+            # anyone who subscribes, and it could only be told a private address.
+            hubs = () if members else self.settings.hub
             self.docs[plan.folder] = FeedDoc(
-                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind
+                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs
             )
         return self.docs[plan.folder]
 

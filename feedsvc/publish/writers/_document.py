@@ -80,6 +80,15 @@ class FeedDoc:
     folder: str  # below out/, from the layout: "", "members/", "categories/asie/"
     entries: tuple[EntryDoc, ...]
     kind: FeedKind = "main"
+    # WebSub hubs this document announces: the public live feeds only (see the build).
+    hubs: tuple[str, ...] = ()
+    # RFC 5005: set on an archive document (one month of a feed, every item of it).
+    archive: bool = False
+    # Address folders below public_url, e.g. "archive/2024-05/": each format links to its
+    # own file there.
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    current: str | None = None  # of an archive: its live feed's folder
 
     @property
     def updated(self) -> datetime:
@@ -92,6 +101,22 @@ class FeedDoc:
     def url(self, name: str) -> str:
         """The public address of one of this document's files, e.g. url('atom.xml')."""
         return public_address(self.settings, self.folder + name)
+
+    def feed_url(self, name: str) -> str:
+        """The address of the logical feed, the live one, this document belongs to."""
+        return public_address(self.settings, (self.current or self.folder) + name)
+
+    def links(self, name: str) -> list[tuple[str, str]]:
+        """(rel, address) of the links to hubs and archives, for the file named `name`."""
+        found = [("hub", hub) for hub in self.hubs]
+        for rel, folder in (
+            ("current", self.current),
+            ("prev-archive", self.prev_archive),
+            ("next-archive", self.next_archive),
+        ):
+            if folder is not None:
+                found.append((rel, public_address(self.settings, folder + name)))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
