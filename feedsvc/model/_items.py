@@ -245,6 +245,12 @@ class FeedSettings(_Model):
         default=10, gt=0, le=120, description="Seconds to wait for a hub's answer"
     )
 
+    # Off by default: a cold build renders every item of the history once per feed it is in.
+    archives: bool = Field(
+        default=False,
+        description="Write RFC 5005 archives: every item, one document per calendar month",
+    )
+
     members_title_prefix: Label | None = Field(
         default=None,
         description="Put before the headline of a members-only item in the public feeds, "

@@ -26,17 +26,26 @@ from feedsvc.publish import _atomic
 from feedsvc.publish._atomic import feed_folders
 from feedsvc.publish._folders import OutTree
 from feedsvc.publish._layout import (
+    ARCHIVE_FOLDER,
     CATEGORY_PARENTS,
     FORMATS,
     INDEX_FILE,
     MEMBERS_TREE,
     OWNED_NAMES,
+    archive_folder,
     moved_to,
     out_path,
     public_address,
 )
 from feedsvc.publish._plan import FeedPlan, plan
-from feedsvc.publish.writers import EntryDoc, FeedDoc, FeedFile, render_feed, render_index_page
+from feedsvc.publish.writers import (
+    ArchiveList,
+    EntryDoc,
+    FeedDoc,
+    FeedFile,
+    render_feed,
+    render_index_page,
+)
 
 __all__ = ["FileReport", "PlannedFile", "compare", "planned_files", "publish"]
 
@@ -68,6 +77,7 @@ class PlannedFile:
     key: str
     items: int
     render: Callable[[], bytes]
+    month: str = ""  # of an archive: written a month at a time, before the live files
 
 
 class _Documents:
@@ -96,10 +106,99 @@ class _Documents:
             # No hub for the members' feed: a hub fetches what it is told of and hands it to
             # anyone who subscribes, and it could only be told a private address.
             hubs = () if members else self.settings.hub
+            newest = archive_folder(plan.folder, plan.archives[-1].name) if plan.archives else None
             self.docs[plan.folder] = FeedDoc(
-                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs
-            )
+                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs,
+                prev_archive=newest,
+            )  # fmt: skip
         return self.docs[plan.folder]
+
+
+class _Archives:
+    """Archive documents, a month at a time: the entries of a month are made once for every
+    feed's archive of it and dropped when the build moves on to the next month, so memory
+    holds one month however long the history. Files are asked for month by month."""
+
+    def __init__(self, index: Index, items_dir: Path, settings: FeedSettings, now: int) -> None:
+        self.index = index
+        self.items_dir = items_dir
+        self.settings = settings
+        self.now = now
+        self.month = ""
+        self.documents = _Documents(items_dir, settings)
+        self.docs: dict[str, FeedDoc] = {}
+
+    def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
+        month = plan.archives[position].name
+        if month != self.month:
+            self.month, self.documents, self.docs = (
+                month,
+                _Documents(self.items_dir, self.settings),
+                {},
+            )
+        if plan.folder not in self.docs:
+            members = plan.kind == "members"
+            chosen = self.index.month_items(self.now, month, plan.slug)
+            entries = tuple(self.documents.entry(c.path, c.digest, members) for c in chosen)
+            before = plan.archives[position - 1].name if position else None
+            after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
+            self.docs[plan.folder] = FeedDoc(
+                self.settings, f"{plan.title} : archives {month}", plan.subtitle,
+                archive_folder(plan.folder, month), entries, plan.kind,
+                archive=True,
+                prev_archive=archive_folder(plan.folder, before) if before else None,
+                next_archive=archive_folder(plan.folder, after) if after else None,
+                current=plan.folder,
+            )  # fmt: skip
+        return self.docs[plan.folder]
+
+
+# Settings that change no byte of any output, and those that change no archive's: leaving
+# them out of the keys keeps a change of them from rendering every archive again.
+_NOT_IN_BYTES = {"ping", "ping_timeout"}
+_NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_limit"}
+
+
+def _archive_files(
+    plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
+) -> list[PlannedFile]:
+    """Every archive file, month by month (oldest first), each month's feeds together."""
+    base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
+
+    def render(format_name: FormatName, feed_plan: FeedPlan, position: int) -> bytes:
+        return render_feed(format_name, archives.doc(feed_plan, position))
+
+    found = []
+    for feed_plan in plans:
+        months = feed_plan.archives
+        for position, month in enumerate(months):
+            before = months[position - 1].name if position else None
+            after = months[position + 1].name if position + 1 < len(months) else None
+            folder = archive_folder(feed_plan.folder, month.name)
+            for name in settings.formats:
+                file_name = FORMATS[name].name
+                key = _key(
+                    *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                    feed_plan.subtitle, month, before, after,
+                )  # fmt: skip
+                path = out_path(folder + file_name, feed_plan.members)
+                renderer = partial(render, name, feed_plan, position)
+                found.append(PlannedFile(path, key, month.items, renderer, month.name))
+    found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
+    return found
+
+
+def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
+    """What the index page says of the public feeds' archives."""
+    name = FORMATS["atom"].name if "atom" in settings.formats else FORMATS[settings.formats[0]].name
+    return [
+        ArchiveList(
+            p.kind, p.title,
+            tuple((m.name, archive_folder(p.folder, m.name) + name, m.items) for m in p.archives),
+        )
+        for p in plans
+        if p.archives and not p.members
+    ]  # fmt: skip
 
 
 def _key(*parts: object) -> str:
@@ -115,7 +214,7 @@ def planned_files(
     """Every file the build owns, with its key and a way to render it."""
     plans = plan(index, settings, now)
     documents = _Documents(items_dir, settings)
-    base = (code_version(), settings.model_dump_json())
+    base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
 
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
         return render_feed(format_name, documents.doc(feed_plan))
@@ -123,9 +222,13 @@ def planned_files(
     found = []
     listed = []
     for feed_plan in plans:
+        newest = feed_plan.archives[-1].name if feed_plan.archives else None
         for name in settings.formats:
             file_name = FORMATS[name].name
-            key = _key(*base, file_name, feed_plan)
+            key = _key(
+                *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                feed_plan.subtitle, feed_plan.chosen, newest,
+            )  # fmt: skip
             render = partial(feed, name, feed_plan)
             path = out_path(feed_plan.folder + file_name, feed_plan.members)
             found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
@@ -140,11 +243,14 @@ def planned_files(
             )
             for p, name in listed
         ]  # fmt: skip
-        return render_index_page(documents.doc(main), files)
+        return render_index_page(documents.doc(main), files, archive_lists)
 
-    index_key = _key(*base, [(p.folder, p.title, len(p.chosen)) for p in plans], main)
+    archive_lists = _archive_lists(plans, settings)
+    index_key = _key(
+        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
+    )
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
-    return found
+    return found + _archive_files(plans, _Archives(index, items_dir, settings, now), settings)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -191,8 +297,15 @@ def _remove(tree: OutTree, path: str) -> None:
 
 
 def _remove_empty_folders(tree: OutTree) -> None:
-    for rel in feed_folders(tree):
-        if rel.startswith(CATEGORY_PARENTS):
+    folders = feed_folders(tree)
+    for rel in folders:  # month folders first: each is listed after its feed's folder
+        if ARCHIVE_FOLDER in rel:
+            _remove(tree, rel)
+    for rel in folders:
+        if ARCHIVE_FOLDER not in rel:
+            _remove(tree, rel + ARCHIVE_FOLDER)
+    for rel in folders:
+        if rel.startswith(CATEGORY_PARENTS) and ARCHIVE_FOLDER not in rel:
             _remove(tree, rel)
     for rel in (*CATEGORY_PARENTS, MEMBERS_TREE):
         _remove(tree, rel)
@@ -252,12 +365,21 @@ def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[Fil
     with OutTree(out_dir) as tree:
         _atomic.remove_leftovers(tree)
         found = _survey(tree, planned)
-        rendered = {  # every byte is ready before the first file is replaced
-            file.path: (file, file.render())
-            for file in planned
-            if not _as_remembered(index, file, found[file.path])
+        todo = [file for file in planned if not _as_remembered(index, file, found[file.path])]
+        reports: dict[str, FileReport] = {}
+        # Archives first, a month at a time, so that memory holds one month's files however
+        # long the history: a build stopped between leaves the live feeds as they were,
+        # linking to archives that exist.
+        months: dict[str, list[PlannedFile]] = {}
+        for file in todo:
+            if file.month:
+                months.setdefault(file.month, []).append(file)
+        for files in months.values():
+            reports |= _write(index, tree, {file.path: (file, file.render()) for file in files})
+        rendered = {  # every byte of the live files is ready before the first is replaced
+            file.path: (file, file.render()) for file in todo if not file.month
         }
-        reports = _write(index, tree, rendered)
+        reports |= _write(index, tree, rendered)
         for file in planned:
             entry = found[file.path]
             if file.path not in reports and entry is not None:

@@ -15,7 +15,7 @@ from feedsvc.model import Access, FeedSettings, Lead, Person, Photo, Teaser, to_
 from feedsvc.publish._layout import FeedKind, public_address
 from feedsvc.publish.writers._marker import Marker
 
-__all__ = ["Category", "EntryDoc", "FeedDoc", "FeedFile"]
+__all__ = ["ArchiveList", "Category", "EntryDoc", "FeedDoc", "FeedFile"]
 
 # An empty feed still needs an `updated`. The clock would change its bytes on every build, and
 # validators call anything before 1990 implausible, so it is a fixed moment after that.
@@ -104,7 +104,8 @@ class FeedDoc:
 
     def feed_url(self, name: str) -> str:
         """The address of the logical feed, the live one, this document belongs to."""
-        return public_address(self.settings, (self.current or self.folder) + name)
+        folder = self.folder if self.current is None else self.current
+        return public_address(self.settings, folder + name)
 
     def links(self, name: str) -> list[tuple[str, str]]:
         """(rel, address) of the links to hubs and archives, for the file named `name`."""
@@ -136,3 +137,14 @@ class FeedFile:
     @property
     def href(self) -> str:
         return self.folder + self.name  # relative: the page is served at public_url
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveList:
+    """A public feed's archives as the index page lists them."""
+
+    kind: FeedKind
+    title: str
+    months: tuple[
+        tuple[str, str, int], ...
+    ]  # (month, address below public_url, items), oldest first
