@@ -11,6 +11,7 @@ import functools
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -21,7 +22,7 @@ from feedsvc import __version__
 from feedsvc._cli_serve import members, serve
 
 if TYPE_CHECKING:
-    from feedsvc.index import Checked
+    from feedsvc.index import Checked, Index
     from feedsvc.items import Problem
     from feedsvc.model import FeedSettings
     from feedsvc.publish import FileReport
@@ -165,12 +166,16 @@ def _pings_file(items_dir: Path, cache_dir: Path | None) -> Path:
     return folder / f"{items_dir.resolve().name or 'items'}.pings.json"
 
 
-def _checked(items_dir: Path, cache: Path | None) -> Checked:
+def _checked(items_dir: Path, cache: Path | None, index: Index | None = None) -> Checked:
     """The checked items folder; NeedsAttention with every problem when any."""
     from feedsvc.index import check_items
 
     _require_folder(items_dir)
-    checked = check_items(items_dir, cache)
+    checked = (
+        check_items(items_dir, cache)
+        if index is None
+        else check_items(items_dir, cache, index=index)
+    )
     for note in checked.notes:
         click.echo(f"note: {note}", err=True)
     if not checked.ok:
@@ -289,21 +294,85 @@ def new(kind: Literal["lead", "teaser"], title: str, items_dir: Path) -> None:
     click.echo(f"{path}")
 
 
-def _publish(
-    items_dir: Path, out_dir: Path, now: int, cache: Path | None, check: bool
-) -> tuple[list[FileReport], FeedSettings]:
-    from feedsvc.errors import ChangedDuringBuild
-    from feedsvc.publish import compare, planned_files, publish
+@dataclass(slots=True)
+class _Build:
+    """One `feedsvc build`, run once or, with --watch, again after each change, keeping its
+    index open between runs."""
 
-    checked = _checked(items_dir, cache)
-    assert checked.settings is not None and checked.index is not None  # or _checked raised
-    planned = planned_files(checked.index, items_dir, checked.settings, now)
-    try:
+    items_dir: Path
+    out_dir: Path
+    now: datetime | None
+    cache: Path | None
+    pings_file: Path
+    wait: float
+    ping: bool | None
+    index: Index | None = None
+
+    def publish(self, check: bool) -> tuple[list[FileReport], FeedSettings]:
+        from feedsvc.errors import ChangedDuringBuild
+        from feedsvc.publish import compare, planned_files, publish
+
+        checked = _checked(self.items_dir, self.cache, self.index)
+        assert checked.settings is not None and checked.index is not None  # or it raised
+        self.index = checked.index
+        moment = _microseconds(self.now)
+        planned = planned_files(checked.index, self.items_dir, checked.settings, moment)
+        try:
+            if check:
+                return compare(planned, self.out_dir), checked.settings
+            return publish(checked.index, planned, self.out_dir), checked.settings
+        except ChangedDuringBuild as error:
+            raise click.ClickException(f"{error}; run the build again") from None
+
+    def run(self, check: bool = False, quiet: bool = False) -> None:
+        """Build (or check) once, printing a line per file (with `quiet`, per changed file)."""
+        from feedsvc.errors import Busy, UnsafeOut
+        from feedsvc.publish import SERVED_TREES, exclusive
+
+        out_dir = self.out_dir
+        try:
+            if check:
+                reports, settings = self.publish(check=True)
+            else:
+
+                def waiting() -> None:
+                    click.echo(
+                        f"Another build is writing {out_dir}; waiting up to {self.wait:g} s.",
+                        err=True,
+                    )
+
+                with exclusive(out_dir, self.wait, waiting):
+                    reports, settings = self.publish(check=False)
+        except (Busy, UnsafeOut) as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            if check:
+                raise click.ClickException(
+                    f"cannot read {out_dir}: {error.strerror or error}"
+                ) from None
+            raise click.ClickException(
+                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+                "half-written, and a build after the fix completes the rest"
+            ) from None
+        for report in reports:
+            if not quiet or report.changes:
+                click.echo(report.line(out_dir))
+        if any(report.status == "moved" for report in reports):
+            click.echo(
+                f"note: the public feeds are now in {out_dir / SERVED_TREES[0]} and the "
+                f"members' in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} "
+                "at the feeds' address and the members' folder behind the login (README: "
+                "Serving the feeds)",
+                err=True,
+            )
+        if not check and (settings.ping if self.ping is None else self.ping):
+            _ping(settings, reports, self.pings_file)
         if check:
-            return compare(planned, out_dir), checked.settings
-        return publish(checked.index, planned, out_dir), checked.settings
-    except ChangedDuringBuild as error:
-        raise click.ClickException(f"{error}; run the build again") from None
+            stale = [report for report in reports if report.changes]
+            if stale:
+                raise NeedsAttention(
+                    f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`."
+                )
 
 
 def _ping(settings: FeedSettings, reports: Sequence[FileReport], pings_file: Path) -> None:
@@ -341,6 +410,10 @@ def _ping(settings: FeedSettings, reports: Sequence[FileReport], pings_file: Pat
     help="Seconds to wait for another build writing the same out/ folder.",
 )
 @click.option(
+    "--watch", is_flag=True,
+    help="Build, then build again after each change under the items folder, until Ctrl-C.",
+)  # fmt: skip
+@click.option(
     "--ping/--no-ping", default=None,
     help="After writing, notify the WebSub hubs of feed.yaml's `hub` of each public feed "
     "that changed.  [default: feed.yaml's `ping`, else no]",
@@ -352,6 +425,7 @@ def build(
     now: datetime | None,
     check: bool,
     wait: float,
+    watch: bool,
     ping: bool | None,
     cache_dir: Path | None,
     no_cache: bool,
@@ -368,53 +442,23 @@ def build(
     Example:
       feedsvc build
       feedsvc build --check      # in CI: is the committed out/ current?
+      feedsvc build --watch      # while editing: rebuilds after each save
     """
-    from feedsvc.errors import Busy, UnsafeOut
-    from feedsvc.publish import SERVED_TREES, exclusive
+    from feedsvc.publish import SERVED_TREES
 
     _check_out(out_dir, items_dir, SERVED_TREES)
-    moment = _microseconds(now)
-    cache = _cache_file(items_dir, cache_dir, no_cache)
-    try:
-        if check:
-            reports, settings = _publish(items_dir, out_dir, moment, cache, check=True)
-        else:
+    if watch and check:
+        raise click.UsageError("--watch builds after each change; --check writes nothing: give one")
+    job = _Build(
+        items_dir, out_dir, now, _cache_file(items_dir, cache_dir, no_cache),
+        _pings_file(items_dir, cache_dir), wait, ping,
+    )  # fmt: skip
+    if watch:
+        from feedsvc._cli_watch import watch_items
 
-            def waiting() -> None:
-                click.echo(
-                    f"Another build is writing {out_dir}; waiting up to {wait:g} s.", err=True
-                )
-
-            with exclusive(out_dir, wait, waiting):
-                reports, settings = _publish(items_dir, out_dir, moment, cache, check=False)
-    except (Busy, UnsafeOut) as error:
-        raise click.ClickException(str(error)) from None
-    except OSError as error:
-        if check:
-            raise click.ClickException(
-                f"cannot read {out_dir}: {error.strerror or error}"
-            ) from None
-        raise click.ClickException(
-            f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
-            "half-written, and a build after the fix completes the rest"
-        ) from None
-    for report in reports:
-        click.echo(report.line(out_dir))
-    if any(report.status == "moved" for report in reports):
-        click.echo(
-            f"note: the public feeds are now in {out_dir / SERVED_TREES[0]} and the members' "
-            f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the feeds' "
-            "address and the members' folder behind the login (README: Serving the feeds)",
-            err=True,
-        )
-    if not check and (settings.ping if ping is None else ping):
-        _ping(settings, reports, _pings_file(items_dir, cache_dir))
-    if check:
-        stale = [report for report in reports if report.changes]
-        if stale:
-            raise NeedsAttention(
-                f"{len(stale)} files in {out_dir} are not current; run `feedsvc build`."
-            )
+        watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
+    else:
+        job.run(check)
 
 
 main.add_command(serve)

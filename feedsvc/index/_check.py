@@ -68,9 +68,13 @@ def _cross_file(index: Index, items_dir: Path) -> list[Problem]:
 
 
 def check_items(
-    items_dir: Path, cache: Path | None = None, processes: int | None = None
+    items_dir: Path,
+    cache: Path | None = None,
+    processes: int | None = None,
+    index: Index | None = None,
 ) -> Checked:
-    """Read the settings and sync the index of `items_dir`; collect every problem."""
+    """Read the settings and sync the index of `items_dir` (`index` when a long-running
+    process keeps one open); collect every problem."""
     checked = Checked()
     settings = read_settings(items_dir)
     if isinstance(settings, FeedSettings):
@@ -85,10 +89,11 @@ def check_items(
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
     try:
-        index = Index(cache, items_dir)
+        if index is None:
+            index = Index(cache, items_dir)
         index.sync(found, processes)
     except (OSError, sqlite3.Error) as error:
-        if cache is None:
+        if cache is None or (index is not None and index.location is None):
             raise
         # Only a cache: a build without it is slower, never different.
         checked.notes.append(f"the cache {cache} cannot be used ({error}); reading every file")

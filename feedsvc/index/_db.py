@@ -137,6 +137,7 @@ class Index:
     def __init__(self, location: Path | None, items_dir: Path) -> None:
         """An index at `location` (created if needed), or in memory when None."""
         self.items_dir = items_dir
+        self.location = location
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
         try:
