@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -390,6 +391,18 @@ def _ping(settings: FeedSettings, reports: Sequence[FileReport], pings_file: Pat
             topics.append(public_address(settings, address))
     for hub_report in notify(settings.hub, topics, pings_file, settings.ping_timeout):
         click.echo(hub_report.line(), err=not hub_report.ok)
+
+
+def watched_build(items_dir: Path, out_dir: Path) -> Callable[[threading.Event], None]:
+    """For `feedsvc serve --watch`: builds from the items, with the usual cache and the
+    settings' ping, after each change, until the event is set."""
+    from feedsvc._cli_watch import watch_items
+    from feedsvc.publish import SERVED_TREES
+
+    _check_out(out_dir, items_dir, SERVED_TREES)
+    cache = _cache_file(items_dir, None, no_cache=False)
+    job = _Build(items_dir, out_dir, None, cache, _pings_file(items_dir, None), 60, None)
+    return lambda stop: watch_items(items_dir, job.run, ignore=[out_dir, cache], stop=stop)
 
 
 @main.command()

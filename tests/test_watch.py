@@ -108,3 +108,48 @@ def test_watch_and_check_are_refused_together(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--items", str(items), "--watch", "--check"])
     assert result.exit_code == 2
     assert "give one" in result.output
+
+
+def test_serve_watch_builds_and_serves_each_change_in_one_process(tmp_path: Path) -> None:
+    import httpx
+    from test_serve_process import free_port
+
+    items = tmp_path / "items"
+    items.mkdir()
+    (items / "feed.yaml").write_text(SETTINGS)
+    (items / "a.md").write_text(_lead("a", "Premier titre"))
+    port = free_port()
+    log = tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{port}/"
+
+    def served() -> list[str]:
+        try:
+            response = httpx.get(base + "atom.xml")
+        except httpx.TransportError:
+            return []
+        if response.status_code != 200:
+            return []
+        import feedparser
+
+        return sorted(entry.title for entry in feedparser.parse(response.content).entries)
+
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "serve", "--watch", "--items", str(items),
+             "--out", str(tmp_path / "out"), "--port", str(port)],
+            stdout=stream, stderr=subprocess.STDOUT, cwd=tmp_path,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
+    try:
+        _until(lambda: served() == ["Premier titre"], log)
+        _until(lambda: "Watching" in log.read_text(), log)
+        (items / "a.md").write_text(_lead("a", "Titre corrigé"))
+        _until(lambda: served() == ["Titre corrigé"], log)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+        assert "Traceback" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
