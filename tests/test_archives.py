@@ -308,3 +308,21 @@ def test_the_server_serves_archive_names_and_nothing_near_them() -> None:
         assert public_name(name) is None
     assert member_name("archive/2024-06/atom.xml") == "archive/2024-06/atom.xml"
     assert member_name("archive/2024-06/../../public/atom.xml") is None
+
+
+def test_an_edit_reaches_the_live_feed_first_and_a_new_month_exists_before_its_link(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+
+    def mtime(rel: str) -> int:
+        return (out / "public" / rel).stat().st_mtime_ns
+
+    write_item("g.md", _lead(*ITEMS[6]).replace("Résumé g.", "Résumé g, corrigé."))
+    assert build(items_dir, out).exit_code == 0
+    assert mtime("atom.xml") <= mtime("archive/2024-06/atom.xml")  # the live feed first
+    write_item("j.md", _lead("j", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
+    assert build(items_dir, out).exit_code == 0
+    assert mtime("archive/2024-07/atom.xml") <= mtime("atom.xml")  # what it links to first

@@ -163,7 +163,8 @@ def _archive_files(
     plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
 ) -> list[PlannedFile]:
     """Every archive file, month by month (oldest first), each month's feeds together."""
-    base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
+    # Hashed once: thousands of archive keys share it.
+    base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
 
     def render(format_name: FormatName, feed_plan: FeedPlan, position: int) -> bytes:
         return render_feed(format_name, archives.doc(feed_plan, position))
@@ -273,7 +274,8 @@ def _owned_files(tree: OutTree) -> Iterator[str]:
     for rel in feed_folders(tree):
         with tree.folder(rel, look=True) as folder:
             if folder is not None:
-                for name in sorted(OWNED_NAMES):
+                # One listing rather than a look per name: thousands of month folders.
+                for name in sorted(OWNED_NAMES.intersection(tree.names(folder))):
                     if tree.is_file(folder, name):
                         yield rel + name
 
@@ -367,26 +369,32 @@ def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[Fil
         found = _survey(tree, planned)
         todo = [file for file in planned if not _as_remembered(index, file, found[file.path])]
         reports: dict[str, FileReport] = {}
-        # Archives first, a month at a time, so that memory holds one month's files however
-        # long the history: a build stopped between leaves the live feeds as they were,
-        # linking to archives that exist.
+        # Archives a month at a time, so that memory holds one month's files however long
+        # the history. A month new to out/ goes before the live files, which may link to it;
+        # the rest after them, so that an edit reaches the live feeds first. A build stopped
+        # anywhere leaves every link pointing at a file that exists.
         months: dict[str, list[PlannedFile]] = {}
         for file in todo:
             if file.month:
                 months.setdefault(file.month, []).append(file)
-        for files in months.values():
+        opened = {m for m, files in months.items() if any(found[f.path] is None for f in files)}
+        for files in (months[month] for month in opened):
             reports |= _write(index, tree, {file.path: (file, file.render()) for file in files})
         rendered = {  # every byte of the live files is ready before the first is replaced
             file.path: (file, file.render()) for file in todo if not file.month
         }
         reports |= _write(index, tree, rendered)
+        for month, files in months.items():
+            if month not in opened:
+                reports |= _write(index, tree, {f.path: (f, f.render()) for f in files})
         for file in planned:
             entry = found[file.path]
             if file.path not in reports and entry is not None:
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         wanted = set(reports)
-        for path in _stale(planned, tree):
+        stale = _stale(planned, tree)
+        for path in stale:
             _remove(tree, path)
             index.forget(path)
             new = moved_to(path)
