@@ -95,10 +95,12 @@ def _synced(
     processes: int | None,
     progress: Progress | None,
     now: int,
+    index: Index | None = None,
 ) -> tuple[Index, Found]:
-    """The index of `items_dir`, synced, and what it holds of problems; a damaged one is
-    emptied and filled again from the files."""
-    index = Index(cache, items_dir)
+    """The index of `items_dir` (a new one unless given), synced, and what it holds of
+    problems; a damaged one is emptied and filled again from the files."""
+    if index is None:
+        index = Index(cache, items_dir)
     try:
         index.sync(found, processes, progress)
     except DAMAGE as error:
@@ -119,9 +121,11 @@ def check_items(
     processes: int | None = None,
     progress: Progress | None = None,
     now: int | None = None,
+    index: Index | None = None,
 ) -> Checked:
-    """Read the settings and sync the index of `items_dir`; collect every problem, those of
-    items not yet live at `now` (default: the clock) as warnings."""
+    """Read the settings and sync the index of `items_dir` (`index` when a long-running
+    process keeps one open); collect every problem, those of items not yet live at `now`
+    (default: the clock) as warnings."""
     if now is None:
         now = microseconds(datetime.now().astimezone())
     checked = Checked()
@@ -141,7 +145,9 @@ def check_items(
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",
         ))  # fmt: skip
     try:
-        index, (problems, warnings) = _synced(cache, items_dir, found, processes, progress, now)
+        index, (problems, warnings) = _synced(
+            cache, items_dir, found, processes, progress, now, index
+        )
         if index.damage is not None:
             checked.notes.append(index.damaged_note())
     except (OSError, CacheDamaged, *DAMAGE) as error:

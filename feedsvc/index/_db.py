@@ -29,15 +29,17 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import feedsvc
 from feedsvc.errors import CacheDamaged
 from feedsvc.index import _changes, _crossfile, _sums
+from feedsvc.index._months import ALL, MonthRange, Months
 from feedsvc.index._pool import Record, records
 from feedsvc.items import Problem, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-__all__ = ["Chosen", "Index", "code_version"]
+__all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
@@ -52,6 +54,8 @@ CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
 CREATE TABLE folders (prefix TEXT PRIMARY KEY, digest TEXT NOT NULL, stats BLOB NOT NULL);
 """
+    + Months.SCHEMA
+)
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
 INDEXES = (
@@ -65,7 +69,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
-TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders")
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders", "months")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
@@ -184,6 +188,16 @@ def _trusted(read: Callable[_P, _T]) -> Callable[_P, _T]:
             raise CacheDamaged(index.damaged_note()) from None
 
     return checked
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMonth:
+    """One calendar month (UTC) of one feed, as live at a moment: what its archive's key needs."""
+
+    name: str  # '2024-06'
+    digest: str  # of every item of the month, scheduled ones included
+    hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
+    items: int  # live items
 
 
 class Index:
@@ -418,11 +432,14 @@ class Index:
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
         touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
+        months = Months(self.db)
+        months_touched = set()
         # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
         # of the table, not of `known`, which a damaged cache could leave short.
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
+                months_touched = months.touched(stale)
             rows = [(path,) for path in stale]
             for table in ("files", "categories", "problems"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -451,6 +468,10 @@ class Index:
                     chunk,
                 )
         _crossfile.refresh(self.db, touched)
+        if touched is None:
+            months.rebuild()
+        else:
+            months.refresh(months_touched | months.touched(list(todo)))
 
     def _insert(
         self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
@@ -579,6 +600,43 @@ class Index:
         if any(not isinstance(c.path, str) or not isinstance(c.digest, str) for c in chosen):
             raise Damaged("an item chosen for a feed has no file")
         return chosen
+
+    @_trusted
+    def archive_months(self, now: int) -> dict[str, list[ArchiveMonth]]:
+        """Feed ('' for every item, else a category slug) -> its months with an item live at
+        `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
+        number of items."""
+        months = Months(self.db)
+        hidden = months.not_live(now)
+        found: dict[str, list[ArchiveMonth]] = {}
+        for feed, rows in months.of_feeds().items():
+            for name, digest, items in rows:
+                ids = tuple(hidden.get((feed, name), ()))
+                if items > len(ids):
+                    month = ArchiveMonth(name, digest, ids, items - len(ids))
+                    found.setdefault(feed, []).append(month)
+        return found
+
+    @_trusted
+    def month_items(self, now: int, month: str, category: str | None = None) -> list[Chosen]:
+        """The items of one month live at `now`, newest first, equal moments by id: the same
+        order as newest(), on the same indexes."""
+        span = MonthRange.of(month)
+        end = min(span.end, now + 1)
+        if category is None or category == ALL:
+            rows = self.db.execute(
+                """SELECT path, digest FROM files WHERE live_from IS NOT NULL
+                   AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
+                (span.start, end),
+            )
+        else:
+            rows = self.db.execute(
+                """SELECT c.path, f.digest FROM categories c JOIN files f ON f.path = c.path
+                   WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
+                   AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
+                (category, span.start, end),
+            )
+        return [Chosen(path, digest) for path, digest in rows]
 
     @_trusted
     def categories(self, now: int) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from typing import Any
 from lxml import html
 from lxml.html import builder as E
 
-from feedsvc.publish.writers._document import EntryDoc, FeedDoc, FeedFile
+from feedsvc.publish.writers._document import ArchiveList, EntryDoc, FeedDoc, FeedFile
 from feedsvc.publish.writers._marker import Marker
 
 __all__ = ["render"]
@@ -118,6 +118,42 @@ def _by_category(files: Sequence[FeedFile]) -> list[Any]:
     ]
 
 
+def _archives(archives: Sequence[ArchiveList]) -> list[Any]:
+    """Compact: every month of the main feed; of a category, its span and newest month, from
+    which its chain of prev-archive links leads to the rest."""
+    if not archives:
+        return []
+    lines: list[Any] = []
+    for listed in archives:
+        newest = listed.months[-1]
+        if listed.kind == "main":
+            links: list[Any] = []
+            for month, href, items in reversed(listed.months):
+                if links:
+                    links.append(" · ")
+                links.append(E.A(month, href=href, title=f"{items} articles"))
+            lines.append(E.P(E.STRONG("Tous les articles : "), *links))
+        else:
+            name = listed.title.split(" : ", 1)[-1]
+            span = f"{len(listed.months)} mois, de {listed.months[0][0]} à "
+            lines.append(E.LI(f"{name} : {span}", E.A(newest[0], href=newest[1])))
+    main = [line for line in lines if line.tag == "p"]
+    others = [line for line in lines if line.tag == "li"]
+    return [
+        E.E.section(
+            E.H2("Archives"),
+            E.P(
+                "Chaque flux garde tous ses articles : un document Atom par mois (RFC 5005), "
+                "relié au précédent et au suivant. Les lecteurs qui le savent remontent "
+                "l'historique depuis le flux lui-même."
+            ),
+            *main,
+            *([E.UL(*others)] if others else []),
+            id="archives",
+        )
+    ]
+
+
 def _article(entry: EntryDoc, marker: Marker) -> Any:
     meta: list[Any] = [E.TIME(_when(entry.published), datetime=entry.published.isoformat())]
     if marker.marks(entry.access):
@@ -132,7 +168,7 @@ def _article(entry: EntryDoc, marker: Marker) -> Any:
     return E.E.article(*parts)
 
 
-def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
+def render(main: FeedDoc, files: Sequence[FeedFile], archives: Sequence[ArchiveList] = ()) -> bytes:
     settings = main.settings
     marker = main.marker
     discovery = [
@@ -169,6 +205,7 @@ def render(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
                     *_by_category([f for f in files if f.kind == "category"]),
                     id="flux",
                 ),
+                *_archives(archives),
                 E.E.section(
                     E.H2("Derniers articles"),
                     *[_article(entry, marker) for entry in main.entries],
