@@ -96,6 +96,12 @@ publisher: La rédaction
 # members_feed: true
 # Put before a members-only headline in the public feeds.
 # members_title_prefix: "Membres ·"
+# WebSub: hubs announced in the public feeds, and told of every public feed a build changes.
+# hub: https://pubsubhubbub.appspot.com/
+# ping: false
+# ping_timeout: 10
+# Keep every item reachable: a document per feed and calendar month (RFC 5005).
+# archives: false
 """
 
 GITIGNORE = """\

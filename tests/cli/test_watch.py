@@ -112,7 +112,7 @@ def test_watch_and_check_are_refused_together(tmp_path: Path) -> None:
 
 def test_serve_watch_builds_and_serves_each_change_in_one_process(tmp_path: Path) -> None:
     import httpx
-    from test_serve_process import free_port
+    from served import free_port
 
     items = tmp_path / "items"
     items.mkdir()
