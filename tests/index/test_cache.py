@@ -92,7 +92,7 @@ def test_settings_or_code_change_rebuilds_everything(
     )
     assert len(written(run(bundled_copy, out))) == 34
     parses.clear()
-    monkeypatch.setattr(index_module, "code_version", lambda: "another release")
+    monkeypatch.setattr(index_module._schema, "code_version", lambda: "another release")
     run(bundled_copy, out)
     assert sorted(parses) == sorted(p.name for p in bundled_copy.glob("*.md"))
 

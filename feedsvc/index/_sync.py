@@ -1,0 +1,227 @@
+"""Bringing the index up to date with the files: which changed, and their rows replaced."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedsvc.index import _changes, _crossfile, _schema, _sums
+from feedsvc.index._damage import Damaged, meta
+from feedsvc.index._pool import Record, records
+from feedsvc.items import Scan
+
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
+
+__all__ = ["Sync"]
+
+Row = tuple[object, ...]
+RACY_NS = 2_000_000_000
+RECHECK = -1  # an mtime no file has: the file is read again at the next build
+
+
+def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
+    progress("parse", 0, total)
+    for done, record in enumerate(found, 1):
+        yield record
+        if done % 50 == 0 or done == total:
+            progress("parse", done, total)
+
+
+class Sync:
+    """The writes of one sync of the index `db` with the items folder `items_dir`."""
+
+    def __init__(self, db: sqlite3.Connection, items_dir: Path) -> None:
+        self.db = db
+        self.items_dir = items_dir
+
+    def recheck(self, path: str) -> None:
+        """Read the file at `path` (relative) again at the next sync: its bytes are not those
+        indexed, though its stat said so (a copy keeping size and times, a clock gone back)."""
+        prefix = path.rpartition("/")[0] + "/" if "/" in path else ""
+        with _schema.transaction(self.db, "IMMEDIATE"):
+            self.db.execute("UPDATE files SET mtime_ns = ? WHERE path = ?", (RECHECK, path))
+            self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+            self.db.execute("DELETE FROM meta WHERE key = 'stats'")
+
+    def store_sums(self, queries: dict[str, str] | None = None) -> None:
+        stored = meta(self.db, "sums")
+        if queries is not None and stored == _sums.EMPTY:
+            return  # no file yet, so no finding across files to check
+        sums = _sums.compute(self.db, queries or {**_sums.EVERY_BUILD, **_sums.CHANGES})
+        if queries is not None:  # only some of them changed
+            sums = {**json.loads(stored or "{}"), **sums}
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sums', ?)", (json.dumps(sums),))
+
+    def _check_sums(self, queries: dict[str, str]) -> None:
+        found = _sums.differs(self.db, meta(self.db, "sums"), queries)
+        if found is not None:
+            raise Damaged(found)
+
+    def sync(
+        self, scan: Scan, processes: int | None = None, progress: Progress | None = None
+    ) -> int:
+        """Bring the index up to date with the files on disk; returns how many changed.
+
+        Raises Damaged, or SQLite's own error, when the index file is damaged.
+        """
+        listed = _changes.by_folder(scan)
+        digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
+        combined = _changes.combine(digests.items())
+        with _schema.transaction(self.db, "DEFERRED"):  # one snapshot: the sums and their rows
+            self._check_sums(_sums.EVERY_BUILD)
+            if combined == meta(self.db, "stats"):
+                return 0
+        with _schema.transaction(self.db, "IMMEDIATE"):
+            self._check_sums(_sums.CHANGES)
+            return self._apply(listed, digests, processes, progress)
+
+    def _apply(
+        self,
+        listed: dict[str, _changes.Stats],
+        digests: dict[str, str],
+        processes: int | None,
+        progress: Progress | None = None,
+    ) -> int:
+        stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
+        changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
+        changed += [prefix for prefix in stored if prefix not in digests]
+        known = self._known(changed)
+        seen = {path: stat for prefix in changed for path, stat in listed.get(prefix, {}).items()}
+        gone = [path for path in known if path not in seen]
+        todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
+        if gone or todo:
+            self._update(known, gone, todo, processes, progress)
+        for prefix in changed:
+            if prefix in listed:
+                stats = {path: known[path] for path in listed[prefix]}
+                digests[prefix] = _changes.digest(stats)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
+                    (prefix, digests[prefix], marshal.dumps(stats)),
+                )
+            else:
+                self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
+            (_changes.combine(digests.items()),),
+        )
+        if gone or todo:
+            self.store_sums()
+        return len(gone) + len(todo)
+
+    def _known(self, prefixes: list[str]) -> _changes.Stats:
+        """The stats the index holds for the files in these folders."""
+        known: _changes.Stats = {}
+        for prefix in prefixes:
+            row = self.db.execute("SELECT stats FROM folders WHERE prefix = ?", (prefix,))
+            found = row.fetchone()
+            try:
+                stats = marshal.loads(found[0]) if found else None
+            except (EOFError, ValueError, TypeError):
+                stats = None
+            if not isinstance(stats, dict):  # new, or damaged: the files table is the truth
+                stats = self._stats_from_rows(prefix)
+            known.update(stats)
+        return known
+
+    def _stats_from_rows(self, prefix: str) -> _changes.Stats:
+        if prefix:  # 'a/b/' holds the paths from 'a/b/' up to 'a/b0' ('0' follows '/')
+            rows = self.db.execute(
+                "SELECT path, mtime_ns, size, ctime_ns, inode FROM files"
+                " WHERE path >= ? AND path < ?",
+                (prefix, prefix[:-1] + "0"),
+            )
+        else:
+            rows = self.db.execute("SELECT path, mtime_ns, size, ctime_ns, inode FROM files")
+        return {path: tuple(stat) for path, *stat in rows
+                if "/" not in path[len(prefix):]}  # fmt: skip
+
+    def _update(
+        self,
+        known: _changes.Stats,
+        gone: list[str],
+        todo: _changes.Stats,
+        processes: int | None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Replace the rows of changed files; `known` becomes the stats as now stored."""
+        stale = gone + list(todo)
+        # What spans files is brought up to date for the values the changed files touch, so
+        # that an edit never groups the whole table; a large change starts over.
+        touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
+        # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
+        # of the table, not of `known`, which a damaged cache could leave short.
+        if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
+            if touched is not None:
+                touched.add(self.db, stale)
+            rows = [(path,) for path in stale]
+            for table in ("files", "categories", "problems"):
+                self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
+        for path in gone:
+            del known[path]
+        found = records(
+            self.items_dir, [(path, *stat[:2]) for path, stat in todo.items()], processes
+        )
+        if progress is not None:
+            found = _counted(found, len(todo), progress)
+        known.update(self._insert(found, todo, time.time_ns()))
+        for statement in _schema.INDEXES:
+            self.db.execute(statement)  # no-ops once the indexes exist
+        if touched is None:
+            self.db.execute("DELETE FROM slugs")
+            self.db.execute(
+                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
+            )
+        else:
+            touched.add(self.db, list(todo))
+            for chunk, marks in _crossfile.chunks(touched.slugs):
+                self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
+                self.db.execute(
+                    f"INSERT INTO slugs SELECT slug, MIN(name) FROM categories "
+                    f"WHERE slug IN ({marks}) GROUP BY slug",
+                    chunk,
+                )
+        _crossfile.refresh(self.db, touched)
+
+    def _insert(
+        self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
+    ) -> _changes.Stats:
+        """Add the records to the tables; returns their stats as stored."""
+        stats: _changes.Stats = {}
+        files: list[Row] = []
+        categories: list[Row] = []
+        problems: list[Row] = []
+        for record in found:
+            # A file changed again within the file system's timestamp granularity of being
+            # read would keep its mtime and size: trust only stats older than RACY_NS.
+            racy = record.mtime_ns >= started_ns - RACY_NS
+            # A file that could not be read may become readable without changing its stat.
+            mtime = RECHECK if racy or not record.digest else record.mtime_ns
+            _, _, ctime, inode = seen[record.path]
+            stats[record.path] = (mtime, record.size, ctime, inode)
+            files.append((record.path, mtime, record.size, ctime, inode, record.digest,
+                          record.id, record.url, record.live_from, record.due))  # fmt: skip
+            categories.extend(
+                (record.path, name, value, record.live_from, record.id)
+                for name, value in record.categories
+            )
+            problems.extend(
+                (record.path, problem.line, problem.field, problem.message)
+                for problem in record.problems
+            )
+            if len(files) >= 5000:  # bounded memory however large the archive
+                self._flush(files, categories, problems)
+                files, categories, problems = [], [], []
+        self._flush(files, categories, problems)
+        return stats
+
+    def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
+        self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
