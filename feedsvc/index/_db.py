@@ -93,7 +93,7 @@ class Index:
         """
         return Sync(self.db, self.items_dir).sync(scan, processes, progress)
 
-    def _store_sums(self, queries: dict[str, str] | None = None) -> None:
+    def _store_sums(self, queries: dict[str, _sums.Sum | str] | None = None) -> None:
         Sync(self.db, self.items_dir).store_sums(queries)
 
     # Reading.

@@ -6,7 +6,7 @@ import json
 import marshal
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ __all__ = ["Sync"]
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
+Moved = tuple[_sums.Sums, _sums.Sums]  # what the rows deleted, and those inserted, add up to
 
 
 def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
@@ -49,16 +50,25 @@ class Sync:
             self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
             self.db.execute("DELETE FROM meta WHERE key = 'stats'")
 
-    def store_sums(self, queries: dict[str, str] | None = None) -> None:
+    def store_sums(
+        self, queries: Mapping[str, _sums.Sum | str] | None = None, moved: Moved | None = None
+    ) -> None:
+        """Store the sums of `queries` (all of them when None); those over rows moved from
+        the stored ones by the rows `moved` deleted and inserted, when it is given."""
         stored = meta(self.db, "sums")
         if queries is not None and stored == _sums.EMPTY:
             return  # no file yet, so no finding across files to check
-        sums = _sums.compute(self.db, queries or {**_sums.EVERY_BUILD, **_sums.CHANGES})
-        if queries is not None:  # only some of them changed
-            sums = {**json.loads(stored or "{}"), **sums}
+        every = {**_sums.EVERY_BUILD, **_sums.CHANGES}
+        if moved is not None and stored not in (None, _sums.EMPTY):
+            wholes = {name: query for name, query in every.items() if name not in _sums.ADDITIVE}
+            sums = {**_sums.moved(json.loads(stored), *moved), **_sums.compute(self.db, wholes)}
+        else:
+            sums = _sums.compute(self.db, queries or every)
+            if queries is not None:  # only some of them changed
+                sums = {**json.loads(stored or "{}"), **sums}
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sums', ?)", (json.dumps(sums),))
 
-    def _check_sums(self, queries: dict[str, str]) -> None:
+    def _check_sums(self, queries: Mapping[str, _sums.Sum | str]) -> None:
         found = _sums.differs(self.db, meta(self.db, "sums"), queries)
         if found is not None:
             raise Damaged(found)
@@ -95,8 +105,7 @@ class Sync:
         seen = {path: stat for prefix in changed for path, stat in listed.get(prefix, {}).items()}
         gone = [path for path in known if path not in seen]
         todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
-        if gone or todo:
-            self._update(known, gone, todo, processes, progress)
+        moved = self._update(known, gone, todo, processes, progress) if gone or todo else None
         for prefix in changed:
             if prefix in listed:
                 stats = {path: known[path] for path in listed[prefix]}
@@ -112,7 +121,7 @@ class Sync:
             (_changes.combine(digests.items()),),
         )
         if gone or todo:
-            self.store_sums()
+            self.store_sums(moved=moved)
         return len(gone) + len(todo)
 
     def _known(self, prefixes: list[str]) -> _changes.Stats:
@@ -149,17 +158,22 @@ class Sync:
         todo: _changes.Stats,
         processes: int | None,
         progress: Progress | None = None,
-    ) -> None:
-        """Replace the rows of changed files; `known` becomes the stats as now stored."""
+    ) -> Moved | None:
+        """Replace the rows of changed files; `known` becomes the stats as now stored.
+
+        Returns what the rows deleted and inserted add to the check sums, for a small change.
+        """
         stale = gone + list(todo)
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
         touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
         # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
         # of the table, not of `known`, which a damaged cache could leave short.
+        gone_sums = None
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
+                gone_sums = _sums.of_paths(self.db, stale)
             rows = [(path,) for path in stale]
             for table in ("files", "categories", "problems"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -188,6 +202,9 @@ class Sync:
                     chunk,
                 )
         _crossfile.refresh(self.db, touched)
+        if gone_sums is None:
+            return None  # a first load, or a large change: summed whole
+        return gone_sums, _sums.of_paths(self.db, list(todo))
 
     def _insert(
         self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
