@@ -31,7 +31,11 @@ CREATE TABLE categories (
 CREATE TABLE problems (path TEXT NOT NULL, line INTEGER, field TEXT, message TEXT);
 CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
-CREATE TABLE folders (prefix TEXT PRIMARY KEY, digest TEXT NOT NULL, stats BLOB NOT NULL);
+CREATE TABLE folders (prefix TEXT PRIMARY KEY, digest TEXT NOT NULL, runs INTEGER NOT NULL);
+CREATE TABLE runs (
+    prefix TEXT NOT NULL, run INTEGER NOT NULL, digest TEXT NOT NULL, stats BLOB NOT NULL,
+    PRIMARY KEY (prefix, run)
+);
 """
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
@@ -46,7 +50,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
-TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders")
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders", "runs")
 LIBRARIES = (
     "mdurl",
     "text-unidecode",

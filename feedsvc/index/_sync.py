@@ -47,7 +47,12 @@ class Sync:
         prefix = path.rpartition("/")[0] + "/" if "/" in path else ""
         with _schema.transaction(self.db, "IMMEDIATE"):
             self.db.execute("UPDATE files SET mtime_ns = ? WHERE path = ?", (RECHECK, path))
-            self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+            row = self.db.execute("SELECT runs FROM folders WHERE prefix = ?", (prefix,))
+            runs = row.fetchone()
+            if runs is not None:  # its run is read again from the files table
+                run = _changes.run_of(path, int(runs[0]))
+                self.db.execute("DELETE FROM runs WHERE prefix = ? AND run = ?", (prefix, run))
+            self.db.execute("UPDATE folders SET digest = '' WHERE prefix = ?", (prefix,))
             self.db.execute("DELETE FROM meta WHERE key = 'stats'")
 
     def store_sums(
@@ -98,24 +103,37 @@ class Sync:
         processes: int | None,
         progress: Progress | None = None,
     ) -> int:
-        stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
-        changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
+        rows = self.db.execute("SELECT prefix, digest, runs FROM folders").fetchall()
+        stored = {prefix: (value, runs) for prefix, value, runs in rows}
+        changed = [
+            prefix for prefix, value in digests.items() if stored.get(prefix, ("",))[0] != value
+        ]
         changed += [prefix for prefix in stored if prefix not in digests]
-        known = self._known(changed)
-        seen = {path: stat for prefix in changed for path, stat in listed.get(prefix, {}).items()}
+        known: _changes.Stats = {}
+        pending: dict[str, dict[int, _changes.Stats]] = {}  # the changed runs, as listed
+        for prefix in changed:
+            held_runs = stored.get(prefix, ("", None))[1]
+            runs, changes = self._changed_runs(prefix, listed.get(prefix), held_runs)
+            known.update(self._known(prefix, list(changes), runs if runs == held_runs else None))
+            pending[prefix] = changes
+        seen = {path: stat for changes in pending.values() for run in changes.values()
+                for path, stat in run.items()}  # fmt: skip
         gone = [path for path in known if path not in seen]
         todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
         moved = self._update(known, gone, todo, processes, progress) if gone or todo else None
-        for prefix in changed:
-            if prefix in listed:
-                stats = {path: known[path] for path in listed[prefix]}
-                digests[prefix] = _changes.digest(stats)
-                self.db.execute(
-                    "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)",
-                    (prefix, digests[prefix], marshal.dumps(stats)),
-                )
-            else:
+        for prefix, changes in pending.items():
+            if prefix not in listed:
                 self.db.execute("DELETE FROM folders WHERE prefix = ?", (prefix,))
+                self.db.execute("DELETE FROM runs WHERE prefix = ?", (prefix,))
+                continue
+            if not self._store_runs(prefix, changes, known):
+                # Some stats stored are not those listed (a file to read again): the folder
+                # is looked at again by the next sync.
+                digests[prefix] = ""
+            runs = _changes.run_count(len(listed[prefix]))
+            self.db.execute(
+                "INSERT OR REPLACE INTO folders VALUES (?, ?, ?)", (prefix, digests[prefix], runs)
+            )
         self.db.execute(
             "INSERT OR REPLACE INTO meta VALUES ('stats', ?)",
             (_changes.combine(digests.items()),),
@@ -124,18 +142,56 @@ class Sync:
             self.store_sums(moved=moved)
         return len(gone) + len(todo)
 
-    def _known(self, prefixes: list[str]) -> _changes.Stats:
-        """The stats the index holds for the files in these folders."""
+    def _changed_runs(
+        self, prefix: str, listed: _changes.Stats | None, held_runs: int | None
+    ) -> tuple[int, dict[int, _changes.Stats]]:
+        """How many runs the folder now keeps, and the runs unlike those stored, as listed."""
+        runs = 0 if listed is None else _changes.run_count(len(listed))
+        parts = {} if listed is None else _changes.split(listed, runs)
+        held = dict(self.db.execute("SELECT run, digest FROM runs WHERE prefix = ?", (prefix,)))
+        if runs != held_runs:  # split otherwise: every run is new
+            return runs, {run: parts.get(run, {}) for run in {*parts, *held}}
+        changes = {run: stats for run, stats in parts.items()
+                   if held.get(run) != _changes.digest(stats)}  # fmt: skip
+        changes.update({run: {} for run in held if run not in parts})
+        return runs, changes
+
+    def _store_runs(
+        self, prefix: str, changes: dict[int, _changes.Stats], known: _changes.Stats
+    ) -> bool:
+        """Store the changed runs' stats as stored; whether they are all those listed."""
+        same = True
+        for run, listed in changes.items():
+            if not listed:
+                self.db.execute("DELETE FROM runs WHERE prefix = ? AND run = ?", (prefix, run))
+                continue
+            stats = {path: known[path] for path in listed}
+            same = same and stats == listed
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)",
+                (prefix, run, _changes.digest(stats), marshal.dumps(stats)),
+            )
+        return same
+
+    def _known(self, prefix: str, runs: list[int], split: int | None) -> _changes.Stats:
+        """The stats the index holds for the files of these runs of a folder; `split` the
+        folder's number of runs, or None when it changed (then the whole folder's)."""
         known: _changes.Stats = {}
-        for prefix in prefixes:
-            row = self.db.execute("SELECT stats FROM folders WHERE prefix = ?", (prefix,))
-            found = row.fetchone()
+        for run in runs:
+            row = self.db.execute(
+                "SELECT stats FROM runs WHERE prefix = ? AND run = ?", (prefix, run)
+            ).fetchone()
             try:
-                stats = marshal.loads(found[0]) if found else None
+                stats = marshal.loads(row[0]) if row else None
             except (EOFError, ValueError, TypeError):
                 stats = None
             if not isinstance(stats, dict):  # new, or damaged: the files table is the truth
-                stats = self._stats_from_rows(prefix)
+                rows = self._stats_from_rows(prefix)
+                if split is None:
+                    return rows
+                wanted = set(runs)
+                return {path: stat for path, stat in rows.items()
+                        if _changes.run_of(path, split) in wanted}  # fmt: skip
             known.update(stats)
         return known
 

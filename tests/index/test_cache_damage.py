@@ -45,7 +45,7 @@ EDITS = (
     "UPDATE meta SET value = '{}' WHERE key = 'sums'",
     "DELETE FROM meta WHERE key = 'sums'",
     "UPDATE meta SET value = 'x' WHERE key = 'stats'",
-    "UPDATE folders SET stats = x'00'",
+    "UPDATE runs SET stats = x'00'",
     "DROP TABLE categories",
     "DROP TABLE meta",
     "DROP TABLE files",

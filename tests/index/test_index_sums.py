@@ -1,8 +1,10 @@
-"""The index's check sums, updated from the rows a change deletes and inserts, equal a full sum.
+"""An index kept up to date change by change holds what a new one would, check sums included.
 
 Random sequences of edits, adds, deletes and moves (drafts, schedules, categories coming and
-going, invalid files) are synced into a real index file; after every sync the sums it stored
-must be those a sum over the whole index gives, and a change must not sum the whole index again.
+going, invalid files) are synced into a real index file, its folders split in runs of two
+files; after every sync it must hold the rows a new index of the folder holds, the sums it
+stored must be those a sum over the whole index gives, and a change must not sum the whole
+index again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import SETTINGS, TEASER, age
 
-from feedsvc.index import Index
+from feedsvc.index import Index, _changes, _sync
 from feedsvc.index import _sums as sums
 from feedsvc.items import scan
 
@@ -60,13 +62,28 @@ def _step(rng: random.Random, items: Path, number: int) -> None:
         age(items)  # else the files are too young to trust, and read again next time
 
 
+ROWS = (
+    "SELECT path, size, digest, id, url, live_from FROM files ORDER BY path",
+    "SELECT path, name, slug, live_from, id FROM categories ORDER BY path, name",
+    "SELECT * FROM problems ORDER BY path, line, field",
+    "SELECT * FROM slugs ORDER BY slug",
+)
+
+
+def _rows(index: Index) -> list[list[tuple[object, ...]]]:
+    return [index.db.execute(query).fetchall() for query in ROWS]
+
+
 def _stored(index: Index) -> object:
     row = index.db.execute("SELECT value FROM meta WHERE key = 'sums'").fetchone()
     return json.loads(row[0])
 
 
 @pytest.mark.parametrize("seed", range(SEQUENCES))
-def test_sums_moved_by_each_change_equal_a_full_sum(tmp_path: Path, seed: int) -> None:
+def test_each_change_gives_the_rows_and_sums_of_a_new_index(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_changes, "RUN", 2)
     rng = random.Random(seed)
     items = tmp_path / "items"
     items.mkdir()
@@ -83,9 +100,40 @@ def test_sums_moved_by_each_change_equal_a_full_sum(tmp_path: Path, seed: int) -
         index.db.set_trace_callback(statements.append)
         index.sync(scan(items), processes=1)
         index.db.set_trace_callback(None)
+        new = Index(None, items)
+        new.sync(scan(items), processes=1)
+        assert _rows(index) == _rows(new)
         everything = {**sums.EVERY_BUILD, **sums.CHANGES}
         assert _stored(index) == json.loads(json.dumps(sums.compute(index.db, everything)))
         # Each sum over the whole index is read once, by the check before the change.
         for name, query in sums.ADDITIVE.items() if not first_load else ():
             assert sum(query.whole() in s for s in statements) <= 1, (seed, number, name)
         index.close()
+
+
+def test_an_edit_in_a_large_folder_stores_the_stats_of_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_changes, "RUN", 4)
+    rng = random.Random(0)
+    items = tmp_path / "items"
+    items.mkdir()
+    (items / "feed.yaml").write_text(SETTINGS, encoding="utf-8")
+    for number in range(64):
+        (items / f"n{number}.md").write_text(_teaser(rng, number), encoding="utf-8")
+    age(items)
+    cache = tmp_path / "index.sqlite3"
+    Index(cache, items).sync(scan(items), processes=1)
+    (items / "n7.md").write_text(_teaser(rng, 7), encoding="utf-8")
+    age(items)
+    dumped: list[int] = []
+    dumps = _sync.marshal.dumps
+
+    def counted(value: dict[str, object]) -> bytes:
+        dumped.append(len(value))
+        return dumps(value)
+
+    monkeypatch.setattr(_sync.marshal, "dumps", counted)
+    index = Index(cache, items)
+    assert index.sync(scan(items), processes=1) == 1
+    assert len(dumped) == 1 and dumped[0] <= 12  # one run of about 4, not the folder's 64
