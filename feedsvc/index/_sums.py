@@ -154,8 +154,8 @@ def moved(stored: dict[str, object], gone: Sums, added: Sums) -> dict[str, objec
     """The stored sums over rows once the rows `gone` are deleted and `added` inserted."""
     sums = dict(stored)
     for name, query in ADDITIVE.items():
-        held = stored[name]
-        if not isinstance(held, dict):
+        held = stored.get(name)
+        if not isinstance(held, dict):  # checked before the change: damaged meanwhile
             raise ValueError(f"the stored sums of {name} are not sums")
         groups = {str(group): [int(value) for value in values] for group, values in held.items()}
         _add(groups, gone[name], -1)
