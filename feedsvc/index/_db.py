@@ -81,8 +81,17 @@ class Index:
         )
 
     def recheck(self, path: str) -> None:
-        """Read the file at `path` (relative) again at the next sync (see Sync.recheck)."""
-        Sync(self.db, self.items_dir).recheck(path)
+        """Read the file at `path` (relative) again at the next sync (see Sync.recheck).
+
+        A file unlike what the index holds may be the index's damage, not the file's: an
+        index found damaged on the way is emptied, and the next sync reads every file.
+        """
+        try:
+            Sync(self.db, self.items_dir).recheck(path)
+        except DAMAGE as error:
+            if not is_damage(error):
+                raise
+            self.discard(str(error))
 
     def sync(
         self, scan: Scan, processes: int | None = None, progress: Progress | None = None
