@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feedsvc.errors import CacheDamaged
-from feedsvc.index._db import DAMAGE, Index, is_damage
+from feedsvc.index._damage import DAMAGE, is_damage
+from feedsvc.index._db import Index
 from feedsvc.items import (
     ITEM_SUFFIX,
     ItemFile,

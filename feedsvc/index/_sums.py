@@ -7,6 +7,10 @@ lengths), in SQLite's C code: at 100,000 items the sums a no-op checks cost tens
 milliseconds, where a full `PRAGMA quick_check` costs over a hundred and misses an index that
 no longer matches its table. The sums are stored when the index is written and compared before
 it is trusted again; the structures a no-op does not read are checked only when files change.
+
+Sums over rows add up, so a change updates them from the rows it deletes and inserts (`moved`)
+rather than summing the whole archive again; the small tables and the findings across files
+are digested whole.
 """
 
 from __future__ import annotations
@@ -14,8 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-__all__ = ["CHANGES", "EMPTY", "EVERY_BUILD", "compute", "differs"]
+__all__ = [
+    "ADDITIVE",
+    "CHANGES",
+    "EMPTY",
+    "EVERY_BUILD",
+    "Sum",
+    "Sums",
+    "compute",
+    "differs",
+    "moved",
+    "of_paths",
+]
 
 # The sums of a new index, whose secondary indexes are built only after its first load.
 EMPTY = "empty"
@@ -26,50 +43,133 @@ _EMPTY_TABLES = (
 )
 
 _P = 1_000_003  # a prime: a flipped bit of any integer changes its value modulo it
+_MARKS = 500  # paths per query, well under SQLite's limit of bound values
+
+# name -> {group: [count, sums...]}; "" is the group of a sum not grouped
+Sums = dict[str, dict[str, list[int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """Sums over the rows of `table` read through `through`; their first column a count."""
+
+    table: str
+    through: str  # "INDEXED BY <index>" or "NOT INDEXED"
+    columns: str
+    where: str = ""
+    by_slug: bool = False
+
+    def _select(self, source: str, where: list[str]) -> str:
+        group = "slug, " if self.by_slug else "'', "
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        grouped = " GROUP BY slug" if self.by_slug else ""
+        columns = self.columns.format(p=_P)
+        return f"SELECT {group}{columns} FROM {self.table} {source}{clause}{grouped}"
+
+    def whole(self) -> str:
+        return self._select(self.through, [self.where] if self.where else [])
+
+    def of(self, marks: str) -> str:
+        """Over the rows of some paths, found by path, as a change finds them."""
+        where = [f"path IN ({marks})", *([self.where] if self.where else [])]
+        return self._select("", where)
+
 
 # What every build reads: the feeds' choice of items, the categories, the problems, and the
 # findings across files.
-EVERY_BUILD = {
-    "feed": "SELECT slug, count(*), sum(live_from % {p}), sum(rowid), sum(length(id))"
-    " FROM categories INDEXED BY categories_feed WHERE live_from IS NOT NULL GROUP BY slug",
-    "live": "SELECT count(*), sum(live_from % {p}), sum(rowid), sum(length(id))"
-    " FROM files INDEXED BY files_live WHERE live_from IS NOT NULL",
+EVERY_BUILD: dict[str, Sum | str] = {
+    "feed": Sum("categories", "INDEXED BY categories_feed",
+                "count(*), sum(live_from % {p}), sum(rowid), sum(length(id))",
+                "live_from IS NOT NULL", by_slug=True),
+    "live": Sum("files", "INDEXED BY files_live",
+                "count(*), sum(live_from % {p}), sum(rowid), sum(length(id))",
+                "live_from IS NOT NULL"),
     "slugs": "SELECT slug, name FROM slugs NOT INDEXED ORDER BY rowid",
     "problems": "SELECT path, line, field, message FROM problems NOT INDEXED ORDER BY rowid",
     "across": "SELECT value FROM meta WHERE key = 'across'",
-}
+}  # fmt: skip
 # What only a change reads: the rows of changed files are found and deleted through these, and
 # the findings across files are brought up to date through them.
-CHANGES = {
+CHANGES: dict[str, Sum | str] = {
     # Not the stats: a damaged one only makes its file be read again.
-    "files": "SELECT count(*), sum(rowid), sum(length(path)), sum(live_from % {p}),"
-    " sum(due % {p}), sum(length(digest)), sum(length(id)), sum(length(url))"
-    " FROM files NOT INDEXED",
-    "paths": "SELECT count(*), sum(rowid), sum(length(path))"
-    " FROM files INDEXED BY sqlite_autoindex_files_1",
-    "ids": "SELECT count(*), sum(rowid), sum(length(id))"
-    " FROM files INDEXED BY files_id WHERE id IS NOT NULL",
-    "urls": "SELECT count(*), sum(rowid), sum(length(url))"
-    " FROM files INDEXED BY files_url WHERE url IS NOT NULL",
-    "categories": "SELECT count(*), sum(rowid), sum(length(path)), sum(length(name)),"
-    " sum(length(slug)), sum(live_from % {p}), sum(length(id)) FROM categories NOT INDEXED",
-    "by_path": "SELECT count(*), sum(rowid), sum(length(path))"
-    " FROM categories INDEXED BY categories_path",
-    "by_slug": "SELECT slug, count(*), sum(rowid), sum(length(name))"
-    " FROM categories INDEXED BY categories_slug GROUP BY slug",
-}
+    "files": Sum("files", "NOT INDEXED",
+                 "count(*), sum(rowid), sum(length(path)), sum(live_from % {p}),"
+                 " sum(due % {p}), sum(length(digest)), sum(length(id)), sum(length(url))"),
+    "paths": Sum("files", "INDEXED BY sqlite_autoindex_files_1",
+                 "count(*), sum(rowid), sum(length(path))"),
+    "ids": Sum("files", "INDEXED BY files_id", "count(*), sum(rowid), sum(length(id))",
+               "id IS NOT NULL"),
+    "urls": Sum("files", "INDEXED BY files_url", "count(*), sum(rowid), sum(length(url))",
+                "url IS NOT NULL"),
+    "categories": Sum("categories", "NOT INDEXED",
+                      "count(*), sum(rowid), sum(length(path)), sum(length(name)),"
+                      " sum(length(slug)), sum(live_from % {p}), sum(length(id))"),
+    "by_path": Sum("categories", "INDEXED BY categories_path",
+                   "count(*), sum(rowid), sum(length(path))"),
+    "by_slug": Sum("categories", "INDEXED BY categories_slug",
+                   "count(*), sum(rowid), sum(length(name))", by_slug=True),
+}  # fmt: skip
+ADDITIVE = {name: query for name, query in {**EVERY_BUILD, **CHANGES}.items()
+            if isinstance(query, Sum)}  # fmt: skip
 
 
-def compute(db: sqlite3.Connection, queries: dict[str, str]) -> dict[str, str]:
-    """A digest of what each query reads."""
-    sums = {}
+def _groups(rows: Iterable[tuple[str, ...]]) -> dict[str, list[int]]:
+    return {
+        str(group): [int(value or 0) for value in values]  # a sum over no rows is NULL
+        for group, *values in rows
+    }
+
+
+def compute(db: sqlite3.Connection, queries: Mapping[str, Sum | str]) -> dict[str, object]:
+    """What each query reads: sums over rows as they are, whole tables as a digest."""
+    sums: dict[str, object] = {}
     for name, query in queries.items():
-        rows = db.execute(query.format(p=_P)).fetchall()
-        sums[name] = hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+        if isinstance(query, Sum):
+            sums[name] = _groups(db.execute(query.whole()))
+        else:
+            rows = db.execute(query).fetchall()
+            sums[name] = hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
     return sums
 
 
-def differs(db: sqlite3.Connection, stored: str | None, queries: dict[str, str]) -> str | None:
+def of_paths(db: sqlite3.Connection, paths: list[str]) -> Sums:
+    """What the rows of these paths add to each sum over rows."""
+    found: Sums = {name: {} for name in ADDITIVE}
+    for start in range(0, len(paths), _MARKS):
+        chunk = paths[start : start + _MARKS]
+        marks = ",".join("?" * len(chunk))
+        for name, query in ADDITIVE.items():
+            _add(found[name], _groups(db.execute(query.of(marks), chunk)), 1)
+    return found
+
+
+def _add(into: dict[str, list[int]], groups: dict[str, list[int]], sign: int) -> None:
+    for group, values in groups.items():
+        held = into.setdefault(group, [0] * len(values))
+        for position, value in enumerate(values):
+            held[position] += sign * value
+
+
+def moved(stored: dict[str, object], gone: Sums, added: Sums) -> dict[str, object]:
+    """The stored sums over rows once the rows `gone` are deleted and `added` inserted."""
+    sums = dict(stored)
+    for name, query in ADDITIVE.items():
+        held = stored.get(name)
+        if not isinstance(held, dict):  # checked before the change: damaged meanwhile
+            raise ValueError(f"the stored sums of {name} are not sums")
+        groups = {str(group): [int(value) for value in values] for group, values in held.items()}
+        _add(groups, gone[name], -1)
+        _add(groups, added[name], 1)
+        # A group left with no row is none: a sum over the whole table would not list it.
+        sums[name] = {
+            group: values for group, values in groups.items() if values[0] or not query.by_slug
+        }
+    return sums
+
+
+def differs(
+    db: sqlite3.Connection, stored: str | None, queries: Mapping[str, Sum | str]
+) -> str | None:
     """What does not match the sums stored with the index, or None when all of it does."""
     if stored == EMPTY:
         found = db.execute(_EMPTY_TABLES).fetchone()

@@ -92,7 +92,7 @@ def test_settings_or_code_change_rebuilds_everything(
     )
     assert len(written(run(bundled_copy, out))) == 34
     parses.clear()
-    monkeypatch.setattr(index_module, "code_version", lambda: "another release")
+    monkeypatch.setattr(index_module._schema, "code_version", lambda: "another release")
     run(bundled_copy, out)
     assert sorted(parses) == sorted(p.name for p in bundled_copy.glob("*.md"))
 
@@ -174,7 +174,8 @@ def test_a_damaged_folder_record_falls_back_to_the_files_table(
 ) -> None:
     cache, out, database = built_with_cache(bundled_copy)
     with sqlite3.connect(database) as db:
-        db.execute("UPDATE folders SET stats = ?, digest = 'damaged'", (blob,))
+        db.execute("UPDATE runs SET stats = ?, digest = 'damaged'", (blob,))
+        db.execute("UPDATE folders SET digest = 'damaged'")
     db.close()
     duterte = next(bundled_copy.glob("*duterte*.md"))
     duterte.write_text(duterte.read_text("utf-8").replace("title: ", "title: Édité "), "utf-8")
