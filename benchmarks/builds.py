@@ -43,7 +43,8 @@ class Builder:
 
     def command(self) -> list[str]:
         command = [*feedsvc_command(), "build", "--items", str(self.items), "--out", str(self.out)]
-        command += ["--now", synth.NOW_ARG]
+        # --verbose: a line per file, from which the table counts the files written.
+        command += ["--now", synth.NOW_ARG, "--verbose"]
         return command + (["--cache", str(self.cache)] if self.use_cache else [])
 
     def build(self) -> Run:
