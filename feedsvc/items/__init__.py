@@ -20,6 +20,7 @@ from feedsvc.items._itemfile import (
 )
 from feedsvc.items._problems import Problem
 from feedsvc.items._scan import Scan, scan
+from feedsvc.items._yaml import use_native as use_native_yaml
 
 __all__ = [
     "ITEM_SUFFIX",
@@ -36,4 +37,5 @@ __all__ = [
     "read_item_bytes",
     "read_settings",
     "scan",
+    "use_native_yaml",
 ]

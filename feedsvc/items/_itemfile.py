@@ -135,7 +135,7 @@ def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
 def _hidden_comments(path: Path, source: str, where: Where, first_line: int) -> list[Problem]:
     return [
         Problem(path, first_line + line, field_name(loc), message)
-        for loc, line, message in hidden_comments(source, where.root)
+        for loc, line, message in hidden_comments(source, where)
     ]
 
 
