@@ -7,6 +7,7 @@ something other than a name (`~`, `yes`, `12`), stops the file. It knows nothing
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -235,9 +236,12 @@ _SUSPECT = ("&", "*", "!", "%", "\ufeff", "\u2028", "\u2029", "<<", " #", "\t#")
 # A text that starts with an indicator was quoted, or read by a rule YAML 1.2 relaxed
 # (yaml-rs takes `[|]`, `[?]` and `:x`, which PyYAML refuses): either way, a doubt.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# PyYAML's own implicit resolvers (timestamps left out, as above), one pattern per first
+# character: a text that one of them matches is read as something else by YAML 1.1.
 _RESOLVE = {
-    first: tuple(rx for tag, rx in pairs if tag != _STR)
+    first: re.compile("|".join(f"(?:{rx.pattern})" for tag, rx in pairs if tag != _STR), re.X)
     for first, pairs in Loader.yaml_implicit_resolvers.items()
+    if any(tag != _STR for tag, _ in pairs)
 }
 _native: Callable[[str], Any] | None = None
 
@@ -258,11 +262,10 @@ def use_native() -> bool:
 
 
 def _doubtful(text: str) -> bool:
-    return (
-        text == ""
-        or text[0] in _INDICATORS
-        or any(rx.match(text) for rx in _RESOLVE.get(text[0], ()))
-    )
+    if text == "" or text[0] in _INDICATORS:
+        return True
+    resolve = _RESOLVE.get(text[0])
+    return resolve is not None and resolve.match(text) is not None
 
 
 def _plain(value: Any) -> bool:
