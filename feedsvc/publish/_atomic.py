@@ -84,19 +84,28 @@ def _in_threads(function: Callable[[Job], object], jobs: list[Job]) -> None:
     def work() -> None:
         while True:
             with lock:
-                job = next(todo, None)
+                job = None if errors else next(todo, None)
             if job is None:
                 return
             try:
                 function(job)
             except BaseException as error:
-                errors.append(error)
+                with lock:
+                    errors.append(error)
 
     threads = [threading.Thread(target=work, daemon=True) for _ in range(min(THREADS, len(jobs)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException as stop:  # a stop signal: the threads take no more jobs, and the
+        with lock:  # caller closes their descriptors only once none is still writing to one
+            errors.append(stop)
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join()
+        raise
     if errors:
         raise errors[0]
 
