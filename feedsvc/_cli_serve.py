@@ -50,8 +50,18 @@ ITEMS_OPTION = click.option(
     "--max-age", type=click.IntRange(min=0), default=300, show_default=True,
     help="Seconds a poller or cache may reuse a feed without asking (Cache-Control).",
 )  # fmt: skip
+@click.option(
+    "--watch", is_flag=True,
+    help="Also build the feeds from the items folder, and again after each change in it.",
+)  # fmt: skip
 def serve(
-    out_dir: Path, items_dir: Path, members_db: Path | None, host: str, port: int, max_age: int
+    out_dir: Path,
+    items_dir: Path,
+    members_db: Path | None,
+    host: str,
+    port: int,
+    max_age: int,
+    watch: bool,
 ) -> None:
     """Serve the public feeds, and each member's private feed address, over HTTP.
 
@@ -62,6 +72,7 @@ def serve(
     \b
     Example:
       feedsvc serve --port 8000
+      feedsvc serve --watch       # while editing: build, rebuild on save, and serve
     """
     import uvicorn
 
@@ -74,7 +85,23 @@ def serve(
         )
     except ServeConfigError as error:
         raise click.ClickException(str(error)) from None
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    if not watch:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+        return
+    import threading
+
+    from feedsvc.cli import watched_build
+
+    # The builds run beside the server, in a thread of their own: the server reads each file
+    # whole per version, so it serves the old file or the new one while a build writes.
+    stop = threading.Event()
+    builder = threading.Thread(target=watched_build(items_dir, out_dir), args=(stop,), daemon=True)
+    builder.start()
+    try:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        builder.join(timeout=5)
 
 
 @click.group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +48,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def on_disk(out_dir: Path, address: str) -> Path:
     """The file a build wrote for the address below public_url, e.g. 'members/rss.xml'."""
     return out_dir / out_path(address, address.startswith(MEMBERS_FOLDER))
+
+
+def decoded(data: bytes) -> str:
+    """What a consumer sees once XML/HTML entities and JSON escapes are undone."""
+    text = data.decode("utf-8")
+    if text.lstrip().startswith("{"):
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    return html.unescape(html.unescape(text))

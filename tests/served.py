@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from conftest import BUNDLED_ITEMS
 from feeds import build
+from helpers import BUNDLED_ITEMS
 
 from feedsvc.serve import ServeConfig, create_app
 
@@ -86,3 +86,11 @@ def served_tree(root: Path, max_age: int = 300) -> Iterator[Served]:
     config = ServeConfig(out, members_db, "https://www.example.com/feeds/", max_age)
     with running(config) as base:
         yield Served(base, out, items, members_db)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -31,8 +31,8 @@ from typing import Any
 import feedparser
 import pytest
 from click.testing import CliRunner, Result
-from conftest import SETTINGS, TEASER
 from feeds import NOW, snapshot
+from helpers import SETTINGS, TEASER
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from lxml import etree

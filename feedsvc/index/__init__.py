@@ -8,6 +8,14 @@ cache: deleting it gives the same output, read from the files again.
 from __future__ import annotations
 
 from feedsvc.index._check import Checked, check_items, load_items
-from feedsvc.index._db import Chosen, Index, code_version
+from feedsvc.index._db import ArchiveMonth, Chosen, Index, code_version
 
-__all__ = ["Checked", "Chosen", "Index", "check_items", "code_version", "load_items"]
+__all__ = [
+    "ArchiveMonth",
+    "Checked",
+    "Chosen",
+    "Index",
+    "check_items",
+    "code_version",
+    "load_items",
+]

@@ -24,22 +24,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import feedsvc
 from feedsvc.errors import CacheDamaged
 from feedsvc.index import _changes, _crossfile, _sums
+from feedsvc.index._months import ALL, MonthRange, Months
 from feedsvc.index._pool import Record, records
 from feedsvc.items import Problem, Scan
 
-__all__ = ["Chosen", "Index", "code_version"]
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
 
-SCHEMA = """
+__all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
+
+SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, digest TEXT NOT NULL,
-    id TEXT, url TEXT, live_from INTEGER
+    id TEXT, url TEXT, live_from INTEGER, due INTEGER
 );
 CREATE TABLE categories (
     path TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL, live_from INTEGER, id TEXT
@@ -49,6 +54,8 @@ CREATE TABLE slugs (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER);
 CREATE TABLE folders (prefix TEXT PRIMARY KEY, digest TEXT NOT NULL, stats BLOB NOT NULL);
 """
+    + Months.SCHEMA
+)
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
 INDEXES = (
@@ -62,7 +69,7 @@ INDEXES = (
     " WHERE live_from IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
-TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders")
+TABLES = ("meta", "files", "categories", "problems", "slugs", "outputs", "folders", "months")
 Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
@@ -115,6 +122,14 @@ def code_version() -> str:
     for library in _library_versions():
         hasher.update(library.encode() + b"\0")
     return hasher.hexdigest()
+
+
+def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
+    progress("parse", 0, total)
+    for done, record in enumerate(found, 1):
+        yield record
+        if done % 50 == 0 or done == total:
+            progress("parse", done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +188,16 @@ def _trusted(read: Callable[_P, _T]) -> Callable[_P, _T]:
             raise CacheDamaged(index.damaged_note()) from None
 
     return checked
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMonth:
+    """One calendar month (UTC) of one feed, as live at a moment: what its archive's key needs."""
+
+    name: str  # '2024-06'
+    digest: str  # of every item of the month, scheduled ones included
+    hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
+    items: int  # live items
 
 
 class Index:
@@ -315,7 +340,9 @@ class Index:
         if found is not None:
             raise Damaged(found)
 
-    def sync(self, scan: Scan, processes: int | None = None) -> int:
+    def sync(
+        self, scan: Scan, processes: int | None = None, progress: Progress | None = None
+    ) -> int:
         """Bring the index up to date with the files on disk; returns how many changed.
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
@@ -329,10 +356,14 @@ class Index:
                 return 0
         with self._transaction("IMMEDIATE"):
             self._check_sums(_sums.CHANGES)
-            return self._apply(listed, digests, processes)
+            return self._apply(listed, digests, processes, progress)
 
     def _apply(
-        self, listed: dict[str, _changes.Stats], digests: dict[str, str], processes: int | None
+        self,
+        listed: dict[str, _changes.Stats],
+        digests: dict[str, str],
+        processes: int | None,
+        progress: Progress | None = None,
     ) -> int:
         stored = dict(self.db.execute("SELECT prefix, digest FROM folders").fetchall())
         changed = [prefix for prefix, value in digests.items() if stored.get(prefix) != value]
@@ -342,7 +373,7 @@ class Index:
         gone = [path for path in known if path not in seen]
         todo = {path: stat for path, stat in seen.items() if known.get(path) != stat}
         if gone or todo:
-            self._update(known, gone, todo, processes)
+            self._update(known, gone, todo, processes, progress)
         for prefix in changed:
             if prefix in listed:
                 stats = {path: known[path] for path in listed[prefix]}
@@ -394,17 +425,21 @@ class Index:
         gone: list[str],
         todo: _changes.Stats,
         processes: int | None,
+        progress: Progress | None = None,
     ) -> None:
         """Replace the rows of changed files; `known` becomes the stats as now stored."""
         stale = gone + list(todo)
         # What spans files is brought up to date for the values the changed files touch, so
         # that an edit never groups the whole table; a large change starts over.
         touched = _crossfile.Touched() if len(stale) <= _crossfile.INCREMENTAL_MAX else None
+        months = Months(self.db)
+        months_touched = set()
         # A first build deletes nothing: 100,000 deletes from empty tables cost 0.3 s. Asked
         # of the table, not of `known`, which a damaged cache could leave short.
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
+                months_touched = months.touched(stale)
             rows = [(path,) for path in stale]
             for table in ("files", "categories", "problems"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -413,6 +448,8 @@ class Index:
         found = records(
             self.items_dir, [(path, *stat[:2]) for path, stat in todo.items()], processes
         )
+        if progress is not None:
+            found = _counted(found, len(todo), progress)
         known.update(self._insert(found, todo, time.time_ns()))
         for statement in INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
@@ -431,6 +468,10 @@ class Index:
                     chunk,
                 )
         _crossfile.refresh(self.db, touched)
+        if touched is None:
+            months.rebuild()
+        else:
+            months.refresh(months_touched | months.touched(list(todo)))
 
     def _insert(
         self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
@@ -449,7 +490,7 @@ class Index:
             _, _, ctime, inode = seen[record.path]
             stats[record.path] = (mtime, record.size, ctime, inode)
             files.append((record.path, mtime, record.size, ctime, inode, record.digest,
-                          record.id, record.url, record.live_from))  # fmt: skip
+                          record.id, record.url, record.live_from, record.due))  # fmt: skip
             categories.extend(
                 (record.path, name, value, record.live_from, record.id)
                 for name, value in record.categories
@@ -465,7 +506,7 @@ class Index:
         return stats
 
     def _flush(self, files: list[Row], categories: list[Row], problems: list[Row]) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
         self.db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?)", categories)
         self.db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?)", problems)
 
@@ -490,13 +531,39 @@ class Index:
         return int(row[0])
 
     @_trusted
-    def problems(self) -> list[Problem]:
-        """The problems of single files, as the pool found them."""
-        rows = self.db.execute("SELECT path, line, field, message FROM problems")
-        return [
-            Problem(self.items_dir / path, line, field, message)
-            for path, line, field, message in rows
-        ]
+    def valid(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM files WHERE id IS NOT NULL").fetchone()
+        return int(row[0])
+
+    @_trusted
+    def next_scheduled(self, now: int) -> str | None:
+        """The path of the valid item to go live first after `now`."""
+        row = self.db.execute(
+            "SELECT path FROM files WHERE live_from > ? ORDER BY live_from, id LIMIT 1", (now,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    @_trusted
+    def problems(self, now: int) -> tuple[list[Problem], list[Problem]]:
+        """The problems of single files, as the pool found them: those of files live at
+        `now` (or that cannot say when they go live), and those of drafts and scheduled items."""
+        rows = self.db.execute(
+            """SELECT p.path, p.line, p.field, p.message, f.due > ?
+               FROM problems p JOIN files f ON f.path = p.path""",
+            (now,),
+        )
+        errors: list[Problem] = []
+        warnings: list[Problem] = []
+        for path, line, field, message, pending in rows:
+            problem = Problem(self.items_dir / path, line, field, message)
+            (warnings if pending else errors).append(problem)
+        return errors, warnings
+
+    @_trusted
+    def pending(self, path: str, now: int) -> bool:
+        """Whether the file is a draft or scheduled at `now` (valid or not)."""
+        row = self.db.execute("SELECT due > ? FROM files WHERE path = ?", (now, path)).fetchone()
+        return row is not None and bool(row[0])
 
     @_trusted
     def cross_file(self) -> _crossfile.Found:
@@ -533,6 +600,43 @@ class Index:
         if any(not isinstance(c.path, str) or not isinstance(c.digest, str) for c in chosen):
             raise Damaged("an item chosen for a feed has no file")
         return chosen
+
+    @_trusted
+    def archive_months(self, now: int) -> dict[str, list[ArchiveMonth]]:
+        """Feed ('' for every item, else a category slug) -> its months with an item live at
+        `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
+        number of items."""
+        months = Months(self.db)
+        hidden = months.not_live(now)
+        found: dict[str, list[ArchiveMonth]] = {}
+        for feed, rows in months.of_feeds().items():
+            for name, digest, items in rows:
+                ids = tuple(hidden.get((feed, name), ()))
+                if items > len(ids):
+                    month = ArchiveMonth(name, digest, ids, items - len(ids))
+                    found.setdefault(feed, []).append(month)
+        return found
+
+    @_trusted
+    def month_items(self, now: int, month: str, category: str | None = None) -> list[Chosen]:
+        """The items of one month live at `now`, newest first, equal moments by id: the same
+        order as newest(), on the same indexes."""
+        span = MonthRange.of(month)
+        end = min(span.end, now + 1)
+        if category is None or category == ALL:
+            rows = self.db.execute(
+                """SELECT path, digest FROM files WHERE live_from IS NOT NULL
+                   AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
+                (span.start, end),
+            )
+        else:
+            rows = self.db.execute(
+                """SELECT c.path, f.digest FROM categories c JOIN files f ON f.path = c.path
+                   WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
+                   AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
+                (category, span.start, end),
+            )
+        return [Chosen(path, digest) for path, digest in rows]
 
     @_trusted
     def categories(self, now: int) -> list[tuple[str, str]]:

@@ -15,13 +15,14 @@ from typing import NamedTuple
 from feedsvc._procs import parallel, workers
 from feedsvc.items import (
     Problem,
+    due_despite_problems,
     line_of_field,
     parse_item,
     raw_digest,
     read_item_bytes,
     use_native_yaml,
 )
-from feedsvc.model import Lead, Teaser, microseconds, slug
+from feedsvc.model import NEVER, Lead, Teaser, microseconds, slug
 
 __all__ = ["Record", "records"]
 
@@ -48,17 +49,21 @@ class Record(NamedTuple):
     live_from: int | None = None  # published, in UTC microseconds; None for a draft
     categories: tuple[tuple[str, str], ...] = ()  # (name, slug)
     problems: tuple[Problem, ...] = ()  # rare, so kept whole
+    # When the file goes live (NEVER for a draft), valid or not: the problems of a file not
+    # yet due are warnings, and never stop the others from being published.
+    due: int | None = None
 
     @classmethod
     def from_item(
         cls, relpath: str, mtime_ns: int, size: int, digest: str, item: Lead | Teaser
     ) -> Record:
         """The record of a valid item: what chooses it for feeds, and what it shares."""
+        live_from = None if item.draft else microseconds(item.published)
         return cls(
             relpath, mtime_ns, size, digest,
-            id=item.id, url=item.url,
-            live_from=None if item.draft else microseconds(item.published),
+            id=item.id, url=item.url, live_from=live_from,
             categories=tuple((name, slug(name)) for name in item.categories),
+            due=NEVER if live_from is None else live_from,
         )  # fmt: skip
 
     @classmethod
@@ -71,13 +76,14 @@ class Record(NamedTuple):
         digest = raw_digest(raw)
         parsed = parse_item(path, raw)
         if isinstance(parsed, list):
-            return cls(relpath, mtime_ns, size, digest, problems=tuple(parsed))
+            due = due_despite_problems(raw)
+            return cls(relpath, mtime_ns, size, digest, problems=tuple(parsed), due=due)
         record = cls.from_item(relpath, mtime_ns, size, digest, parsed)
         nameless = [name for name, value in record.categories if not value]
         if nameless:
             message = f"{nameless[0]!r} has no letters or digits to name its feed folder; reword it"
             problem = Problem(path, line_of_field(path, "categories"), "categories", message)
-            return cls(relpath, mtime_ns, size, digest, problems=(problem,))
+            return cls(relpath, mtime_ns, size, digest, problems=(problem,), due=record.due)
         return record
 
 

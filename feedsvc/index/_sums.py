@@ -43,7 +43,8 @@ EVERY_BUILD = {
 CHANGES = {
     # Not the stats: a damaged one only makes its file be read again.
     "files": "SELECT count(*), sum(rowid), sum(length(path)), sum(live_from % {p}),"
-    " sum(length(digest)), sum(length(id)), sum(length(url)) FROM files NOT INDEXED",
+    " sum(due % {p}), sum(length(digest)), sum(length(id)), sum(length(url))"
+    " FROM files NOT INDEXED",
     "paths": "SELECT count(*), sum(rowid), sum(length(path))"
     " FROM files INDEXED BY sqlite_autoindex_files_1",
     "ids": "SELECT count(*), sum(rowid), sum(length(id))"

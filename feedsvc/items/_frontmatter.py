@@ -92,15 +92,7 @@ def load_yaml(source: str, *, first_line: int = 1) -> tuple[Any, Where]:
     except _yaml.ScalarProblem as problem:
         raise _scalar_error(problem, source, first_line) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = first_line + (mark.line if mark is not None else 0)
-        what = error.problem or "invalid YAML"
-        hint = (
-            "remove the tag (the '!' word before the value)"
-            if "constructor for the tag" in what
-            else "check the indentation and quote the value"
-        )
-        raise FrontMatterError(line, f"is not valid YAML ({what}); {hint}") from None
+        raise _syntax_error(error, source, first_line) from None
     except yaml.YAMLError as error:
         raise FrontMatterError(first_line, f"is not valid YAML ({error})") from None
     except (
@@ -153,6 +145,41 @@ def _key_error(problem: _yaml.KeyProblem, first_line: int) -> FrontMatterError:
         else "keep one"
     )
     return FrontMatterError(line, f"is given twice ({lines}); {fix}", field)
+
+
+# `title: Corée du Nord : Poutine`: French puts a space before a colon, and YAML reads
+# ': ' inside a plain value as the start of another field, whatever comes before it.
+_COLON_IN_VALUE = re.compile(
+    r"^[ \t]*(?:- +)?([A-Za-z_][\w-]*):[ \t]+([^'\"\s].*?:(?: .*)?)[ \t]*$"
+)
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, source: str, first_line: int) -> FrontMatterError:
+    """A YAML syntax error at its line and column, with the fix for the commonest ones."""
+    mark = error.problem_mark or error.context_mark
+    line = first_line + (mark.line if mark is not None else 0)
+    where = f" at column {mark.column + 1}" if mark is not None else ""
+    what = error.problem or "invalid YAML"
+    lines = source.splitlines()
+    text = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    colon = _COLON_IN_VALUE.match(text) if "mapping values" in what else None
+    if colon is not None:
+        key, value = colon.groups()
+        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return FrontMatterError(
+            line,
+            f"holds a colon followed by a space, which YAML reads as the start of another "
+            f"field; because of that colon, put the whole value in quotes: {key}: {quoted}",
+            key,
+        )
+    if "constructor for the tag" in what:
+        hint = "remove the tag (the '!' word before the value)"
+    else:
+        hint = (
+            "check the indentation (spaces, the same for fields at one level), and put in "
+            "quotes a value that holds ': ' or ' #' or starts with [ { ' \" * & ! | > % @"
+        )
+    return FrontMatterError(line, f"is not valid YAML{where} ({what}); {hint}")
 
 
 def _scalar_error(problem: _yaml.ScalarProblem, source: str, first_line: int) -> FrontMatterError:

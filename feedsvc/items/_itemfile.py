@@ -17,14 +17,15 @@ from pydantic import ValidationError
 from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
 from feedsvc.items._located import Where, hidden_comments
-from feedsvc.items._problems import Problem, field_name, from_validation, known_fields
-from feedsvc.model import ITEM, FeedSettings, Lead, Teaser
+from feedsvc.items._problems import Problem, field_name, from_validation
+from feedsvc.model import ITEM, FeedSettings, Lead, Teaser, due_moment
 
 __all__ = [
     "ITEM_SUFFIX",
     "MAX_FILE_BYTES",
     "SETTINGS_FILE",
     "ItemFile",
+    "due_despite_problems",
     "line_of_field",
     "parse_item",
     "raw_digest",
@@ -129,7 +130,7 @@ def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
             return doc.body_line if loc[:1] == ["body"] else doc.line_of(loc)
 
         model = Lead if data.get("kind") == "lead" else Teaser
-        problems = from_validation(path, error, where, lambda loc: known_fields(model, loc))
+        problems = from_validation(path, error, where, model)
         if "id" not in doc.data:  # the id was copied from the url: report the url alone
             problems = [problem for problem in problems if problem.field != "id"]
         if "summary" not in doc.data:
@@ -153,6 +154,16 @@ def _derived(problem: Problem, body_line: int) -> Problem:
         f"its first paragraph, the summary when none is written, {problem.message}; "
         "or write a 'summary:' line",
     )  # fmt: skip
+
+
+def due_despite_problems(raw: bytes) -> int | None:
+    """When a file that is not valid meant to go live: never (a draft), at its published
+    moment, or None when its front matter cannot say (its problems then block every build)."""
+    try:
+        doc = frontmatter.split(raw)
+    except frontmatter.FrontMatterError:
+        return None
+    return due_moment(doc.data.get("draft"), doc.data.get("published"))
 
 
 def read_item(path: Path) -> ItemFile | list[Problem]:
@@ -221,7 +232,7 @@ def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
             path,
             error,
             lambda loc: 1 + where.line(loc),
-            lambda loc: known_fields(FeedSettings, loc),
+            FeedSettings,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import typing
@@ -61,19 +62,21 @@ def _expected(ctx: dict[str, Any] | None) -> str:
     return str((ctx or {}).get("expected", ""))
 
 
-def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
+def _message(error: ErrorDetails, field: str, known: Iterable[str], model_name: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx")
     if kind == "feedsvc":
         return str((ctx or {})["reason"])
     if kind == "missing":
         leaf = field.rsplit(".", 1)[-1]
-        if field == "summary":
+        if field == "summary" and model_name == "Lead":
             return (
                 "is required; add a line 'summary: …' (a public lead may leave it out when "
                 "its body opens with a paragraph to take it from; a members-only lead may "
                 "not, as its body is for members only)"
             )
+        if field == "summary" and model_name == "Teaser":
+            return "is required; add a line 'summary: …', the text readers see under the title"
         return f"is required; add a line '{leaf}: …'"
     if kind == "extra_forbidden":
         if field == "body":
@@ -81,6 +84,10 @@ def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
                 "a teaser has no body, but text follows the front matter; move it into "
                 "'summary', or make the item 'kind: lead'"
             )
+        leaf = field.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(leaf, list(known), n=1, cutoff=0.75)
+        if close:
+            return f"is not a known field; did you mean '{close[0]}'?"
         return f"is not a known field; fix its spelling or remove it (known: {', '.join(known)})"
     if kind == "union_tag_not_found":
         return "is required: write 'kind: lead' (a full article) or 'kind: teaser' (a headline)"
@@ -90,6 +97,8 @@ def _message(error: ErrorDetails, field: str, known: Iterable[str]) -> str:
         if field == "access":
             return "must be 'public' (the site's Publique label) or 'members' (Membres)"
         return f"must be {_expected(ctx)}"
+    if kind == "string_type" and error.get("input") is None:
+        return "is empty; write the text"
     if kind == "string_type":
         return "must be text; put the value in quotes if YAML reads it as a number or yes/no"
     if kind in ("bool_type", "bool_parsing"):
@@ -131,24 +140,46 @@ def known_fields(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
 
 
 Lines = Callable[[list[str | int]], int]
-Known = Callable[[list[str | int]], Iterable[str]]
+
+
+def _loc(details: ErrorDetails) -> list[str | int]:
+    # A discriminated union adds the tag to the path; the editor never wrote it.
+    if details["type"].startswith("union_tag_"):
+        return ["kind"]  # pydantic reports the discriminator on the whole item
+    return [step for step in details["loc"] if step not in ("lead", "teaser")]
+
+
+def _misspelt(errors: list[ErrorDetails], model: type[BaseModel]) -> set[tuple[str | int, ...]]:
+    """Required fields that an unknown key beside them looks like a misspelling of: the key's
+    own problem says "did you mean", and the field is not also said to be missing."""
+    missing = {tuple(_loc(e)) for e in errors if e["type"] == "missing"}
+    found = set()
+    for details in errors:
+        loc = _loc(details)
+        if details["type"] != "extra_forbidden" or not isinstance(loc[-1], str):
+            continue
+        close = difflib.get_close_matches(loc[-1], known_fields(model, loc), n=1, cutoff=0.75)
+        if close and (*loc[:-1], close[0]) in missing:
+            found.add((*loc[:-1], close[0]))
+    return found
 
 
 def from_validation(
-    path: Path, error: ValidationError, line_of: Lines, known: Known
+    path: Path, error: ValidationError, line_of: Lines, model: type[BaseModel]
 ) -> list[Problem]:
     """Every pydantic error of one file as a Problem, at the line its key is on."""
     problems = []
+    errors = error.errors(include_url=False)
+    misspelt = _misspelt(errors, model)
     suggestions: dict[tuple[str | int, ...], list[str]] = {}  # the same for every sibling
-    for details in error.errors(include_url=False):
-        # A discriminated union adds the tag to the path; the editor never wrote it.
-        loc = [step for step in details["loc"] if step not in ("lead", "teaser")]
-        if details["type"].startswith("union_tag_"):
-            loc = ["kind"]  # pydantic reports the discriminator on the whole item
+    for details in errors:
+        loc = _loc(details)
+        if details["type"] == "missing" and tuple(loc) in misspelt:
+            continue
         field = field_name(loc)
         parent = tuple(loc[:-1])
         if parent not in suggestions:
-            suggestions[parent] = list(known(loc))
-        message = _message(details, field, suggestions[parent])
+            suggestions[parent] = known_fields(model, loc)
+        message = _message(details, field, suggestions[parent], model.__name__)
         problems.append(Problem(path, line_of(loc), field, message))
     return problems

@@ -6,6 +6,7 @@ A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ class Scan:
     # relpath -> mtime_ns, size, ctime_ns, inode
     files: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Files that look like items but are not read as items: named, so none is lost unseen.
+    skipped: list[Problem] = field(default_factory=list)
     # (folder prefix, number of files): each folder's files are one run of `files`, in order.
     folders: list[tuple[str, int]] = field(default_factory=list)
 
@@ -49,6 +52,28 @@ def _dangling(path: str) -> bool:
     except FileNotFoundError:
         return True  # other errors, such as a link to itself, are "cannot be read"
     return False
+
+
+# Names an editor may have meant as an item: other Markdown suffixes, text, and the backups
+# editors leave beside a file (x.md~, x.md.bak, x.md.orig).
+_LOOKS_LIKE_ITEM = re.compile(r"\.(?:markdown|mdown|mkdn|mkd|txt)$|\.md[~.#_-]", re.IGNORECASE)
+
+
+def _look_alike(entry: os.DirEntry[str], name: str) -> Problem | None:
+    if _item_name(name) and entry.is_dir():
+        return Problem(
+            Path(entry.path), 1, "file",
+            f"is a folder, though its name ends in {ITEM_SUFFIX}; the files in it are read, "
+            "but it is no item: rename it if that was not meant",
+        )  # fmt: skip
+    if not _item_name(name) and entry.is_file() and _LOOKS_LIKE_ITEM.search(name):
+        stem = name.split(".", 1)[0]
+        return Problem(
+            Path(entry.path), 1, "file",
+            f"is not read: only {ITEM_SUFFIX} files are items; rename it to {stem}{ITEM_SUFFIX} "
+            "to publish it, or move it out of the items folder",
+        )  # fmt: skip
+    return None
 
 
 def _item_name(name: str) -> bool:
@@ -79,6 +104,7 @@ def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
         part = helper.result()
         result.files.update(part.files)
         result.problems.extend(part.problems)
+        result.skipped.extend(part.skipped)
         result.folders.extend(part.folders)
     return result
 
@@ -230,6 +256,9 @@ def _unusual(
                 "is a link to a file that does not exist; fix or remove the link",
             ))  # fmt: skip
             return
+    look_alike = _look_alike(entry, name)
+    if look_alike is not None:
+        result.skipped.append(look_alike)
     if entry.is_dir():
         if not entry.is_symlink():  # a link inside the folder would list files twice
             pending.append((relative + "/", entry.path))

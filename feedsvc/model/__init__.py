@@ -18,10 +18,11 @@ from feedsvc.model._items import (
 )
 from feedsvc.model._markdown import first_paragraph, to_html
 from feedsvc.model._slugs import slug
-from feedsvc.model._types import microseconds
+from feedsvc.model._types import NEVER, due_moment, microseconds, title_problem
 
 __all__ = [
     "ITEM",
+    "NEVER",
     "Access",
     "FeedSettings",
     "FormatName",
@@ -29,9 +30,11 @@ __all__ = [
     "Person",
     "Photo",
     "Teaser",
+    "due_moment",
     "first_paragraph",
     "microseconds",
     "slug",
     "template",
+    "title_problem",
     "to_html",
 ]

@@ -88,6 +88,18 @@ class Person(_Model):
 PersonEntry = Annotated[Person, BeforeValidator(_person_from_text)]
 
 
+def _list_from_text(value: Any) -> Any:
+    # One hub is usually given alone: accept `hub: https://…` as well as a list.
+    return [value] if isinstance(value, str) else value
+
+
+Hubs = Annotated[
+    tuple[Url, ...],
+    BeforeValidator(_list_from_text),
+    Field(json_schema_extra={"uniqueItems": True}),
+]
+
+
 class Photo(_Model):
     """The item's picture and the caption the site prints under it."""
 
@@ -222,6 +234,23 @@ class FeedSettings(_Model):
         default=None, ge=1, le=10_000, description="Items in the members' feed (default: limit)"
     )
 
+    hub: Hubs = Field(
+        default=(),
+        description="WebSub hub address (or a list of them) announced in the public feeds",
+    )
+    ping: bool = Field(
+        default=False, description="Notify the hubs of changed feeds after each build"
+    )
+    ping_timeout: float = Field(
+        default=10, gt=0, le=120, description="Seconds to wait for a hub's answer"
+    )
+
+    # Off by default: a cold build renders every item of the history once per feed it is in.
+    archives: bool = Field(
+        default=False,
+        description="Write RFC 5005 archives: every item, one document per calendar month",
+    )
+
     members_title_prefix: Label | None = Field(
         default=None,
         description="Put before the headline of a members-only item in the public feeds, "
@@ -240,3 +269,11 @@ class FeedSettings(_Model):
             if name in formats[:position]:
                 raise fail(f"lists {name!r} twice; write each format once, e.g. [rss, atom]")
         return formats
+
+    @field_validator("hub")
+    @classmethod
+    def _each_hub_once(cls, hubs: tuple[str, ...]) -> tuple[str, ...]:
+        for position, hub in enumerate(hubs):
+            if hub in hubs[:position]:
+                raise fail(f"lists {hub!r} twice; write each hub once")
+        return hubs

@@ -13,11 +13,14 @@ import unicodedata
 # XML 1.0 (section 2.2) allows tab, LF, CR and everything from U+0020 except surrogates and
 # U+FFFE/U+FFFF. C1 controls (U+007F-U+009F) are legal but "discouraged", and in practice they
 # are always mojibake, so they are refused too.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Patterns as text, written with escapes: the JSON Schemas carry them too.
+FORBIDDEN = r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]"
+_FORBIDDEN = re.compile(FORBIDDEN)
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 # What an HTML parser starts markup with: readers treat RSS text as HTML, so plain text must
 # not contain it. References are found the way HTML finds them, semicolon or not.
-_MARKUP_START = re.compile(r"<[A-Za-z/!?>]")
+MARKUP_START = r"<[A-Za-z/!?>]"
+_MARKUP_START = re.compile(MARKUP_START)
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);?")
 
 

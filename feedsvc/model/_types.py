@@ -154,6 +154,7 @@ def _uri(value: str) -> str:
 
 
 _EXAMPLE_DATE = "2024-06-19T14:30:00+09:00"
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _timestamp(value: Any) -> datetime:
@@ -171,6 +172,11 @@ def _timestamp(value: Any) -> datetime:
     else:
         raise fail(f"must be an ISO 8601 date and time, e.g. {_EXAMPLE_DATE}")
     offset = parsed.utcoffset()
+    if offset is None and _DATE_ONLY.fullmatch(str(value).strip()):
+        raise fail(
+            f"{value!r} has a date but no time; write the time and the UTC offset of the "
+            f"place it was published, e.g. {value.strip()}T14:30:00+09:00 (or Z for UTC)"
+        )
     if offset is None:
         raise fail(
             f"{value!r} has no UTC offset, so the moment is ambiguous; add the offset "
@@ -220,41 +226,92 @@ def _categories(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kept.values())
 
 
-Title = Annotated[str, AfterValidator(_text(TITLE_MAX, fold=False))]
-Name = Annotated[str, AfterValidator(_text(200, fold=False))]
-Label = Annotated[str, AfterValidator(_text(LABEL_MAX, fold=False))]
-Summary = Annotated[str, AfterValidator(_text(SUMMARY_MAX, fold=True))]
-Caption = Annotated[str, AfterValidator(_text(CAPTION_MAX, fold=True))]
-Category = Annotated[str, AfterValidator(_text(CATEGORY_MAX, fold=True))]
+def _text_schema(limit: int, *, fold: bool) -> WithJsonSchema:
+    """What JSON Schema can say of a text check, for editors' YAML plugins: its length, a
+    line, not blank, no tag, no control character. (Lengths count the text as typed: the
+    check counts it trimmed, in NFC and, for folded text, with single spaces.)"""
+    return WithJsonSchema({
+        "type": "string", "minLength": 1, "maxLength": limit,
+        "pattern": r"\S" if fold else r"^\s*[^\r\n]*\S[^\r\n]*\s*$",
+        "not": {"anyOf": [{"pattern": plaintext.MARKUP_START}, {"pattern": plaintext.FORBIDDEN}]},
+    })  # fmt: skip
+
+
+# As the check reads it: http or https, a host, no space inside.
+_URL_SCHEMA = {
+    "type": "string", "format": "uri", "pattern": r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]\S*\s*$"
+}  # fmt: skip
+# The documented form, YYYY-MM-DDThh:mm[:ss[.f]] and its offset (Python reads a few rarer
+# ISO 8601 forms too, such as 20240619T1430+0900).
+_DATE_PATTERN = (
+    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)\s*$"
+)
+
+_title = _text(TITLE_MAX, fold=False)
+Title = Annotated[str, AfterValidator(_title), _text_schema(TITLE_MAX, fold=False)]
+Name = Annotated[str, AfterValidator(_text(200, fold=False)), _text_schema(200, fold=False)]
+Label = Annotated[
+    str, AfterValidator(_text(LABEL_MAX, fold=False)), _text_schema(LABEL_MAX, fold=False)
+]
+Summary = Annotated[
+    str, AfterValidator(_text(SUMMARY_MAX, fold=True)), _text_schema(SUMMARY_MAX, fold=True)
+]
+Caption = Annotated[
+    str, AfterValidator(_text(CAPTION_MAX, fold=True)), _text_schema(CAPTION_MAX, fold=True)
+]
+Category = Annotated[
+    str, AfterValidator(_text(CATEGORY_MAX, fold=True)), _text_schema(CATEGORY_MAX, fold=True)
+]
 Categories = Annotated[
-    tuple[Category, ...], AfterValidator(_categories), Field(json_schema_extra={"minItems": 1})
+    tuple[Category, ...],
+    AfterValidator(_categories),
+    Field(json_schema_extra={"minItems": 1, "maxItems": CATEGORIES_MAX}),
 ]
-Url = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "format": "uri"})]
-SiteUrl = Annotated[
-    str,
-    AfterValidator(_folder_url("categories/")),
-    WithJsonSchema({"type": "string", "format": "uri"}),
-]
-FeedsUrl = Annotated[
-    str, AfterValidator(_folder_url("rss.xml")), WithJsonSchema({"type": "string", "format": "uri"})
-]
+Url = Annotated[str, AfterValidator(_url), WithJsonSchema(_URL_SCHEMA)]
+SiteUrl = Annotated[str, AfterValidator(_folder_url("categories/")), WithJsonSchema(_URL_SCHEMA)]
+FeedsUrl = Annotated[str, AfterValidator(_folder_url("rss.xml")), WithJsonSchema(_URL_SCHEMA)]
 Uri = Annotated[str, AfterValidator(_uri), WithJsonSchema({"type": "string", "format": "uri"})]
 Timestamp = Annotated[
     datetime,
     PlainValidator(_timestamp),
-    WithJsonSchema({"type": "string", "format": "date-time", "examples": [_EXAMPLE_DATE]}),
-]
+    WithJsonSchema({
+        "type": "string", "format": "date-time", "pattern": _DATE_PATTERN,
+        "examples": [_EXAMPLE_DATE],
+    }),
+]  # fmt: skip
 ImageType = Annotated[str, AfterValidator(_mime)]
 Email = Annotated[str, AfterValidator(_email)]
 Language = Annotated[str, AfterValidator(_language)]
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEVER = 2**62  # a draft's moment: later than any an item can be published at (year 9999)
 
 
 def microseconds(moment: datetime) -> int:
     """A moment as an integer, so equal instants in different offsets compare equal."""
     return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def title_problem(value: str) -> str | None:
+    """What is wrong with a title, by the rules of the Title field; None when nothing is."""
+    try:
+        _title(value)
+    except PydanticCustomError as error:
+        return error.message()
+    return None
+
+
+def due_moment(draft: Any, published: Any) -> int | None:
+    """When an item goes live, as far as two raw values say: NEVER for a draft, its published
+    moment, or None when that cannot be read."""
+    if draft is True:
+        return NEVER
+    try:
+        return microseconds(_timestamp(published))
+    except PydanticCustomError:
+        return None
 
 
 def body_text(value: str) -> str:

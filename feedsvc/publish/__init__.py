@@ -7,8 +7,17 @@ brings out/ to exactly that, one whole file at a time (atomic writes), under a l
 from __future__ import annotations
 
 from feedsvc.publish._build import FileReport, PlannedFile, compare, planned_files, publish
-from feedsvc.publish._layout import FORMATS, INDEX_FILE, SERVED_TREES, FeedKind, FileFormat
+from feedsvc.publish._layout import (
+    FORMATS,
+    INDEX_FILE,
+    SERVED_TREES,
+    FeedKind,
+    FileFormat,
+    live_feed_address,
+    public_address,
+)
 from feedsvc.publish._lock import exclusive
+from feedsvc.publish._ping import HubReport, notify
 from feedsvc.publish._plan import FeedPlan, plan
 
 __all__ = [
@@ -19,10 +28,14 @@ __all__ = [
     "FeedPlan",
     "FileFormat",
     "FileReport",
+    "HubReport",
     "PlannedFile",
     "compare",
     "exclusive",
+    "live_feed_address",
+    "notify",
     "plan",
     "planned_files",
+    "public_address",
     "publish",
 ]

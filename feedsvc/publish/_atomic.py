@@ -10,6 +10,7 @@ Last-Modified and ETag, stay, and pollers keep getting 304s.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -18,8 +19,10 @@ from typing import NamedTuple, TypeVar
 
 from feedsvc.publish._folders import OutTree
 from feedsvc.publish._layout import (
+    ARCHIVE_FOLDER,
     CATEGORY_PARENTS,
     FEED_FOLDERS,
+    MONTH,
     TEMP_FOLDER,
     TEMP_PREFIX,
     TEMP_SUFFIX,
@@ -44,17 +47,29 @@ def _ours(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
+_MONTH = re.compile(MONTH)
+
+
+def _subfolders(tree: OutTree, parent: str, pattern: re.Pattern[str] | None = None) -> list[str]:
+    with tree.folder(parent, look=True) as folder:
+        if folder is None:
+            return []
+        return [
+            f"{parent}{name}/"
+            for name in tree.names(folder)
+            if (pattern is None or pattern.fullmatch(name)) and tree.is_folder(folder, name)
+        ]
+
+
 def feed_folders(tree: OutTree) -> list[str]:
-    """Every folder below out/ where a build writes feeds or once did, links left out."""
+    """Every folder below out/ where a build writes feeds or once did, links left out: the
+    trees, each category's folder, and the month folders of each one's archives."""
     found = list(FEED_FOLDERS)
     for parent in CATEGORY_PARENTS:
-        with tree.folder(parent, look=True) as categories:
-            if categories is not None:
-                found += [
-                    f"{parent}{name}/"
-                    for name in tree.names(categories)
-                    if tree.is_folder(categories, name)
-                ]
+        found += _subfolders(tree, parent)
+    for feed in list(found):
+        if feed:  # archives were never written at the top of out/
+            found += _subfolders(tree, feed + ARCHIVE_FOLDER, _MONTH)
     return found
 
 

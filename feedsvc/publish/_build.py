@@ -18,6 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
@@ -26,17 +27,29 @@ from feedsvc.publish import _atomic
 from feedsvc.publish._atomic import feed_folders
 from feedsvc.publish._folders import OutTree
 from feedsvc.publish._layout import (
+    ARCHIVE_FOLDER,
     CATEGORY_PARENTS,
     FORMATS,
     INDEX_FILE,
     MEMBERS_TREE,
     OWNED_NAMES,
+    archive_folder,
     moved_to,
     out_path,
     public_address,
 )
 from feedsvc.publish._plan import FeedPlan, plan
-from feedsvc.publish.writers import EntryDoc, FeedDoc, FeedFile, render_feed, render_index_page
+from feedsvc.publish.writers import (
+    ArchiveList,
+    EntryDoc,
+    FeedDoc,
+    FeedFile,
+    render_feed,
+    render_index_page,
+)
+
+if TYPE_CHECKING:
+    from feedsvc._progress import Progress
 
 __all__ = ["FileReport", "PlannedFile", "compare", "planned_files", "publish"]
 
@@ -53,14 +66,6 @@ class FileReport:
     def changes(self) -> bool:
         return self.status in ("written", "removed", "moved", "differs", "missing", "stale")
 
-    def line(self, out_dir: Path) -> str:
-        where = out_dir / self.path
-        if self.status == "moved":
-            return f"{self.status:<9} {where} -> {out_dir / self.to}"
-        if self.status in ("removed", "stale"):
-            return f"{self.status:<9} {where}"
-        return f"{self.status:<9} {where} ({self.items} items, {self.size} bytes)"
-
 
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
@@ -68,6 +73,7 @@ class PlannedFile:
     key: str
     items: int
     render: Callable[[], bytes]
+    month: str = ""  # of an archive: written a month at a time, before the live files
 
 
 class _Documents:
@@ -93,10 +99,103 @@ class _Documents:
         if plan.folder not in self.docs:
             members = plan.kind == "members"
             entries = tuple(self.entry(c.path, c.digest, members) for c in plan.chosen)
+            # No hub for the members' feed: a hub fetches what it is told of and hands it to
+            # anyone who subscribes, and it could only be told a private address.
+            hubs = () if members else self.settings.hub
+            newest = archive_folder(plan.folder, plan.archives[-1].name) if plan.archives else None
             self.docs[plan.folder] = FeedDoc(
-                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind
-            )
+                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs,
+                prev_archive=newest,
+            )  # fmt: skip
         return self.docs[plan.folder]
+
+
+class _Archives:
+    """Archive documents, a month at a time: the entries of a month are made once for every
+    feed's archive of it and dropped when the build moves on to the next month, so memory
+    holds one month however long the history. Files are asked for month by month."""
+
+    def __init__(self, index: Index, items_dir: Path, settings: FeedSettings, now: int) -> None:
+        self.index = index
+        self.items_dir = items_dir
+        self.settings = settings
+        self.now = now
+        self.month = ""
+        self.documents = _Documents(items_dir, settings)
+        self.docs: dict[str, FeedDoc] = {}
+
+    def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
+        month = plan.archives[position].name
+        if month != self.month:
+            self.month, self.documents, self.docs = (
+                month,
+                _Documents(self.items_dir, self.settings),
+                {},
+            )
+        if plan.folder not in self.docs:
+            members = plan.kind == "members"
+            chosen = self.index.month_items(self.now, month, plan.slug)
+            entries = tuple(self.documents.entry(c.path, c.digest, members) for c in chosen)
+            before = plan.archives[position - 1].name if position else None
+            after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
+            self.docs[plan.folder] = FeedDoc(
+                self.settings, f"{plan.title} : archives {month}", plan.subtitle,
+                archive_folder(plan.folder, month), entries, plan.kind,
+                archive=True,
+                prev_archive=archive_folder(plan.folder, before) if before else None,
+                next_archive=archive_folder(plan.folder, after) if after else None,
+                current=plan.folder,
+            )  # fmt: skip
+        return self.docs[plan.folder]
+
+
+# Settings that change no byte of any output, and those that change no archive's: leaving
+# them out of the keys keeps a change of them from rendering every archive again.
+_NOT_IN_BYTES = {"ping", "ping_timeout"}
+_NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_limit"}
+
+
+def _archive_files(
+    plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
+) -> list[PlannedFile]:
+    """Every archive file, month by month (oldest first), each month's feeds together."""
+    # Hashed once: thousands of archive keys share it.
+    base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
+
+    def render(format_name: FormatName, feed_plan: FeedPlan, position: int) -> bytes:
+        return render_feed(format_name, archives.doc(feed_plan, position))
+
+    found = []
+    for feed_plan in plans:
+        months = feed_plan.archives
+        for position, month in enumerate(months):
+            before = months[position - 1].name if position else None
+            after = months[position + 1].name if position + 1 < len(months) else None
+            folder = archive_folder(feed_plan.folder, month.name)
+            for name in settings.formats:
+                file_name = FORMATS[name].name
+                key = _key(
+                    *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                    feed_plan.subtitle, month, before, after,
+                )  # fmt: skip
+                path = out_path(folder + file_name, feed_plan.members)
+                renderer = partial(render, name, feed_plan, position)
+                found.append(PlannedFile(path, key, month.items, renderer, month.name))
+    found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
+    return found
+
+
+def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
+    """What the index page says of the public feeds' archives."""
+    name = FORMATS["atom"].name if "atom" in settings.formats else FORMATS[settings.formats[0]].name
+    return [
+        ArchiveList(
+            p.kind, p.title,
+            tuple((m.name, archive_folder(p.folder, m.name) + name, m.items) for m in p.archives),
+        )
+        for p in plans
+        if p.archives and not p.members
+    ]  # fmt: skip
 
 
 def _key(*parts: object) -> str:
@@ -112,7 +211,7 @@ def planned_files(
     """Every file the build owns, with its key and a way to render it."""
     plans = plan(index, settings, now)
     documents = _Documents(items_dir, settings)
-    base = (code_version(), settings.model_dump_json())
+    base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
 
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
         return render_feed(format_name, documents.doc(feed_plan))
@@ -120,9 +219,13 @@ def planned_files(
     found = []
     listed = []
     for feed_plan in plans:
+        newest = feed_plan.archives[-1].name if feed_plan.archives else None
         for name in settings.formats:
             file_name = FORMATS[name].name
-            key = _key(*base, file_name, feed_plan)
+            key = _key(
+                *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                feed_plan.subtitle, feed_plan.chosen, newest,
+            )  # fmt: skip
             render = partial(feed, name, feed_plan)
             path = out_path(feed_plan.folder + file_name, feed_plan.members)
             found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
@@ -137,11 +240,14 @@ def planned_files(
             )
             for p, name in listed
         ]  # fmt: skip
-        return render_index_page(documents.doc(main), files)
+        return render_index_page(documents.doc(main), files, archive_lists)
 
-    index_key = _key(*base, [(p.folder, p.title, len(p.chosen)) for p in plans], main)
+    archive_lists = _archive_lists(plans, settings)
+    index_key = _key(
+        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
+    )
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
-    return found
+    return found + _archive_files(plans, _Archives(index, items_dir, settings, now), settings)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -164,7 +270,8 @@ def _owned_files(tree: OutTree) -> Iterator[str]:
     for rel in feed_folders(tree):
         with tree.folder(rel, look=True) as folder:
             if folder is not None:
-                for name in sorted(OWNED_NAMES):
+                # One listing rather than a look per name: thousands of month folders.
+                for name in sorted(OWNED_NAMES.intersection(tree.names(folder))):
                     if tree.is_file(folder, name):
                         yield rel + name
 
@@ -188,8 +295,15 @@ def _remove(tree: OutTree, path: str) -> None:
 
 
 def _remove_empty_folders(tree: OutTree) -> None:
-    for rel in feed_folders(tree):
-        if rel.startswith(CATEGORY_PARENTS):
+    folders = feed_folders(tree)
+    for rel in folders:  # month folders first: each is listed after its feed's folder
+        if ARCHIVE_FOLDER in rel:
+            _remove(tree, rel)
+    for rel in folders:
+        if ARCHIVE_FOLDER not in rel:
+            _remove(tree, rel + ARCHIVE_FOLDER)
+    for rel in folders:
+        if rel.startswith(CATEGORY_PARENTS) and ARCHIVE_FOLDER not in rel:
             _remove(tree, rel)
     for rel in (*CATEGORY_PARENTS, MEMBERS_TREE):
         _remove(tree, rel)
@@ -219,7 +333,10 @@ def _as_remembered(index: Index, file: PlannedFile, entry: os.stat_result | None
 
 
 def _write(
-    index: Index, tree: OutTree, rendered: dict[str, tuple[PlannedFile, bytes]]
+    index: Index,
+    tree: OutTree,
+    rendered: dict[str, tuple[PlannedFile, bytes]],
+    progress: Progress | None = None,
 ) -> dict[str, FileReport]:
     """Replace the rendered files whose bytes change, in folder order; every folder is made,
     or refused, before the first file is replaced."""
@@ -247,28 +364,57 @@ def _write(
                 index.remember(file.path, file.key, entry.st_size, entry.st_mtime_ns)
                 status = "written" if file.path in written else "unchanged"
                 reports[file.path] = FileReport(file.path, status, file.items, len(data))
+                if progress is not None:
+                    progress("write", len(reports), len(rendered))
     return reports
 
 
-def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
+def _rendered(
+    files: list[PlannedFile], progress: Progress | None
+) -> Iterator[tuple[PlannedFile, bytes]]:
+    for done, file in enumerate(files, 1):
+        data = file.render()
+        if progress is not None:
+            progress("render", done, len(files))
+        yield file, data
+
+
+def publish(
+    index: Index, planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+) -> list[FileReport]:
     """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
     and the files of the layout before out/public/ moved into it."""
     with OutTree(out_dir) as tree:
         _atomic.remove_leftovers(tree)
         found = _survey(tree, planned)
-        rendered = {  # every byte is ready before the first file is replaced
-            file.path: (file, file.render())
-            for file in planned
-            if not _as_remembered(index, file, found[file.path])
-        }
-        reports = _write(index, tree, rendered)
+        todo = [file for file in planned if not _as_remembered(index, file, found[file.path])]
+        reports: dict[str, FileReport] = {}
+        # Archives a month at a time, so that memory holds one month's files however long
+        # the history. A month new to out/ goes before the live files, which may link to it;
+        # the rest after them, so that an edit reaches the live feeds first. A build stopped
+        # anywhere leaves every link pointing at a file that exists.
+        months: dict[str, list[PlannedFile]] = {}
+        for file in todo:
+            if file.month:
+                months.setdefault(file.month, []).append(file)
+        opened = {m for m, files in months.items() if any(found[f.path] is None for f in files)}
+        for files in (months[month] for month in opened):
+            reports |= _write(index, tree, {file.path: (file, file.render()) for file in files})
+        live = [file for file in todo if not file.month]
+        # Every byte of the live files is ready before the first is replaced.
+        rendered = {file.path: (file, data) for file, data in _rendered(live, progress)}
+        reports |= _write(index, tree, rendered, progress)
+        for month, files in months.items():
+            if month not in opened:
+                reports |= _write(index, tree, {f.path: (f, f.render()) for f in files})
         for file in planned:
             entry = found[file.path]
             if file.path not in reports and entry is not None:
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         wanted = set(reports)
-        for path in _stale(planned, tree):
+        stale = _stale(planned, tree)
+        for path in stale:
             _remove(tree, path)
             index.forget(path)
             new = moved_to(path)
@@ -280,12 +426,13 @@ def publish(index: Index, planned: list[PlannedFile], out_dir: Path) -> list[Fil
     return result
 
 
-def compare(planned: list[PlannedFile], out_dir: Path) -> list[FileReport]:
+def compare(
+    planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+) -> list[FileReport]:
     """What a build would change in out/, without changing it: every file is rendered."""
     reports = []
     with OutTree(out_dir) as tree:
-        for file in planned:
-            data = file.render()
+        for file, data in _rendered(planned, progress):
             rel, name = _split(file.path)
             try:
                 with tree.folder(rel) as folder:

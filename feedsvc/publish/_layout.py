@@ -13,6 +13,7 @@ so serving out/public/ as it is can never hand out a members' file, the lock or 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin
@@ -20,6 +21,7 @@ from urllib.parse import urljoin
 from feedsvc.model import FeedSettings, FormatName
 
 __all__ = [
+    "ARCHIVE_FOLDER",
     "CATEGORIES_FOLDER",
     "CATEGORY_PARENTS",
     "FEED_FOLDERS",
@@ -28,6 +30,7 @@ __all__ = [
     "LOCK_FILE",
     "MEMBERS_FOLDER",
     "MEMBERS_TREE",
+    "MONTH",
     "OWNED_NAMES",
     "PUBLIC_TREE",
     "SERVED_TREES",
@@ -36,7 +39,9 @@ __all__ = [
     "TEMP_SUFFIX",
     "FeedKind",
     "FileFormat",
+    "archive_folder",
     "category_folder",
+    "live_feed_address",
     "moved_to",
     "out_path",
     "public_address",
@@ -48,6 +53,11 @@ INDEX_FILE = "index.html"
 # Addresses below public_url, as readers see them.
 MEMBERS_FOLDER = "members/"
 CATEGORIES_FOLDER = "categories/"
+# RFC 5005 archives of a feed, one folder per calendar month (UTC) beside its live files:
+# archive/2024-06/atom.xml.
+ARCHIVE_FOLDER = "archive/"
+MONTH = r"[0-9]{4}-[0-9]{2}"
+_ARCHIVED = re.compile(rf"(?:^|/){re.escape(ARCHIVE_FOLDER)}{MONTH}$")
 # Folders below out/, as the web server sees them.
 PUBLIC_TREE = "public/"
 MEMBERS_TREE = "members/"
@@ -86,6 +96,24 @@ OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), INDEX_FILE})
 def category_folder(slug: str) -> str:
     """The address folder below public_url of a category's feeds; `slug` is safe as a name."""
     return f"{CATEGORIES_FOLDER}{slug}/"
+
+
+def archive_folder(feed_folder: str, month: str) -> str:
+    """The address folder of one month's archive of the feed in `feed_folder` ('2024-06')."""
+    return f"{feed_folder}{ARCHIVE_FOLDER}{month}/"
+
+
+def live_feed_address(path: str) -> str | None:
+    """The address below public_url of the public live feed written at out/`path`, the topic
+    a WebSub hub is told of; None for anything else: the index page, archives (which no one
+    subscribes to), the members' files (never announced to a public hub)."""
+    if not path.startswith(PUBLIC_TREE):
+        return None
+    address = path.removeprefix(PUBLIC_TREE)
+    folder, _, name = address.rpartition("/")
+    if name not in {f.name for f in FORMATS.values()} or _ARCHIVED.search(folder):
+        return None
+    return address
 
 
 def out_path(address: str, members: bool) -> str:

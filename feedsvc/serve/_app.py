@@ -108,8 +108,8 @@ def create_app(config: ServeConfig | None = None, members: Members | None = None
     endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
     return Starlette(
         routes=[
-            Route(f"/{MEMBER_PREFIX}{{token}}/{{name}}", endpoints.by_token, methods=["GET"]),
-            Route(f"/{MEMBERS_TREE}{{name}}", endpoints.by_basic, methods=["GET"]),
+            Route(f"/{MEMBER_PREFIX}{{token}}/{{name:path}}", endpoints.by_token, methods=["GET"]),
+            Route(f"/{MEMBERS_TREE}{{name:path}}", endpoints.by_basic, methods=["GET"]),
             Route("/{path:path}", endpoints.public_file, methods=["GET"]),
         ]
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-from feedsvc.publish._layout import CATEGORIES_FOLDER, FORMATS, INDEX_FILE
+from feedsvc.publish._layout import ARCHIVE_FOLDER, CATEGORIES_FOLDER, FORMATS, INDEX_FILE, MONTH
 
 __all__ = ["FileStore", "Representation", "Version", "member_name", "public_name"]
 
@@ -21,11 +21,13 @@ _FEED_NAMES = "|".join(re.escape(f.name) for f in FORMATS.values())
 # Only what a build writes, spelt as it writes it: a whitelist rather than a path cleaner, so
 # `..`, encoded dots, NUL, backslashes, dot files, temporary files and the lock cannot match.
 # Category slugs are python-slugify's: lower-case ASCII letters, digits and hyphens.
+# Archives are a feed's month folders: archive/2024-06/atom.xml.
+_ARCHIVE = rf"(?:{re.escape(ARCHIVE_FOLDER)}{MONTH}/)?"
 _PUBLIC = re.compile(
     rf"(?:{re.escape(INDEX_FILE)}|(?:{re.escape(CATEGORIES_FOLDER)}[a-z0-9]+(?:-[a-z0-9]+)*/)?"
-    rf"(?:{_FEED_NAMES}))"
+    rf"{_ARCHIVE}(?:{_FEED_NAMES}))"
 )
-_MEMBER = re.compile(_FEED_NAMES)
+_MEMBER = re.compile(rf"{_ARCHIVE}(?:{_FEED_NAMES})")
 # Compressing tiny files gains nothing a poller would notice.
 _MIN_GZIP = 256
 

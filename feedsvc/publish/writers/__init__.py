@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from feedsvc.publish.writers._document import Category, EntryDoc, FeedDoc, FeedFile
+from feedsvc.publish.writers._document import ArchiveList, Category, EntryDoc, FeedDoc, FeedFile
 from feedsvc.publish.writers._marker import Marker
 
 if TYPE_CHECKING:
     from feedsvc.model import FormatName
 
 __all__ = [
+    "ArchiveList",
     "Category",
     "EntryDoc",
     "FeedDoc",
@@ -37,8 +38,10 @@ def render_feed(format_name: FormatName, doc: FeedDoc) -> bytes:
     return _xml.rss(doc) if format_name == "rss" else _xml.atom(doc)
 
 
-def render_index_page(main: FeedDoc, files: Sequence[FeedFile]) -> bytes:
-    """out/index.html: every feed listed, and the main feed's latest items."""
+def render_index_page(
+    main: FeedDoc, files: Sequence[FeedFile], archives: Sequence[ArchiveList] = ()
+) -> bytes:
+    """out/index.html: every feed listed, its archives, and the main feed's latest items."""
     from feedsvc.publish.writers._index_page import render
 
-    return render(main, files)
+    return render(main, files, archives)

@@ -15,7 +15,7 @@ from feedsvc.model import Access, FeedSettings, Lead, Person, Photo, Teaser, to_
 from feedsvc.publish._layout import FeedKind, public_address
 from feedsvc.publish.writers._marker import Marker
 
-__all__ = ["Category", "EntryDoc", "FeedDoc", "FeedFile"]
+__all__ = ["ArchiveList", "Category", "EntryDoc", "FeedDoc", "FeedFile"]
 
 # An empty feed still needs an `updated`. The clock would change its bytes on every build, and
 # validators call anything before 1990 implausible, so it is a fixed moment after that.
@@ -80,6 +80,15 @@ class FeedDoc:
     folder: str  # below out/, from the layout: "", "members/", "categories/asie/"
     entries: tuple[EntryDoc, ...]
     kind: FeedKind = "main"
+    # WebSub hubs this document announces: the public live feeds only (see the build).
+    hubs: tuple[str, ...] = ()
+    # RFC 5005: set on an archive document (one month of a feed, every item of it).
+    archive: bool = False
+    # Address folders below public_url, e.g. "archive/2024-05/": each format links to its
+    # own file there.
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    current: str | None = None  # of an archive: its live feed's folder
 
     @property
     def updated(self) -> datetime:
@@ -92,6 +101,23 @@ class FeedDoc:
     def url(self, name: str) -> str:
         """The public address of one of this document's files, e.g. url('atom.xml')."""
         return public_address(self.settings, self.folder + name)
+
+    def feed_url(self, name: str) -> str:
+        """The address of the logical feed, the live one, this document belongs to."""
+        folder = self.folder if self.current is None else self.current
+        return public_address(self.settings, folder + name)
+
+    def links(self, name: str) -> list[tuple[str, str]]:
+        """(rel, address) of the links to hubs and archives, for the file named `name`."""
+        found = [("hub", hub) for hub in self.hubs]
+        for rel, folder in (
+            ("current", self.current),
+            ("prev-archive", self.prev_archive),
+            ("next-archive", self.next_archive),
+        ):
+            if folder is not None:
+                found.append((rel, public_address(self.settings, folder + name)))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +137,14 @@ class FeedFile:
     @property
     def href(self) -> str:
         return self.folder + self.name  # relative: the page is served at public_url
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveList:
+    """A public feed's archives as the index page lists them."""
+
+    kind: FeedKind
+    title: str
+    months: tuple[
+        tuple[str, str, int], ...
+    ]  # (month, address below public_url, items), oldest first

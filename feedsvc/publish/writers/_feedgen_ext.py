@@ -16,12 +16,12 @@ from lxml import etree
 
 from feedsvc.publish.writers._document import EntryDoc
 from feedsvc.publish.writers._marker import Marker
-from feedsvc.publish.writers.namespaces import ATOM, DC, DCTERMS, MEDIA
+from feedsvc.publish.writers.namespaces import ATOM, DC, DCTERMS, FH, MEDIA
 
 __all__ = ["EXTENSION", "NAMESPACES", "FeedsvcEntryExtension", "FeedsvcExtension"]
 
 # Declared on every root that feedgen builds, and pruned there when unused.
-NAMESPACES = {"media": MEDIA, "dc": DC, "dcterms": DCTERMS}
+NAMESPACES = {"media": MEDIA, "dc": DC, "dcterms": DCTERMS, "fh": FH}
 EXTENSION = "feedsvc"
 
 _Element = Any  # lxml elements as feedgen hands them over
@@ -29,17 +29,42 @@ _Element = Any  # lxml elements as feedgen hands them over
 
 class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
     related: str | None = None  # the front door page; feedgen's RSS writes only the self link
+    # Hub and archive links (rel, address), which feedgen's RSS does not write either.
+    links: tuple[tuple[str, str, str | None], ...] = ()  # rel, href, type
+    archive: bool = False  # RFC 5005's fh:archive, which feedgen knows nothing of
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
 
     def extend_rss(self, rss: _Element) -> _Element:
+        channel = rss.find("channel")
         if self.related:
-            channel = rss.find("channel")
             etree.SubElement(
                 channel, f"{{{ATOM}}}link", href=self.related, rel="related", type="text/html"
             )
+        for rel, href, media_type in self.links:
+            link = etree.SubElement(channel, f"{{{ATOM}}}link", href=href, rel=rel)
+            if media_type:
+                link.set("type", media_type)
+        if self.archive:
+            # Before the first item: RFC 5005 Appendix B puts it in the channel.
+            first = channel.find("item")
+            mark = etree.Element(f"{{{FH}}}archive")
+            if first is None:
+                channel.append(mark)
+            else:
+                first.addprevious(mark)
         return rss
+
+    def extend_atom(self, feed: _Element) -> _Element:
+        if self.archive:
+            first = feed.find("entry")
+            mark = etree.Element(f"{{{FH}}}archive")
+            if first is None:
+                feed.append(mark)
+            else:
+                first.addprevious(mark)
+        return feed
 
 
 class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]

@@ -59,15 +59,22 @@ def render(doc: FeedDoc) -> bytes:
         "version": VERSION,
         "title": doc.title,
         "home_page_url": settings.site_url,
-        "feed_url": doc.url(JSON_FILE),
+        # Of an archive too: JSON Feed's feed_url names the feed, whose pages these are.
+        "feed_url": doc.feed_url(JSON_FILE),
         "description": doc.subtitle,
         "language": settings.language,
         "authors": [_author(settings.publisher)],
     }
+    links = dict(doc.links(JSON_FILE))
+    if "prev-archive" in links:
+        # JSON Feed's paging: the next page holds older items, as prev-archive does.
+        feed["next_url"] = links["prev-archive"]
     if settings.logo:
         feed["icon"] = settings.logo
     if settings.icon:
         feed["favicon"] = settings.icon
+    if doc.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in doc.hubs]
     feed["items"] = [_item(entry, marker, about) for entry in doc.entries]
     # Key order is fixed by construction, so the same document gives the same bytes.
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -48,13 +48,24 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> Fe
     settings = doc.settings
     fg = FeedGenerator()
     fg.register_extension(EXTENSION, FeedsvcExtension, FeedsvcEntryExtension)
-    fg.id(doc.url(self_name))
+    # An archive is a document of its live feed (RFC 5005), so it carries that feed's id.
+    fg.id(doc.feed_url(self_name))
     fg.title(doc.title)
     fg.subtitle(doc.subtitle)
     fg.link(href=doc.url(self_name), rel="self", type=self_type)
     index_page = public_address(settings, INDEX_FILE)
     fg.link(href=index_page, rel="related", type="text/html")
-    getattr(fg, EXTENSION).related = index_page
+    extension: FeedsvcExtension = getattr(fg, EXTENSION)
+    extension.related = index_page
+    extension.archive = doc.archive
+    links = tuple(
+        (rel, href, None if rel == "hub" else self_type) for rel, href in doc.links(self_name)
+    )
+    if rss:
+        extension.links = links  # feedgen's RSS writes no link but self and alternate
+    else:
+        for rel, href, media_type in links:
+            fg.link(href=href, rel=rel, **({"type": media_type} if media_type else {}))
     fg.link(href=settings.site_url, rel="alternate", type="text/html")  # last: RSS <link>
     fg.language(settings.language)
     fg.updated(doc.updated)
@@ -98,9 +109,9 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> Fe
             fe.content(entry.content_html, type="html")
         # One call sets both RSS <description> (HTML) and Atom <summary type="text">.
         fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary, type="text")
-        extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
-        extension.doc = entry
-        extension.marker = marker
+        entry_extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
+        entry_extension.doc = entry
+        entry_extension.marker = marker
     return fg
 
 

@@ -1,0 +1,162 @@
+"""Each feed's items by calendar month of publication (UTC), with a digest per month.
+
+An RFC 5005 archive holds one month of one feed; its key needs the ids and digests of every
+item in that month, which a query over the whole archive would cost on every build. So the
+digest of each (feed, month) is stored, and a sync recomputes only the months its changed
+files were or are in, by range queries on the indexes that already order each feed by
+moment (files_live, categories_feed). Feed '' is every item (main and members' feeds); a
+category slug is that category's. Items not live yet (scheduled) are in the digest: the plan
+subtracts them at its moment, so a month's row never depends on the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from feedsvc.index._crossfile import chunks
+
+__all__ = ["ALL", "MonthRange", "Months", "month_of"]
+
+ALL = ""  # the feed of every item
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Key = tuple[str, str]  # (feed, month)
+
+
+def _micro(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def month_of(live_from: int) -> str:
+    """'2024-06' for a moment in UTC microseconds."""
+    moment = EPOCH + timedelta(microseconds=live_from)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRange:
+    name: str
+    start: int  # UTC microseconds, inclusive
+    end: int  # exclusive
+
+    @classmethod
+    def of(cls, name: str) -> MonthRange:
+        year, month = int(name[:4]), int(name[5:])
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        return cls(name, _micro(start), _micro(end))
+
+
+_FEED_ROWS = {
+    True: """SELECT live_from, id, digest FROM files WHERE live_from IS NOT NULL
+             AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
+    False: """SELECT c.live_from, c.id, f.digest FROM categories c JOIN files f ON f.path = c.path
+              WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
+              AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
+}
+
+
+class Months:
+    """The months table of one index database."""
+
+    SCHEMA = """CREATE TABLE months (
+        feed TEXT NOT NULL, month TEXT NOT NULL, digest TEXT NOT NULL, items INTEGER NOT NULL,
+        PRIMARY KEY (feed, month)
+    );"""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def touched(self, paths: Iterable[str]) -> set[Key]:
+        """The (feed, month) of every row these files have in the index now."""
+        found: set[Key] = set()
+        for chunk, marks in chunks(sorted(set(paths))):
+            rows = self.db.execute(
+                f"SELECT live_from FROM files WHERE live_from IS NOT NULL AND path IN ({marks})",
+                chunk,
+            )
+            found.update((ALL, month_of(live_from)) for (live_from,) in rows)
+            rows = self.db.execute(
+                f"SELECT slug, live_from FROM categories WHERE live_from IS NOT NULL "
+                f"AND path IN ({marks})",
+                chunk,
+            )
+            found.update((slug, month_of(live_from)) for slug, live_from in rows)
+        return found
+
+    def refresh(self, keys: Iterable[Key]) -> None:
+        """Recompute the digest of each (feed, month)."""
+        for feed, name in sorted(keys):
+            month = MonthRange.of(name)
+            if feed == ALL:
+                rows = self.db.execute(_FEED_ROWS[True], (month.start, month.end))
+            else:
+                rows = self.db.execute(_FEED_ROWS[False], (feed, month.start, month.end))
+            hasher = hashlib.blake2b(digest_size=16)
+            count = 0
+            for row in rows:
+                hasher.update(repr(row).encode() + b"\0")
+                count += 1
+            if count:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO months VALUES (?, ?, ?, ?)",
+                    (feed, name, hasher.hexdigest(), count),
+                )
+            else:
+                self.db.execute("DELETE FROM months WHERE feed = ? AND month = ?", (feed, name))
+
+    def rebuild(self) -> None:
+        """Every month of every feed, in one ordered pass per feed kind."""
+        self.db.execute("DELETE FROM months")
+        passes = (
+            "SELECT '', live_from, id, digest FROM files WHERE live_from IS NOT NULL"
+            " ORDER BY live_from DESC, id",
+            "SELECT c.slug, c.live_from, c.id, f.digest FROM categories c"
+            " JOIN files f ON f.path = c.path WHERE c.live_from IS NOT NULL"
+            " ORDER BY c.slug, c.live_from DESC, c.id",
+        )
+        for query in passes:
+            current: Key | None = None
+            hasher = hashlib.blake2b(digest_size=16)
+            count = 0
+            batch: list[tuple[str, str, str, int]] = []
+            for feed, live_from, item_id, digest in self.db.execute(query):
+                key = (feed, month_of(live_from))
+                if key != current:
+                    if current is not None:
+                        batch.append((*current, hasher.hexdigest(), count))
+                    current, hasher, count = key, hashlib.blake2b(digest_size=16), 0
+                hasher.update(repr((live_from, item_id, digest)).encode() + b"\0")
+                count += 1
+            if current is not None:
+                batch.append((*current, hasher.hexdigest(), count))
+            self.db.executemany("INSERT INTO months VALUES (?, ?, ?, ?)", batch)
+
+    def of_feeds(self) -> dict[str, list[tuple[str, str, int]]]:
+        """feed -> [(month, digest, items)], oldest month first."""
+        found: dict[str, list[tuple[str, str, int]]] = {}
+        for feed, month, digest, items in self.db.execute(
+            "SELECT feed, month, digest, items FROM months ORDER BY feed, month"
+        ):
+            found.setdefault(feed, []).append((month, digest, items))
+        return found
+
+    def not_live(self, now: int) -> dict[Key, list[str]]:
+        """(feed, month) -> ids of its items not live at `now` (scheduled), which the
+        stored digests include and the feeds leave out until their moment."""
+        found: dict[Key, list[str]] = {}
+        rows = self.db.execute(
+            "SELECT path, live_from, id FROM files WHERE live_from IS NOT NULL AND live_from > ?",
+            (now,),
+        ).fetchall()
+        for _, live_from, item_id in rows:
+            found.setdefault((ALL, month_of(live_from)), []).append(item_id)
+        for chunk, marks in chunks([path for path, _, _ in rows]):
+            for slug, live_from, item_id in self.db.execute(
+                f"SELECT slug, live_from, id FROM categories WHERE path IN ({marks})", chunk
+            ):
+                found.setdefault((slug, month_of(live_from)), []).append(item_id)
+        return {key: sorted(ids) for key, ids in found.items()}

@@ -1,0 +1,71 @@
+"""Ctrl-C: one line and exit 130, not a traceback from every process of the build."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from feeds import NOW
+
+from feedsvc import index, publish
+from feedsvc.cli import main
+from feedsvc.index import _pool as records
+
+INTERRUPTED = 130  # as documented; not imported, so that the test pins the contract
+
+
+def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    parent = os.getpid()
+
+    def interrupted(
+        cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
+    ) -> records.Record:
+        if relpath == "0300.md":
+            # What a terminal does on Ctrl-C: SIGINT to every process of the group.
+            os.kill(parent, signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)  # a worker that did not ignore it would have raised by now
+        return records.Record(relpath, mtime_ns, size, "digest")
+
+    monkeypatch.setattr(records.Record, "read", classmethod(interrupted))
+    todo = [(f"{number:04d}.md", 1, 1) for number in range(2 * records.POOL_THRESHOLD)]
+    with pytest.raises(KeyboardInterrupt):
+        for _ in records.records(tmp_path, todo, processes=2):
+            pass
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_an_interrupted_build_exits_130_with_one_line(
+    bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = bundled_copy.parent / "out"
+
+    def interrupted(*args: object) -> list[publish.FileReport]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "publish", interrupted)
+    result = CliRunner().invoke(
+        main, ["build", "--items", str(bundled_copy), "--out", str(out), "--now", NOW]
+    )
+    assert result.exit_code == INTERRUPTED
+    assert result.output.splitlines() == [
+        "feedsvc: interrupted; each file in out/ is whole, the old one or the new one."
+    ]
+
+
+def test_an_interrupted_validate_makes_no_claim_about_out(
+    bundled_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index, "check_items", interrupted)
+    result = CliRunner().invoke(main, ["validate", str(bundled_copy), "--now", NOW])
+    assert result.exit_code == INTERRUPTED
+    assert result.output.splitlines() == ["feedsvc: interrupted."]

@@ -1,0 +1,328 @@
+"""RFC 5005 archives: every item stays reachable, a month per document, walked as an aggregator
+walks them; a closed month keeps its bytes; the members' chain stays in its own tree."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+from conformance import check_atom, check_atom_schema, check_rss
+from feeds import NS, build, xml
+from helpers import SETTINGS, WriteItem
+
+PUBLIC = "https://www.example.com/feeds/"
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+# (name, published, categories, access): four months, a month boundary in UTC that is not
+# one in local time, and members-only items.
+ITEMS = [
+    ("a", "2024-03-05T10:00:00+01:00", "[Asie]", "public"),
+    ("b", "2024-03-20T10:00:00+01:00", "[Asie, Japon]", "members"),
+    ("c", "2024-04-30T23:30:00-05:00", "[Japon]", "public"),  # 1 May in UTC
+    ("d", "2024-05-02T08:00:00+09:00", "[Asie]", "public"),
+    ("e", "2024-05-15T08:00:00+09:00", "[Asie]", "members"),
+    ("f", "2024-06-01T08:00:00+09:00", "[Asie, Japon]", "public"),
+    ("g", "2024-06-19T08:00:00+09:00", "[Asie]", "public"),
+]
+
+
+def _lead(name: str, published: str, categories: str, access: str) -> str:
+    return f"""\
+---
+kind: lead
+title: Article {name}
+url: https://www.example.com/{name}
+published: {published}
+categories: {categories}
+access: {access}
+summary: Résumé {name}.
+---
+Texte intégral de {name}, réservé ou non.
+"""
+
+
+def _setup(items_dir: Path, write_item: WriteItem, *settings: str) -> None:
+    (items_dir / "feed.yaml").write_text(
+        SETTINGS + "limit: 2\narchives: true\n" + "".join(f"{s}\n" for s in settings)
+    )
+    for item in ITEMS:
+        write_item(f"{item[0]}.md", _lead(*item))
+
+
+def _local(out: Path, address: str) -> Path:
+    assert address.startswith(PUBLIC), address
+    return out / "public" / address.removeprefix(PUBLIC)
+
+
+def _walk_atom(out: Path, start: str) -> list[tuple[str, list[str]]]:
+    """(document, entry ids) from the live feed back along prev-archive, as feedparser reads
+    each document."""
+    walked = []
+    address: str | None = start
+    while address is not None:
+        assert address not in [seen for seen, _ in walked], "a loop in the chain"
+        feed = feedparser.parse(_local(out, address).read_bytes())
+        assert not feed.bozo, feed.get("bozo_exception")
+        walked.append((address, [entry.id for entry in feed.entries]))
+        links = {link.rel: link.href for link in feed.feed.links}
+        if walked[1:]:  # an archive document: RFC 5005 section 4
+            assert links["current"] == start
+            assert links["self"] == address
+        address = links.get("prev-archive")
+    return walked
+
+
+def _expected(access: tuple[str, ...] = ("public", "members")) -> list[str]:
+    chosen = [item for item in ITEMS if item[3] in access]
+    ordered = sorted(chosen, key=lambda item: datetime.fromisoformat(item[1]), reverse=True)
+    return [f"https://www.example.com/{item[0]}" for item in ordered]
+
+
+def test_walking_prev_archive_from_the_live_feed_finds_every_item_once_in_order(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    walked = _walk_atom(out, f"{PUBLIC}atom.xml")
+    live, archives = walked[0], walked[1:]
+    months = [address.split("/")[-2] for address, _ in archives]
+    assert months == ["2024-06", "2024-05", "2024-03"]  # c is May in UTC: April has none
+    assert archives[0][0] == f"{PUBLIC}archive/2024-06/atom.xml"
+    in_archives = [item for _, ids in archives for item in ids]
+    assert in_archives == _expected()  # each item once, newest first, members' ones marked
+    assert set(live[1]) <= set(in_archives)
+    # Each archive is marked and linked both ways.
+    for position, (address, _) in enumerate(archives):
+        root = xml(_local(out, address))
+        assert root.find("fh:archive", NS) is not None
+        after = root.xpath("atom:link[@rel='next-archive']/@href", namespaces=NS)
+        assert after == ([archives[position - 1][0]] if position else [])
+        # An archive is a document of the live feed: it carries that feed's id.
+        assert root.findtext("atom:id", namespaces=NS) == f"{PUBLIC}atom.xml"
+    # The category's chain holds its items only.
+    japon = _walk_atom(out, f"{PUBLIC}categories/japon/atom.xml")[1:]
+    assert [i for _, ids in japon for i in ids] == [
+        "https://www.example.com/f",
+        "https://www.example.com/c",
+        "https://www.example.com/b",
+    ]
+
+
+def test_rss_and_json_feed_carry_the_same_chain(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    seen, address = [], f"{PUBLIC}rss.xml"
+    while True:
+        channel = xml(_local(out, address)).find("channel")
+        if seen:
+            assert channel.find("fh:archive", NS) is not None
+        seen.append([guid.text for guid in channel.iterfind("item/guid")])
+        older = channel.xpath("atom:link[@rel='prev-archive']/@href", namespaces=NS)
+        if not older:
+            break
+        address = older[0]
+    assert [i for ids in seen[1:] for i in ids] == _expected()
+    pages, address = [], f"{PUBLIC}feed.json"
+    while address:
+        page = json.loads(_local(out, address).read_text())
+        assert page["feed_url"] == f"{PUBLIC}feed.json"
+        pages.append([item["id"] for item in page["items"]])
+        address = page.get("next_url")
+    assert [i for ids in pages[1:] for i in ids] == _expected()
+
+
+def test_archives_pass_the_conformance_checker(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    problems = {}
+    files = sorted(out.rglob("archive/*/*.xml"))
+    assert len(files) == 2 * (3 + 3 + 2 + 3)  # main, Asie, Japon, members' months
+    for path in files:
+        data = path.read_bytes()
+        found = (
+            check_rss(data, now=NOW)
+            if path.name == "rss.xml"
+            else check_atom(data, now=NOW) + check_atom_schema(data)
+        )
+        if found:
+            problems[str(path)] = found
+    assert problems == {}
+
+
+def test_members_chain_stays_in_the_members_tree(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    public = [p for p in (out / "public").rglob("*") if p.is_file()]
+    for path in public:
+        data = path.read_bytes()
+        assert b"members/archive" not in data, path
+        for name in ("b", "e"):
+            assert f"Texte intégral de {name}".encode() not in data, path
+    members = feedparser.parse((out / "members/archive/2024-05/atom.xml").read_bytes())
+    assert [entry.id for entry in members.entries] == [
+        "https://www.example.com/f",  # 31 May in UTC
+        "https://www.example.com/e",
+        "https://www.example.com/d",
+        "https://www.example.com/c",
+    ]
+    assert "Texte intégral de e" in members.entries[1].content[0].value
+    links = {link.rel: link.href for link in members.feed.links}
+    assert links["current"] == f"{PUBLIC}members/atom.xml"
+    assert links["prev-archive"] == f"{PUBLIC}members/archive/2024-03/atom.xml"
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(out)): p.stat().st_mtime_ns
+        for p in out.rglob("*")
+        if p.is_file() and "lock" not in p.name
+    }
+
+
+def test_no_op_writes_nothing_and_an_edit_rewrites_its_month_only(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    before = _mtimes(out)
+    again = build(items_dir, out, "--verbose")
+    assert "written" not in again.output and "unchanged" in again.output
+    assert _mtimes(out) == before
+    # An edit of a March item: March's archives change (main, its categories, members);
+    # no live feed holds it, no other month changes.
+    write_item("a.md", _lead(*ITEMS[0]).replace("Résumé a.", "Résumé a, corrigé."))
+    edited = build(items_dir, out, "--verbose")
+    written = sorted(
+        line.split()[1].removeprefix(str(out) + "/")
+        for line in edited.output.splitlines()
+        if line.startswith("written")
+    )
+    assert written == sorted(
+        f"{tree}archive/2024-03/{name}"
+        for tree in ("public/", "public/categories/asie/", "members/")
+        for name in ("rss.xml", "atom.xml", "feed.json")
+    )
+
+
+def test_a_closed_month_keeps_its_bytes_as_new_items_arrive(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    march = (out / "public/archive/2024-03/atom.xml").read_bytes()
+    may = (out / "public/archive/2024-05/atom.xml").read_bytes()
+    write_item("h.md", _lead("h", "2024-06-25T08:00:00+09:00", "[Asie]", "public"))
+    write_item("i.md", _lead("i", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
+    assert build(items_dir, out).exit_code == 0
+    assert (out / "public/archive/2024-03/atom.xml").read_bytes() == march
+    assert (out / "public/archive/2024-05/atom.xml").read_bytes() == may
+    walked = _walk_atom(out, f"{PUBLIC}atom.xml")
+    assert [a.split("/")[-2] for a, _ in walked[1:]] == ["2024-07", "2024-06", "2024-05", "2024-03"]
+
+
+def test_scheduled_items_join_their_archive_at_their_moment(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    write_item("z.md", _lead("z", "2031-02-01T00:00:00Z", "[Asie]", "public"))
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0  # at 2030-01-01: z is scheduled
+    assert not (out / "public/archive/2031-02").exists()
+    later = build(items_dir, out, "--now", "2031-03-01T00:00:00+00:00")
+    assert later.exit_code == 0, later.output
+    feed = feedparser.parse((out / "public/archive/2031-02/atom.xml").read_bytes())
+    assert [entry.id for entry in feed.entries] == ["https://www.example.com/z"]
+
+
+def test_turning_archives_off_removes_them(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    (out / "public/archive/notes.txt").write_text("mine")  # not ours: stays
+    (items_dir / "feed.yaml").write_text(SETTINGS + "limit: 2\n")
+    result = build(items_dir, out)
+    assert result.exit_code == 0
+    assert not [p for p in out.rglob("*") if p.is_dir() and p.parent.name == "archive"]
+    assert (out / "public/archive/notes.txt").read_text() == "mine"
+    assert not (out / "members/archive").exists()
+    assert b"prev-archive" not in (out / "public/atom.xml").read_bytes()
+
+
+def test_incremental_archives_equal_a_cold_build_through_edits(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    from feeds import snapshot
+
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    edits = [
+        lambda: write_item("d.md", _lead("d", "2024-07-02T08:00:00+09:00", "[Asie]", "public")),
+        lambda: (items_dir / "a.md").unlink(),  # March keeps b only
+        lambda: (items_dir / "b.md").unlink(),  # March is gone
+        lambda: write_item("c.md", _lead("c", "2024-04-30T23:30:00-05:00", "[Corée]", "public")),
+        lambda: write_item("n.md", _lead("n", "2023-12-31T23:59:59-01:00", "[Japon]", "members")),
+        lambda: write_item("f.md", _lead("f", "2024-06-01T08:00:00+09:00", "[Asie]", "public")),
+    ]
+    assert build(items_dir, out).exit_code == 0
+    for number, edit in enumerate(edits):
+        edit()
+        assert build(items_dir, out).exit_code == 0
+        cold = tmp_path / f"cold{number}"
+        assert build(items_dir, cold, "--no-cache").exit_code == 0
+        assert snapshot(out) == snapshot(cold), number
+    assert not (out / "public/archive/2024-03").exists()
+    assert (out / "public/archive/2024-01/atom.xml").exists()  # n is 2024-01-01 in UTC
+
+
+def test_the_server_serves_archive_names_and_nothing_near_them() -> None:
+    from feedsvc.serve._files import member_name, public_name
+
+    for name in (
+        "archive/2024-06/atom.xml",
+        "categories/asie/archive/2024-06/rss.xml",
+        "archive/2024-06/feed.json",
+    ):
+        assert public_name(name) == name
+    for name in (
+        "archive/2024-6/atom.xml",
+        "archive/../members/atom.xml",
+        "archive/2024-06/",
+        "members/archive/2024-06/atom.xml",
+        "archive/2024-06/index.html",
+    ):
+        assert public_name(name) is None
+    assert member_name("archive/2024-06/atom.xml") == "archive/2024-06/atom.xml"
+    assert member_name("archive/2024-06/../../public/atom.xml") is None
+
+
+def test_an_edit_reaches_the_live_feed_first_and_a_new_month_exists_before_its_link(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+
+    def mtime(rel: str) -> int:
+        return (out / "public" / rel).stat().st_mtime_ns
+
+    write_item("g.md", _lead(*ITEMS[6]).replace("Résumé g.", "Résumé g, corrigé."))
+    assert build(items_dir, out).exit_code == 0
+    assert mtime("atom.xml") <= mtime("archive/2024-06/atom.xml")  # the live feed first
+    write_item("j.md", _lead("j", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
+    assert build(items_dir, out).exit_code == 0
+    assert mtime("archive/2024-07/atom.xml") <= mtime("atom.xml")  # what it links to first
