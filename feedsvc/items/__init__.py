@@ -21,6 +21,7 @@ from feedsvc.items._itemfile import (
 )
 from feedsvc.items._problems import Problem
 from feedsvc.items._scan import Scan, scan
+from feedsvc.items._yaml import use_native as use_native_yaml
 
 __all__ = [
     "ITEM_SUFFIX",
@@ -38,4 +39,5 @@ __all__ = [
     "read_item_bytes",
     "read_settings",
     "scan",
+    "use_native_yaml",
 ]

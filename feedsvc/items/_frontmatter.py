@@ -82,6 +82,9 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
 def load_yaml(source: str, *, first_line: int = 1) -> tuple[Any, Where]:
     """The values of `source` and where their nodes are; errors carry the file line."""
     _refuse_forbidden(source, first_line)
+    native = _yaml.load_native(source)
+    if native is not None:  # the nodes, only to locate a problem: parsed again then, rarely
+        return native, Where(None, lambda: _yaml.load(source)[1])
     try:
         data, root = _yaml.load(source)  # a SafeLoader: builds no Python objects
     except _yaml.KeyProblem as problem:

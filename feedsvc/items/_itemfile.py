@@ -84,17 +84,22 @@ def _read_regular(path: Path) -> bytes | str:
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            return _KINDS.get(stat.S_IFMT(mode), "is a device or socket")
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            return _KINDS.get(stat.S_IFMT(found.st_mode), "is a device or socket")
         chunks = []
         left = MAX_FILE_BYTES + 1
+        # os.read allocates what it is asked for: asking for the limit (1 MiB) maps and unmaps
+        # that much for every file, three times the cost of reading a small one. The size
+        # known, then a byte more (a file that grew meanwhile is read on, in modest chunks).
+        want = found.st_size + 1
         while left > 0:
-            chunk = os.read(fd, left)
+            chunk = os.read(fd, min(left, want))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            want = 1 << 16
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -136,7 +141,7 @@ def parse_item(path: Path, raw: bytes) -> Lead | Teaser | list[Problem]:
 def _hidden_comments(path: Path, source: str, where: Where, first_line: int) -> list[Problem]:
     return [
         Problem(path, first_line + line, field_name(loc), message)
-        for loc, line, message in hidden_comments(source, where.root)
+        for loc, line, message in hidden_comments(source, where)
     ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import yaml
 
@@ -26,9 +26,18 @@ _COMMENT = re.compile(r"[ \t]+#")
 class Where:
     """The lines of a document's nodes; each mapping is indexed the first time it is asked."""
 
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
+    def __init__(
+        self, root: yaml.Node | None, compose: Callable[[], yaml.Node | None] | None = None
+    ) -> None:
+        self._root, self._compose = root, compose
         self._keys: dict[int, dict[str, tuple[int, yaml.Node]]] = {}
+
+    @property
+    def root(self) -> yaml.Node | None:
+        """The document's node; composed when first asked if the values were built without."""
+        if self._compose is not None:
+            self._root, self._compose = self._compose(), None
+        return self._root
 
     def _index(self, node: yaml.MappingNode) -> dict[str, tuple[int, yaml.Node]]:
         keys = self._keys.get(id(node))
@@ -87,13 +96,16 @@ def path_to(root: yaml.Node | None, target: yaml.Node) -> list[str | int]:
     return []
 
 
-def hidden_comments(source: str, root: yaml.Node | None) -> list[tuple[list[str | int], int, str]]:
+def hidden_comments(source: str, where: Where) -> list[tuple[list[str | int], int, str]]:
     """(path, 0-based line, message) for each plain text value that a ` #` comment cut short.
 
     `title: Duterte #candidat` reads as "Duterte". Only text fields: `draft: true # bientôt`
     and a comment on a line of its own are ordinary YAML comments.
     """
-    if root is None or (" #" not in source and "\t#" not in source):  # no comment at all
+    if " #" not in source and "\t#" not in source:  # no comment at all
+        return []
+    root = where.root
+    if root is None:
         return []
     found: list[tuple[list[str | int], int, str]] = []
     stack: list[tuple[yaml.Node, list[str | int], bool]] = [(root, [], False)]

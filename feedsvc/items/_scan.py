@@ -5,18 +5,20 @@ A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from stat import S_ISREG
+from typing import TYPE_CHECKING
 
 from feedsvc._procs import hold_stops, release_stops, start_child, workers
 from feedsvc.items._itemfile import ITEM_SUFFIX
 from feedsvc.items._problems import Problem
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 
@@ -135,6 +137,8 @@ class _Helper:
     """A forked process walking some of the folders, sending back what it found."""
 
     def __init__(self, folders: list[tuple[str, str]], root: str) -> None:
+        import multiprocessing  # only past SPLIT_AFTER files: a small build never needs it
+
         self.folders, self.root = folders, root
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
@@ -150,6 +154,8 @@ class _Helper:
 
     @classmethod
     def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
+        import multiprocessing
+
         if (
             workers() < 2
             or "fork" not in multiprocessing.get_all_start_methods()

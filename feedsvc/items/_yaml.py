@@ -1,4 +1,4 @@
-"""YAML as item files use it: the safe loader, a fast path for plain shapes, and no silent keys.
+"""YAML as item files use it: the safe loader, fast paths for plain shapes, and no silent keys.
 
 Here a mapping never loses a key without a word: a key given twice, or one YAML reads as
 something other than a name (`~`, `yes`, `12`), stops the file. It knows nothing of the models.
@@ -6,6 +6,8 @@ something other than a name (`~`, `yes`, `12`), stops the file. It knows nothing
 
 from __future__ import annotations
 
+import functools
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -218,3 +220,83 @@ def count(value: Any, budget: int) -> int:
         elif isinstance(item, list):
             stack.extend(item)
     return budget
+
+
+# --- the native fast path: yaml-rs, where nothing could read otherwise under YAML 1.1 -------
+# yaml-rs builds values in Rust, several times faster than PyYAML's C parser with its Python
+# resolver, but reads YAML 1.2: `yes`, `017`, `1:30` or `<<` mean other things there. So it
+# is trusted only with documents whose every key and value is text no YAML 1.1 rule reads as
+# anything else, `true`/`false`, or empty; anything else, and every refusal, is read again by
+# PyYAML above, which stays the reference and gives the messages and lines.
+
+# Characters after which the two readings may part: anchors, aliases and tags (a merge key
+# needs an alias), directives, byte order marks and the line breaks YAML 1.1 knows. A comment
+# after a value needs the nodes (it may cut a text short), so PyYAML reads that file at once.
+_SUSPECT = ("&", "*", "!", "%", "\ufeff", "\u2028", "\u2029", "<<", " #", "\t#")
+# A text that starts with an indicator was quoted, or read by a rule YAML 1.2 relaxed
+# (yaml-rs takes `[|]`, `[?]` and `:x`, which PyYAML refuses): either way, a doubt.
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# PyYAML's own implicit resolvers (timestamps left out, as above), one pattern per first
+# character: a text that one of them matches is read as something else by YAML 1.1.
+_RESOLVE = {
+    first: re.compile("|".join(f"(?:{rx.pattern})" for tag, rx in pairs if tag != _STR), re.X)
+    for first, pairs in Loader.yaml_implicit_resolvers.items()
+    if any(tag != _STR for tag, _ in pairs)
+}
+_native: Callable[[str], Any] | None = None
+
+
+def use_native() -> bool:
+    """Read plain documents with yaml-rs from now on; False when it cannot be imported.
+
+    Not at import: loading the extension costs more than it saves on a few dozen files.
+    """
+    global _native
+    if _native is None:
+        try:
+            from yaml_rs import loads
+        except ImportError:  # PyYAML alone reads everything, only slower
+            return False
+        _native = functools.partial(loads, parse_datetime=False)
+    return True
+
+
+def _doubtful(text: str) -> bool:
+    if text == "" or text[0] in _INDICATORS:
+        return True
+    resolve = _RESOLVE.get(text[0])
+    return resolve is not None and resolve.match(text) is not None
+
+
+def _plain(value: Any) -> bool:
+    """Only text no YAML 1.1 rule reads otherwise, booleans and nulls, in mappings and lists."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = item.__class__
+        if kind is str:
+            if _doubtful(item):
+                return False
+        elif kind is dict:
+            for key in item:
+                if key.__class__ is not str or _doubtful(key):
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif item is not None and kind is not bool:  # numbers: 1.1 and 1.2 read them apart
+            return False
+    return True
+
+
+def load_native(source: str) -> dict[str, Any] | None:
+    """The mapping `source` holds, read by yaml-rs; None when PyYAML must read it."""
+    if _native is None or any(mark in source for mark in _SUSPECT):
+        return None
+    try:
+        value = _native(source)
+    except Exception:  # its refusal: PyYAML gives the message and the line
+        return None
+    if value.__class__ is not dict or not _plain(value):
+        return None
+    return value

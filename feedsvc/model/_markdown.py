@@ -56,7 +56,11 @@ def _blocks() -> MarkdownIt:
 
 
 def _first(markdown: str, whole: bool) -> str | None:
-    """The first paragraph's text; None when a prefix of the body cannot tell for sure."""
+    """The first paragraph's text; None when a prefix of the body cannot tell for sure.
+
+    `whole` also when no link reference is defined anywhere in the body (a definition is
+    `[label]:`, so a body without "]:" has none): a link in a prefix then reads as it will.
+    """
     env: dict[str, object] = {}
     tokens = _blocks().parse(markdown, env)
     for index, token in enumerate(tokens):
@@ -85,10 +89,11 @@ def first_paragraph(markdown: str) -> str:
     if _PROSE.fullmatch(head):  # most bodies: no parser needed
         return " ".join(line.rstrip(" ") for line in head.split("\n")).strip()
     cuts = [match.start() for match in _BLANK.finditer(markdown)]
+    final = "]:" not in markdown
     for count in (1, 2, 4, 8):
         if count > len(cuts):
             break
-        found = _first(markdown[: cuts[count - 1]], whole=False)
+        found = _first(markdown[: cuts[count - 1]], whole=final)
         if found:
             return found
     return _first(markdown, whole=True) or ""

@@ -338,10 +338,10 @@ def _write(
     rendered: dict[str, tuple[PlannedFile, bytes]],
     progress: Progress | None = None,
 ) -> dict[str, FileReport]:
-    """Replace the rendered files whose bytes change, one folder at a time; every folder is
-    made, or refused, before the first file is replaced."""
+    """Replace the rendered files whose bytes change, in folder order; every folder is made,
+    or refused, before the first file is replaced."""
     folders = _by_folder(rendered)
-    reports = {}
+    written = set()
     with _atomic.writer(tree) as writer:
         for rel in folders:
             with tree.folder(rel, create=True):
@@ -351,14 +351,21 @@ def _write(
                 assert folder is not None
                 for name in names:
                     file, data = rendered[rel + name]
-                    written = writer.write_if_changed(folder, name, file.path, data)
-                    entry = tree.entry(folder, name, file.path)
-                    assert entry is not None
-                    index.remember(file.path, file.key, entry.st_size, entry.st_mtime_ns)
-                    status = "written" if written else "unchanged"
-                    reports[file.path] = FileReport(file.path, status, file.items, len(data))
-                    if progress is not None:
-                        progress("write", len(reports), len(rendered))
+                    if writer.write_if_changed(folder, name, file.path, data):
+                        written.add(file.path)
+    reports = {}
+    for rel, names in folders.items():  # as they now are, to know them unchanged next time
+        with tree.folder(rel) as folder:
+            assert folder is not None
+            for name in names:
+                file, data = rendered[rel + name]
+                entry = tree.entry(folder, name, file.path)
+                assert entry is not None
+                index.remember(file.path, file.key, entry.st_size, entry.st_mtime_ns)
+                status = "written" if file.path in written else "unchanged"
+                reports[file.path] = FileReport(file.path, status, file.items, len(data))
+                if progress is not None:
+                    progress("write", len(reports), len(rendered))
     return reports
 
 

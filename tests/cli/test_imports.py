@@ -27,10 +27,10 @@ finally:
 """
 
 
-def loaded(*args: str) -> list[str]:
-    """The writer modules a fresh `feedsvc ARGS` process imported, in that process."""
+def loaded(*args: str, modules: tuple[str, ...] = WRITERS) -> list[str]:
+    """The `modules` (the writers') a fresh `feedsvc ARGS` process imported, in that process."""
     result = subprocess.run(
-        [sys.executable, "-c", RUN.format(writers=WRITERS), *args],
+        [sys.executable, "-c", RUN.format(writers=modules), *args],
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     found: list[str] = json.loads(result.stdout.splitlines()[-1])
@@ -49,6 +49,13 @@ def test_a_no_op_rebuild_never_imports_the_writers(tmp_path: Path) -> None:
 def test_help_and_validate_never_import_the_writers(tmp_path: Path) -> None:
     assert loaded("--help") == []
     assert loaded("validate", "--items", str(BUNDLED_ITEMS), "--no-cache", "--now", NOW) == []
+
+
+def test_a_small_cold_build_starts_no_process_and_loads_no_native_yaml(tmp_path: Path) -> None:
+    # Worker processes, the scan's helper and yaml-rs pay for themselves on large folders only.
+    large_only = ("multiprocessing", "yaml_rs")
+    build = ("build", "--items", str(BUNDLED_ITEMS), "--out", str(tmp_path / "out"), "--no-cache")
+    assert loaded(*build, "--now", NOW, modules=large_only) == []
 
 
 # What help, completion and usage errors may load: click and the command's own modules. The

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from feedsvc.model import _markdown
 from feedsvc.model._markdown import _inline_text, first_paragraph
 
 BLOCKS = st.sampled_from([
@@ -44,3 +46,19 @@ PROSE = st.text(alphabet="ab é²1 \n\t\u00a0-=#>*_`[]<&!\\.", max_size=40)
 @given(PROSE)
 def test_plain_prose_reads_as_a_full_parse_reads_it(markdown: str) -> None:
     assert first_paragraph(markdown) == _reference(markdown)
+
+
+def test_a_link_in_the_first_paragraph_does_not_read_the_whole_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a link reference definition (`[label]:`) anywhere, nothing further down can
+    # change the link's text: the first paragraph alone is parsed, however long the body.
+    read: list[int] = []
+    parser = _markdown._blocks()
+    real = parser.parse
+    monkeypatch.setattr(
+        parser, "parse", lambda text, env=None: read.append(len(text)) or real(text, env)
+    )
+    markdown = "Texte avec [un lien](https://x.example) et **gras**.\n\n" + "Suite.\n\n" * 2000
+    assert first_paragraph(markdown) == _reference(markdown) == "Texte avec un lien et gras."
+    assert max(read) < 100, read

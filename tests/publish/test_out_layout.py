@@ -158,7 +158,8 @@ def test_a_link_swapped_in_during_the_build_is_not_followed(
     scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between the check of every folder and the writes, a category folder becomes a link:
-    the build stops there with the message, and writes nothing through it."""
+    the build stops there with the message, and writes nothing through it. Files are staged
+    before any is renamed, so none was replaced yet."""
     write = _atomic.Writer.write_if_changed
     stash = tmp_path / "stash"
 
@@ -174,9 +175,38 @@ def test_a_link_swapped_in_during_the_build_is_not_followed(
     result = build(scene.items, scene.out)
     assert result.exit_code == 1
     assert f"{scene.out / 'public/categories/asie'} is a link" in result.output
-    assert "every file in out/ is whole, the old one or the new one" in result.output
+    assert "nothing was written" in result.output
     assert state(scene.elsewhere) == before
     assert sorted(p.name for p in stash.iterdir()) == sorted(OWNED_NAMES - {"index.html"})
+    assert not list(scene.out.glob(f"**/{TEMP_PREFIX}*"))
+
+
+def test_a_link_swapped_in_between_staging_and_renaming_is_not_followed(
+    scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged files are renamed into the very folders they were checked in, held open: a
+    category folder swapped for a link meanwhile is not followed, and the build says so."""
+    commit = _atomic.Writer.commit
+    stash = tmp_path / "stash"
+
+    def swap_then_commit(self: _atomic.Writer) -> None:
+        asie = scene.out / "public" / "categories" / "asie"
+        if self._staged and not asie.is_symlink():
+            asie.rename(stash)
+            asie.symlink_to(scene.elsewhere)
+        commit(self)
+
+    old = {p.name: p.read_bytes() for p in (scene.out / "public/categories/asie").iterdir()}
+    monkeypatch.setattr(_atomic.Writer, "commit", swap_then_commit)
+    before = state(scene.elsewhere)
+    result = build(scene.items, scene.out)
+    assert result.exit_code == 1
+    assert f"{scene.out / 'public/categories/asie'} is a link" in result.output
+    assert "every file in out/ is whole, the old one or the new one" in result.output
+    assert state(scene.elsewhere) == before
+    new = {p.name: p.read_bytes() for p in stash.iterdir()}
+    assert sorted(new) == sorted(OWNED_NAMES - {"index.html"})
+    assert all(new[name] != old[name] for name in new)  # replaced, in the folder checked
 
 
 def test_a_feed_swapped_for_a_link_before_its_rename_is_replaced_not_followed(
