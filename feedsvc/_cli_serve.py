@@ -90,7 +90,7 @@ def serve(
         return
     import threading
 
-    from feedsvc.cli import watched_build
+    from feedsvc._cli_build import watched_build
 
     # The builds run beside the server, in a thread of their own: the server reads each file
     # whole per version, so it serves the old file or the new one while a build writes.

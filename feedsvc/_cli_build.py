@@ -1,0 +1,197 @@
+"""`feedsvc build`'s work: check, publish (retrying once a damaged cache is emptied), report,
+notify the hubs; once, or again after each change while watching."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from feedsvc._cli_params import CACHE_DIR, cache_file, check_out, checked_items, microseconds_of
+from feedsvc._cli_report import fail, show, terminal_progress
+
+if TYPE_CHECKING:
+    from feedsvc._progress import TerminalProgress
+    from feedsvc._report import Report, Verbosity
+    from feedsvc.index import Index
+    from feedsvc.model import FeedSettings
+    from feedsvc.publish import FileReport
+
+__all__ = ["Build", "pings_file", "watched_build"]
+
+
+def _publish(
+    report: Report,
+    build: Build,
+    now: int,
+    progress: TerminalProgress | None,
+) -> tuple[FeedSettings, list[FileReport]] | None:
+    """Check the items and bring out/ to them (or, with --check, compare), into `report`;
+    the settings and what was written, or None when the items need attention.
+
+    Raises CacheDamaged or ChangedDuringBuild when a third attempt fails too."""
+    from feedsvc.errors import CacheDamaged, ChangedDuringBuild
+    from feedsvc.publish import compare, planned_files, publish
+
+    items_dir, out_dir = build.items_dir, build.out_dir
+    for attempt in range(3):
+        report.clear_problems()
+        checked = checked_items(items_dir, build.cache, now, report, progress, build.index)
+        if not checked.ok:
+            return None
+        assert checked.settings is not None and checked.index is not None  # or it is not ok
+        build.index = checked.index
+        try:
+            report.tally(checked.index, now)
+            planned = planned_files(checked.index, items_dir, checked.settings, now)
+            if build.check:
+                files = compare(planned, out_dir, progress)
+                report.add_files(files, out_dir)
+                if report.counts.differs + report.counts.missing + report.counts.stale:
+                    report.fail()
+            else:
+                files = publish(checked.index, planned, out_dir, progress)
+                report.add_files(files, out_dir)
+            return checked.settings, files
+        except CacheDamaged as error:  # emptied: the next attempt reads every file again
+            report.notes.append(str(error))
+            if attempt == 2:
+                raise
+        except ChangedDuringBuild as error:
+            # Indexed as unchanged but not what was indexed: read it again, then everything
+            # again, so that a file the stats cannot tell apart never leaves every later
+            # build failing. Only a file changing all the while stops the build.
+            if attempt == 2 or error.path is None:
+                raise
+            if attempt == 0:
+                checked.index.recheck(error.path.relative_to(items_dir).as_posix())
+            else:
+                checked.index.discard("more than one file unlike what it indexed")
+                report.notes.append(checked.index.damaged_note())
+    return None
+
+
+def pings_file(items_dir: Path, cache_dir: Path | None) -> Path:
+    """Where undelivered WebSub notifications wait for the next build: beside the index
+    (kept with --no-cache too, since it is not a cache), never in a served tree."""
+    folder = cache_dir if cache_dir is not None else items_dir.resolve().parent / CACHE_DIR
+    return folder / f"{items_dir.resolve().name or 'items'}.pings.json"
+
+
+def _ping(settings: FeedSettings, reports: Sequence[FileReport], pings_file: Path) -> None:
+    """Tell the hubs of the public feeds this build changed, and of those earlier builds
+    could not deliver; a hub's failure is reported, never the build's."""
+    from feedsvc.publish import live_feed_address, notify, public_address
+
+    if not settings.hub:
+        click.echo("note: --ping, but feed.yaml names no hub; nothing was sent", err=True)
+        return
+    topics = []
+    for report in reports:
+        address = live_feed_address(report.path)
+        if report.status == "written" and address is not None:
+            topics.append(public_address(settings, address))
+    for hub_report in notify(settings.hub, topics, pings_file, settings.ping_timeout):
+        click.echo(hub_report.line(), err=not hub_report.ok)
+
+
+@dataclass(slots=True)
+class Build:
+    """One `feedsvc build`, run once or, with --watch, again after each change, keeping its
+    index open between runs."""
+
+    items_dir: Path
+    out_dir: Path
+    now: datetime | None
+    cache: Path | None
+    pings_file: Path
+    wait: float
+    ping: bool | None
+    verbosity: Verbosity = "normal"
+    as_json: bool = False
+    check: bool = False
+    watching: bool = False
+    index: Index | None = None
+
+    def run(self, quiet: bool = False) -> None:
+        """Build (or check) once and report it; while watching, a failed build is reported
+        and the watch goes on."""
+        try:
+            self._run()
+        except click.exceptions.Exit:
+            if not self.watching:
+                raise
+
+    def _run(self) -> None:
+        from feedsvc._report import Report
+        from feedsvc.errors import Busy, CacheDamaged, ChangedDuringBuild, UnsafeOut
+        from feedsvc.publish import SERVED_TREES, exclusive
+
+        out_dir, as_json = self.out_dir, self.as_json
+        report = Report(command="build", ok=True, exit_code=0)
+        moment = microseconds_of(self.now)
+        progress = terminal_progress(self.verbosity, as_json)
+        published = None
+        try:
+            if self.check:
+                published = _publish(report, self, moment, progress)
+            else:
+
+                def waiting() -> None:
+                    if not as_json:
+                        click.echo(
+                            f"Another build is writing {out_dir}; waiting up to {self.wait:g} s.",
+                            err=True,
+                        )
+
+                with exclusive(out_dir, self.wait, waiting):
+                    published = _publish(report, self, moment, progress)
+        except (Busy, UnsafeOut) as error:
+            fail(report, str(error), as_json)
+        except (CacheDamaged, ChangedDuringBuild) as error:
+            fail(report, f"{error}; run the build again", as_json)
+        except OSError as error:
+            if self.check:
+                fail(report, f"cannot read {out_dir}: {error.strerror or error}", as_json)
+            fail(
+                report,
+                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+                "half-written, and a build after the fix completes the rest",
+                as_json,
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+        if report.counts.moved:
+            report.notes.append(
+                f"the public feeds are now in {out_dir / SERVED_TREES[0]} and the members' "
+                f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the "
+                "feeds' address and the members' folder behind the login (README: Serving "
+                "the feeds)"
+            )
+        summary = report.build_summary(out_dir, self.check)
+        show(report.finish(), self.verbosity, as_json, summary)
+        # After the files are written and reported: a slow hub never delays either.
+        if published is not None and not self.check:
+            settings, files = published
+            if settings.ping if self.ping is None else self.ping:
+                _ping(settings, files, self.pings_file)
+
+
+def watched_build(items_dir: Path, out_dir: Path) -> Callable[[threading.Event], None]:
+    """For `feedsvc serve --watch`: builds from the items, with the usual cache and the
+    settings' ping, after each change, until the event is set."""
+    from feedsvc._cli_watch import watch_items
+    from feedsvc.publish import SERVED_TREES
+
+    check_out(out_dir, items_dir, SERVED_TREES)
+    cache = cache_file(items_dir, None, no_cache=False)
+    job = Build(
+        items_dir, out_dir, None, cache, pings_file(items_dir, None), 60, None, watching=True
+    )
+    return lambda stop: watch_items(items_dir, job.run, ignore=[out_dir, cache], stop=stop)
