@@ -111,8 +111,7 @@ class Report(_Out):
         from feedsvc.items import ItemFile, read_item
 
         counts = self.counts
-        counts.items, valid = index.count(), index.valid()
-        counts.live, counts.drafts = index.live(now), index.drafts()
+        counts.items, valid, counts.live, counts.drafts = index.tally(now)
         counts.scheduled = valid - counts.live - counts.drafts
         counts.invalid = counts.items - valid
         path = index.next_scheduled(now)

@@ -137,6 +137,16 @@ class Index:
         return int(row[0])
 
     @_trusted
+    def tally(self, now: int) -> tuple[int, int, int, int]:
+        """Files, valid items, items live at `now`, and drafts: one pass over the table."""
+        row = self.db.execute(
+            """SELECT COUNT(*), COUNT(id), COALESCE(SUM(live_from <= ?), 0),
+               COALESCE(SUM(live_from IS NULL AND id IS NOT NULL), 0) FROM files""",
+            (now,),
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+    @_trusted
     def valid(self) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM files WHERE id IS NOT NULL").fetchone()
         return int(row[0])
@@ -213,6 +223,10 @@ class Index:
         `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
         number of items."""
         months = Months(self.db)
+        if not months.kept():
+            with self._transaction("IMMEDIATE"):
+                if not months.kept():  # another process may have started meanwhile
+                    months.start_keeping()
         hidden = months.not_live(now)
         found: dict[str, list[ArchiveMonth]] = {}
         for feed, rows in months.of_feeds().items():

@@ -228,12 +228,14 @@ class Sync:
         # of the table, not of `known`, which a damaged cache could leave short.
         gone_sums = None
         months = Months(self.db)
+        keep_months = months.kept()
         months_touched: set[tuple[str, str]] = set()
         if self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None:
             if touched is not None:
                 touched.add(self.db, stale)
                 gone_sums = _sums.of_paths(self.db, stale)
-                months_touched = months.touched(stale)
+                if keep_months:
+                    months_touched = months.touched(stale)
             rows = [(path,) for path in stale]
             for table in ("files", "categories", "problems"):
                 self.db.executemany(f"DELETE FROM {table} WHERE path = ?", rows)
@@ -262,9 +264,9 @@ class Sync:
                     chunk,
                 )
         _crossfile.refresh(self.db, touched)
-        if touched is None:
+        if keep_months and touched is None:
             months.rebuild()
-        else:
+        elif keep_months:
             months.refresh(months_touched | months.touched(list(todo)))
         if gone_sums is None:
             return None  # a first load, or a large change: summed whole

@@ -6,7 +6,7 @@ brings out/ to exactly that, one whole file at a time (atomic writes), under a l
 
 from __future__ import annotations
 
-from feedsvc.publish._build import FileReport, PlannedFile, compare, planned_files, publish
+from feedsvc.publish._build import FileReport, compare, publish
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -17,6 +17,7 @@ from feedsvc.publish._layout import (
     public_address,
 )
 from feedsvc.publish._lock import exclusive
+from feedsvc.publish._outputs import PlannedFile, planned_files
 from feedsvc.publish._ping import HubReport, notify
 from feedsvc.publish._plan import FeedPlan, plan
 

@@ -14,10 +14,7 @@ import json
 import os
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -56,6 +53,10 @@ class _Refused(Exception):
 
 
 def _post(hub: str, topic: str, timeout: float) -> None:
+    # Imported here: every build loads this module, few of them ping.
+    import urllib.error
+    import urllib.request
+
     data = urlencode({"hub.mode": "publish", "hub.url": topic}).encode()
     request = urllib.request.Request(
         hub,
@@ -162,6 +163,8 @@ def notify(
         if pending:
             _save_pending(pending_file, {})
         return []
+    from concurrent.futures import ThreadPoolExecutor
+
     # Hubs in parallel: one that never answers does not hold up the others.
     with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
         results = list(pool.map(lambda job: _send(job[0], job[1], timeout, sleep), work))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import feedparser
 from conformance import check_atom, check_atom_schema, check_rss
-from feeds import NS, build, xml
+from feeds import NS, build, snapshot, xml
 from helpers import SETTINGS, WriteItem
 
 PUBLIC = "https://www.example.com/feeds/"
@@ -326,3 +326,26 @@ def test_an_edit_reaches_the_live_feed_first_and_a_new_month_exists_before_its_l
     write_item("j.md", _lead("j", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
     assert build(items_dir, out).exit_code == 0
     assert mtime("archive/2024-07/atom.xml") <= mtime("atom.xml")  # what it links to first
+
+
+def test_archives_turned_on_over_a_kept_cache_equal_a_cold_build(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # The months table is filled only once archives are asked for: a cache kept by builds
+    # without them must give the same archives as a build that reads everything.
+    _setup(items_dir, write_item)
+    settings = items_dir / "feed.yaml"
+    with_archives = settings.read_text(encoding="utf-8")
+    settings.write_text(with_archives.replace("archives: true\n", ""), encoding="utf-8")
+    out, cold = tmp_path / "out", tmp_path / "cold"
+    assert build(items_dir, out).exit_code == 0
+    assert not list(out.rglob("archive"))
+    write_item("late.md", _lead("late", "2024-04-02T10:00:00+00:00", "[Asie]", "public"))
+    assert build(items_dir, out).exit_code == 0  # an edit while the months are not kept
+    settings.write_text(with_archives, encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    write_item("later.md", _lead("later", "2024-03-03T10:00:00+00:00", "[Asie]", "public"))
+    assert build(items_dir, out).exit_code == 0  # and once they are
+    assert build(items_dir, cold, "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(cold)
+    assert any(out.rglob("archive"))

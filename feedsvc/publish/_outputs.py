@@ -1,0 +1,223 @@
+"""The files a build owns: each with its path under out/, its key, and a way to render it.
+
+Each output has a key: a hash of everything its bytes depend on (feedsvc's code, the settings,
+the format, and the id and digest of every item it carries, in order). An output whose key and
+file are as the index last saw them is neither rendered nor read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedsvc.index import Index, code_version
+from feedsvc.items import read_again
+from feedsvc.model import FeedSettings, FormatName
+from feedsvc.publish._layout import (
+    FORMATS,
+    INDEX_FILE,
+    archive_folder,
+    out_path,
+    public_address,
+)
+from feedsvc.publish._plan import FeedPlan, plan
+from feedsvc.publish.writers import (
+    ArchiveList,
+    EntryDoc,
+    FeedDoc,
+    FeedFile,
+    render_feed,
+    render_index_page,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["PlannedFile", "planned_files"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFile:
+    path: str  # below out/, '/'-separated, from the layout: "public/categories/asie/rss.xml"
+    key: str
+    items: int
+    render: Callable[[], bytes]
+    month: str = ""  # of an archive: written a month at a time, before the live files
+
+
+class _Documents:
+    """The feed documents of one build, each made at most once, from entries each made at
+    most once: the items chosen are read again from their files (the index keeps only what
+    chooses them, so memory stays flat however large the archive)."""
+
+    def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
+        self.items_dir = items_dir
+        self.settings = settings
+        self.entries: dict[tuple[str, bool], EntryDoc] = {}
+        self.docs: dict[str, FeedDoc] = {}
+
+    def entry(self, path: str, digest: str, members: bool) -> EntryDoc:
+        cached = self.entries.get((path, members))
+        if cached is None:
+            item = read_again(self.items_dir / path, digest)
+            cached = EntryDoc.from_item(item, self.settings, members=members)
+            self.entries[(path, members)] = cached
+        return cached
+
+    def doc(self, plan: FeedPlan) -> FeedDoc:
+        if plan.folder not in self.docs:
+            members = plan.kind == "members"
+            entries = tuple(self.entry(c.path, c.digest, members) for c in plan.chosen)
+            # No hub for the members' feed: a hub fetches what it is told of and hands it to
+            # anyone who subscribes, and it could only be told a private address.
+            hubs = () if members else self.settings.hub
+            newest = archive_folder(plan.folder, plan.archives[-1].name) if plan.archives else None
+            self.docs[plan.folder] = FeedDoc(
+                self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs,
+                prev_archive=newest,
+            )  # fmt: skip
+        return self.docs[plan.folder]
+
+
+class _Archives:
+    """Archive documents, a month at a time: the entries of a month are made once for every
+    feed's archive of it and dropped when the build moves on to the next month, so memory
+    holds one month however long the history. Files are asked for month by month."""
+
+    def __init__(self, index: Index, items_dir: Path, settings: FeedSettings, now: int) -> None:
+        self.index = index
+        self.items_dir = items_dir
+        self.settings = settings
+        self.now = now
+        self.month = ""
+        self.documents = _Documents(items_dir, settings)
+        self.docs: dict[str, FeedDoc] = {}
+
+    def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
+        month = plan.archives[position].name
+        if month != self.month:
+            self.month, self.documents, self.docs = (
+                month,
+                _Documents(self.items_dir, self.settings),
+                {},
+            )
+        if plan.folder not in self.docs:
+            members = plan.kind == "members"
+            chosen = self.index.month_items(self.now, month, plan.slug)
+            entries = tuple(self.documents.entry(c.path, c.digest, members) for c in chosen)
+            before = plan.archives[position - 1].name if position else None
+            after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
+            self.docs[plan.folder] = FeedDoc(
+                self.settings, f"{plan.title} : archives {month}", plan.subtitle,
+                archive_folder(plan.folder, month), entries, plan.kind,
+                archive=True,
+                prev_archive=archive_folder(plan.folder, before) if before else None,
+                next_archive=archive_folder(plan.folder, after) if after else None,
+                current=plan.folder,
+            )  # fmt: skip
+        return self.docs[plan.folder]
+
+
+# Settings that change no byte of any output, and those that change no archive's: leaving
+# them out of the keys keeps a change of them from rendering every archive again.
+_NOT_IN_BYTES = {"ping", "ping_timeout"}
+_NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_limit"}
+
+
+def _archive_files(
+    plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
+) -> list[PlannedFile]:
+    """Every archive file, month by month (oldest first), each month's feeds together."""
+    # Hashed once: thousands of archive keys share it.
+    base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
+
+    def render(format_name: FormatName, feed_plan: FeedPlan, position: int) -> bytes:
+        return render_feed(format_name, archives.doc(feed_plan, position))
+
+    found = []
+    for feed_plan in plans:
+        months = feed_plan.archives
+        for position, month in enumerate(months):
+            before = months[position - 1].name if position else None
+            after = months[position + 1].name if position + 1 < len(months) else None
+            folder = archive_folder(feed_plan.folder, month.name)
+            for name in settings.formats:
+                file_name = FORMATS[name].name
+                key = _key(
+                    *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                    feed_plan.subtitle, month, before, after,
+                )  # fmt: skip
+                path = out_path(folder + file_name, feed_plan.members)
+                renderer = partial(render, name, feed_plan, position)
+                found.append(PlannedFile(path, key, month.items, renderer, month.name))
+    found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
+    return found
+
+
+def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
+    """What the index page says of the public feeds' archives."""
+    name = FORMATS["atom"].name if "atom" in settings.formats else FORMATS[settings.formats[0]].name
+    return [
+        ArchiveList(
+            p.kind, p.title,
+            tuple((m.name, archive_folder(p.folder, m.name) + name, m.items) for m in p.archives),
+        )
+        for p in plans
+        if p.archives and not p.members
+    ]  # fmt: skip
+
+
+def _key(*parts: object) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hasher.update(repr(part).encode() + b"\0")
+    return hasher.hexdigest()
+
+
+def planned_files(
+    index: Index, items_dir: Path, settings: FeedSettings, now: int
+) -> list[PlannedFile]:
+    """Every file the build owns, with its key and a way to render it."""
+    plans = plan(index, settings, now)
+    documents = _Documents(items_dir, settings)
+    base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
+
+    def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
+        return render_feed(format_name, documents.doc(feed_plan))
+
+    found = []
+    listed = []
+    for feed_plan in plans:
+        newest = feed_plan.archives[-1].name if feed_plan.archives else None
+        for name in settings.formats:
+            file_name = FORMATS[name].name
+            key = _key(
+                *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
+                feed_plan.subtitle, feed_plan.chosen, newest,
+            )  # fmt: skip
+            render = partial(feed, name, feed_plan)
+            path = out_path(feed_plan.folder + file_name, feed_plan.members)
+            found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
+            listed.append((feed_plan, name))
+    main = plans[0]
+
+    def index_page() -> bytes:
+        files = [
+            FeedFile(
+                p.folder, p.kind, p.title, len(p.chosen), FORMATS[name].name, FORMATS[name].label,
+                FORMATS[name].media_type, public_address(settings, p.folder + FORMATS[name].name),
+            )
+            for p, name in listed
+        ]  # fmt: skip
+        return render_index_page(documents.doc(main), files, archive_lists)
+
+    archive_lists = _archive_lists(plans, settings)
+    index_key = _key(
+        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
+    )
+    found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
+    return found + _archive_files(plans, _Archives(index, items_dir, settings, now), settings)
