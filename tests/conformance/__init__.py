@@ -22,8 +22,26 @@ emulated; nor is the full HTML sanitiser, of which only the rules that matter fo
 feed are kept (unsafe tags, event-handler attributes, relative references).
 """
 
+from datetime import datetime
+from pathlib import Path
+
 from .atom import check_atom
 from .rss import check_rss
 from .schema import check_atom_schema
 
-__all__ = ["check_atom", "check_atom_schema", "check_rss"]
+__all__ = ["check_atom", "check_atom_schema", "check_rss", "check_tree"]
+
+
+def check_tree(folder: Path, now: datetime) -> dict[str, list[str]]:
+    """Every problem of every XML feed below `folder`, by path: rss.xml as RSS 2.0, the rest
+    as Atom (checked against RFC 4287's rules and its RELAX NG grammar)."""
+    found = {}
+    for path in sorted(folder.rglob("*.xml")):
+        data = path.read_bytes()
+        if path.name == "rss.xml":
+            problems = check_rss(data, now=now)
+        else:
+            problems = check_atom(data, now=now) + check_atom_schema(data)
+        if problems:
+            found[str(path.relative_to(folder))] = problems
+    return found

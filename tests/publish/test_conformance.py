@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conformance import check_atom, check_atom_schema, check_rss
+from conformance import check_tree
 from feeds import build
 from helpers import BUNDLED_ITEMS, LEAD, TEASER, WriteItem
 
@@ -32,16 +32,7 @@ MEMBERS_LEAD = (
 
 
 def _check(out: Path) -> dict[str, list[str]]:
-    problems = {}
-    for path in sorted(out.rglob("*.xml")):
-        data = path.read_bytes()
-        if path.name == "rss.xml":
-            found = check_rss(data, now=NOW)
-        else:
-            found = check_atom(data, now=NOW) + check_atom_schema(data)
-        if found:
-            problems[str(path.relative_to(out))] = found
-    return problems
+    return check_tree(out, NOW)
 
 
 def test_bundled_feeds_have_no_errors_or_warnings(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conformance import check_atom, check_atom_schema, check_rss
+from conformance import check_tree
 from feeds import NS, build, decoded, on_disk, parsed, snapshot, xml
 from helpers import LEAD, SETTINGS, TEASER, WriteItem
 from lxml import html
@@ -186,17 +186,7 @@ def _plain_items(write_item: WriteItem, access: str) -> Path:
 
 
 def _warnings(out: Path) -> dict[str, list[str]]:
-    now = datetime(2030, 1, 1, tzinfo=UTC)
-    found = {}
-    for path in sorted(out.rglob("*.xml")):
-        data = path.read_bytes()
-        if path.name == "rss.xml":
-            problems = check_rss(data, now=now)
-        else:
-            problems = check_atom(data, now=now) + check_atom_schema(data)
-        if problems:
-            found[str(path.relative_to(out))] = problems
-    return found
+    return check_tree(out, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def _text_of_html(markup: str) -> str:
