@@ -119,15 +119,16 @@ class Build:
     index: Index | None = None
 
     def run(self, quiet: bool = False) -> None:
-        """Build (or check) once and report it; while watching, a failed build is reported
-        and the watch goes on."""
+        """Build (or check) once and report it, only its problems when `quiet` (the watch's
+        minutely build with nothing changed); while watching, a failed build is reported and
+        the watch goes on."""
         try:
-            self._run()
+            self._run("quiet" if quiet and self.verbosity == "normal" else self.verbosity)
         except click.exceptions.Exit:
             if not self.watching:
                 raise
 
-    def _run(self) -> None:
+    def _run(self, verbosity: Verbosity) -> None:
         from feedsvc._report import Report
         from feedsvc.errors import Busy, CacheDamaged, ChangedDuringBuild, UnsafeOut
         from feedsvc.publish import SERVED_TREES, exclusive
@@ -135,7 +136,7 @@ class Build:
         out_dir, as_json = self.out_dir, self.as_json
         report = Report(command="build", ok=True, exit_code=0)
         moment = microseconds_of(self.now)
-        progress = terminal_progress(self.verbosity, as_json)
+        progress = terminal_progress(verbosity, as_json)
         published = None
         try:
             if self.check:
@@ -175,7 +176,7 @@ class Build:
                 "the feeds)"
             )
         summary = report.build_summary(out_dir, self.check)
-        show(report.finish(), self.verbosity, as_json, summary)
+        show(report.finish(), verbosity, as_json, summary)
         # After the files are written and reported: a slow hub never delays either.
         if published is not None and not self.check:
             settings, files = published

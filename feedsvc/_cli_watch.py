@@ -79,4 +79,5 @@ def watch_items(
         if changes:
             noun = "change" if len(changes) == 1 else "changes"
             click.echo(f"{len(changes)} {noun} in {items_dir}: building.", err=True)
-        attempt(quiet=True)
+        # The minutely build with nothing changed speaks only of problems: idle is silent.
+        attempt(quiet=not changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,9 +11,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import pytest
 from feeds import NOW, parsed
-from helpers import LEAD, SETTINGS
+from helpers import BUNDLED_ITEMS, LEAD, SETTINGS
 
 DEADLINE = 60  # seconds: generous for a loaded machine; no test depends on speed
 
@@ -153,3 +155,21 @@ def test_serve_watch_builds_and_serves_each_change_in_one_process(tmp_path: Path
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_idle_rebuild_prints_nothing_when_all_is_well(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The watch builds once a minute with nothing changed (scheduled items): silent then.
+    from feedsvc._cli_build import Build
+
+    items = Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / "items"))
+    job = Build(items, tmp_path / "out", None, None, tmp_path / "pings.json", 60, None)
+    job.watching = True
+    with click.Context(click.Command("build")):
+        job.run()
+        assert "3 items valid" in capsys.readouterr().out
+        job.run(quiet=True)
+        assert capsys.readouterr().out == ""
+        job.run()  # a build after a change still says what it did
+        assert "nothing changed" in capsys.readouterr().out
