@@ -115,9 +115,21 @@ def members() -> None:
 
 
 def _store(items_dir: Path, members_db: Path | None) -> SQLiteMembers:
+    import sqlite3
+
     from feedsvc.serve import SQLiteMembers
 
-    return SQLiteMembers(_members_db(items_dir, members_db))
+    location = _members_db(items_dir, members_db)
+    store = SQLiteMembers(location)
+    try:
+        store.open()
+    except (sqlite3.Error, OSError) as error:
+        # Not a cache: it holds every member's address, so it is never rebuilt behind their back.
+        raise click.ClickException(
+            f"the members database {location} cannot be used ({error}); restore it from a "
+            "backup, or move it away to start a new one (every member then needs a new address)"
+        ) from None
+    return store
 
 
 def _public_url(items_dir: Path) -> str:

@@ -113,6 +113,10 @@ class SQLiteMembers:
             self._local.db = db
         return db
 
+    def open(self) -> None:
+        """Open the file now: one that is not a members database is found before any change."""
+        self._db()
+
     def add(self, name: str) -> str:
         token = new_token()
         with self._db() as db:

@@ -183,3 +183,21 @@ def test_add_without_readable_settings_adds_nobody(tmp_path: Path) -> None:
     assert added.exit_code == 1 and "feed.yaml" in added.output
     listed = CliRunner().invoke(main, ["members", "list", *db])
     assert "Jean" not in listed.output
+
+
+@pytest.mark.parametrize("command", [["list"], ["add", "Iris"], ["revoke", "Iris"]])
+def test_a_members_database_that_is_not_one_is_refused_and_kept(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # It holds every member's address: never a traceback, never rebuilt behind their back.
+    from helpers import BUNDLED_ITEMS
+
+    damaged = tmp_path / "members.sqlite3"
+    damaged.write_bytes(b"not a database, but somebody's file" * 100)
+    before = damaged.read_bytes()
+    args = ["members", *command, "--items", str(BUNDLED_ITEMS), "--members-db", str(damaged)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot be used (file is not a database); restore it" in result.output
+    assert damaged.read_bytes() == before
