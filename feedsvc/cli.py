@@ -137,10 +137,15 @@ def init(folder: Path) -> None:
     Example:
       feedsvc init monsite && cd monsite && feedsvc build
     """
-    from feedsvc.items._scaffold import init_site
+    from feedsvc.items._scaffold import InsideItemsFolder, init_site
 
     try:
         written = init_site(folder, datetime.now().astimezone())
+    except InsideItemsFolder:
+        raise click.ClickException(
+            f"{folder} holds a feed.yaml: it is the items folder of a site already; "
+            "feedsvc init makes a new site (with its own items/): choose an empty folder"
+        ) from None
     except FileExistsError as error:
         raise click.ClickException(
             f"{error.filename} already exists; feedsvc init starts a new site: choose an "

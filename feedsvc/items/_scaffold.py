@@ -115,9 +115,15 @@ EXAMPLES: tuple[tuple[Kind, str], ...] = (
 )
 
 
+class InsideItemsFolder(FileExistsError):
+    """`folder` is itself a site's items folder: a new site there would nest items/items/."""
+
+
 def init_site(folder: Path, now: datetime) -> list[Path]:
     """A new site in `folder`: settings, an example lead and teaser as drafts, a .gitignore.
     FileExistsError, before anything is written, when any of them is there already."""
+    if (folder / "feed.yaml").exists():
+        raise InsideItemsFolder(17, "is an items folder", str(folder))
     items_dir = folder / "items"
     site_url = "https://www.example.com/"
     examples = {

@@ -53,3 +53,13 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     assert f"{tmp_path / 'items' / 'feed.yaml'} already exists" in result.output
     assert sorted(p.name for p in (tmp_path / "items").iterdir()) == ["feed.yaml"]
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_init_refuses_an_items_folder(tmp_path: Path) -> None:
+    """`feedsvc init items` in a site (or `init` inside its items/) would nest items/items/."""
+    assert CliRunner().invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "items")])
+    assert result.exit_code == 1
+    assert "is the items folder of a site already" in result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
