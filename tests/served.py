@@ -14,7 +14,7 @@ import uvicorn
 from feeds import build
 from helpers import BUNDLED_ITEMS
 
-from feedsvc.serve import ServeConfig, create_app
+from feedsvc.serve import PostgresAddress, ServeConfig, create_app, members_location
 
 # A members-only lead: its text must reach members through the server, and nobody else.
 SECRET_SENTENCE = "Ce paragraphe est réservé aux membres et ne doit jamais sortir."
@@ -43,7 +43,7 @@ class Served:
     base: str
     out: Path
     items: Path
-    members_db: Path
+    members_db: str  # as --members-db takes it: a SQLite file or a postgresql:// address
 
 
 @contextmanager
@@ -53,7 +53,7 @@ def running(config: ServeConfig) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
     ready = threading.Event()
     original_startup = server.startup
 
@@ -74,16 +74,19 @@ def running(config: ServeConfig) -> Iterator[str]:
 
 
 @contextmanager
-def served_tree(root: Path, max_age: int = 300) -> Iterator[Served]:
-    """The bundled items and a members-only lead, built and served from below `root`."""
+def served_tree(root: Path, max_age: int = 300, members_db: str | None = None) -> Iterator[Served]:
+    """The bundled items and a members-only lead, built and served from below `root`, with
+    the members database `members_db` (default: a SQLite file there)."""
     items = root / "items"
     if not items.exists():
         shutil.copytree(BUNDLED_ITEMS, items)
     (items / "2024-06-20-enquete.md").write_text(MEMBERS_LEAD, encoding="utf-8")
     out = root / "out"
     publish_tree(items, out)
-    members_db = root / "members.sqlite3"
-    config = ServeConfig(out, members_db, "https://www.example.com/feeds/", max_age)
+    members_db = members_db or str(root / "members.sqlite3")
+    config = ServeConfig(
+        out, members_location(members_db), "https://www.example.com/feeds/", max_age
+    )
     with running(config) as base:
         yield Served(base, out, items, members_db)
 
@@ -94,3 +97,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def stored_text(members_db: str) -> str:
+    """Everything the members database holds, as text: to check what it never holds."""
+    location = members_location(members_db)
+    if not isinstance(location, PostgresAddress):
+        return location.read_bytes().decode("latin-1")
+    import psycopg
+
+    with psycopg.connect(location.url) as connection:
+        rows = [
+            connection.execute(f"SELECT * FROM {table}".encode()).fetchall()
+            for table in ("feedsvc_members", "feedsvc_polls")
+        ]
+    return repr(rows)

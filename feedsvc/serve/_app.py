@@ -7,6 +7,8 @@ import binascii
 import hashlib
 import hmac
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -17,7 +19,7 @@ from starlette.routing import Route
 from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
 from feedsvc.serve._config import ServeConfig
 from feedsvc.serve._files import FileStore, Version, member_name, public_name
-from feedsvc.serve._members import Member, Members, SQLiteMembers, token_hash
+from feedsvc.serve._members import Member, Members, members_store, token_hash
 from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
 from feedsvc.serve._respond import not_found, respond
 
@@ -101,15 +103,34 @@ class _Endpoints:
         return self._polled(request, respond(request, version, self.private_cache), member)
 
 
+def _closing(members: Members) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Closes the store the application opened (a pool's connections) when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            members.close()
+
+    return lifespan
+
+
 def create_app(config: ServeConfig | None = None, members: Members | None = None) -> Starlette:
     """The application; with no argument, configured from FEEDSVC_* variables, as
     `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
     config = config if config is not None else ServeConfig.from_env()
-    endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
+    lifespan = None
+    if members is None:
+        members = members_store(config.members_db)
+        members.open()  # an unreachable or foreign database stops the start, saying why
+        lifespan = _closing(members)
+    endpoints = _Endpoints(config, members)
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route(f"/{MEMBER_PREFIX}{{token}}/{{name:path}}", endpoints.by_token, methods=["GET"]),
             Route(f"/{MEMBERS_TREE}{{name:path}}", endpoints.by_basic, methods=["GET"]),
             Route("/{path:path}", endpoints.public_file, methods=["GET"]),
-        ]
+        ],
     )

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from lxml import etree
-from served import SECRET_SENTENCE, Served, publish_tree, served_tree
+from served import SECRET_SENTENCE, Served, publish_tree, served_tree, stored_text
 
 from feedsvc.cli import main
 from feedsvc.publish.writers.namespaces import ATOM
@@ -23,14 +23,20 @@ PUBLIC_URL = "https://www.example.com/feeds/"
 ADDRESS = re.compile(re.escape(PUBLIC_URL) + r"m/([A-Za-z0-9_-]+)/rss\.xml")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with served_tree(tmp_path_factory.mktemp("members")) as served:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The server with its members in a SQLite file, then on the session's PostgreSQL server."""
+    members_db = None
+    if request.param == "postgresql":
+        members_db = request.getfixturevalue("postgres").new_database()
+    with served_tree(tmp_path_factory.mktemp("members"), members_db=members_db) as served:
         yield served
 
 
 def members(served: Served, *args: str) -> tuple[int, str]:
-    db = ("--items", str(served.items), "--members-db", str(served.members_db))
+    db = ("--items", str(served.items), "--members-db", served.members_db)
     result = CliRunner().invoke(main, ["members", *args, *db])
     return result.exit_code, result.output
 
@@ -54,7 +60,7 @@ def local(served: Served, token: str, file: str = "rss.xml") -> str:
 def test_a_member_gets_the_full_text_with_their_own_self_links(served: Served) -> None:
     token = add(served, "Alice")
     assert len(token) >= 22 and len(token.encode()) * 6 // 8 >= 16  # at least 128 bits
-    assert token not in served.members_db.read_bytes().decode("latin-1")  # only its hash
+    assert token not in stored_text(served.members_db)  # only its hash
     rss = feedparser.parse(local(served, token))
     assert rss.status == 200
     selfs = [link.href for link in rss.feed.links if link.rel == "self"]
@@ -175,10 +181,10 @@ def test_bad_member_names_are_refused(tmp_path: Path, name: str) -> None:
     assert result.exit_code == 2 and "NAME" in result.output
 
 
-def test_add_without_readable_settings_adds_nobody(tmp_path: Path) -> None:
+def test_add_without_readable_settings_adds_nobody(tmp_path: Path, members_db: str) -> None:
     # A token that cannot be printed with its address would be lost: nothing is stored.
     (tmp_path / "feed.yaml").write_text("title: Sans adresse publique\n", encoding="utf-8")
-    db = ("--items", str(tmp_path), "--members-db", str(tmp_path / "m.sqlite3"))
+    db = ("--items", str(tmp_path), "--members-db", members_db)
     added = CliRunner().invoke(main, ["members", "add", "Jean", *db])
     assert added.exit_code == 1 and "feed.yaml" in added.output
     listed = CliRunner().invoke(main, ["members", "list", *db])
