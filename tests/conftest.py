@@ -63,6 +63,6 @@ def members_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A members database as --members-db takes it: a new SQLite file, or a new database on
     the session's PostgreSQL server; a test that takes it runs on both."""
     if request.param == "sqlite":
-        return str(tmp_path / "members.sqlite3")
+        return str(tmp_path / "db" / "members.sqlite3")  # its folder made as it is opened
     server: pg.Server = request.getfixturevalue("postgres")
     return server.new_database()

@@ -61,6 +61,7 @@ class Server:
         self.root = root
         self.programs = programs
         self.data = root / "data"
+        self.log = root / "log"
 
     def _run(self, *command: str) -> None:
         subprocess.run(
@@ -68,6 +69,7 @@ class Server:
             check=True,
             capture_output=True,
             stdin=subprocess.DEVNULL,
+            cwd=self.root,  # the postgres user may not enter the checkout, and the server says so
         )
 
     def start(self) -> None:
@@ -80,7 +82,7 @@ class Server:
             "-D",
             str(self.data),
             "-l",
-            str(self.root / "log"),
+            str(self.log),
             "-o",
             self.options,
             "-w",
@@ -97,7 +99,10 @@ class Server:
 
     def restart(self) -> None:
         """As a failover or an upgrade does: every open connection is cut."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        # With its log file: otherwise the server would keep our output pipe open forever.
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "restart"
+        )
 
     def address(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}:{PASSWORD}@/{database}?host={self.root}"
