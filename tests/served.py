@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,16 +101,30 @@ def free_port() -> int:
         return port
 
 
+def members_tables(members_db: str) -> tuple[str, str]:
+    """The names of feedsvc's members and polls tables in that database."""
+    if isinstance(members_location(members_db), PostgresAddress):
+        return "feedsvc_members", "feedsvc_polls"
+    return "members", "polls"
+
+
+def run_sql(members_db: str, query: str) -> list[tuple[object, ...]]:
+    """`query` run on the members database, whichever its kind; the rows it returned."""
+    location = members_location(members_db)
+    if not isinstance(location, PostgresAddress):
+        location.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(location)) as db, db:
+            return db.execute(query).fetchall()
+    import psycopg
+
+    with psycopg.connect(location.url, autocommit=True) as connection:
+        cursor = connection.execute(query.encode())
+        return cursor.fetchall() if cursor.description else []
+
+
 def stored_text(members_db: str) -> str:
     """Everything the members database holds, as text: to check what it never holds."""
     location = members_location(members_db)
     if not isinstance(location, PostgresAddress):
         return location.read_bytes().decode("latin-1")
-    import psycopg
-
-    with psycopg.connect(location.url) as connection:
-        rows = [
-            connection.execute(f"SELECT * FROM {table}".encode()).fetchall()
-            for table in ("feedsvc_members", "feedsvc_polls")
-        ]
-    return repr(rows)
+    return repr([run_sql(members_db, f"SELECT * FROM {t}") for t in members_tables(members_db)])

@@ -112,6 +112,8 @@ CREATE TABLE IF NOT EXISTS polls (
 );
 CREATE INDEX IF NOT EXISTS polls_by_member ON polls (name, at);
 """
+# The columns of feedsvc's tables, in order: a table of that name with others is not feedsvc's.
+_COLUMNS = {"members": ["name", "token_hash", "created"], "polls": ["name", "at", "client"]}
 
 
 class SQLiteMembers:
@@ -130,12 +132,25 @@ class SQLiteMembers:
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            self._refuse_foreign_tables(db)
             db.execute("PRAGMA journal_mode=WAL")
             # Polls are statistics: losing the last second of them to a power cut is fine.
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             self._local.db = db
         return db
+
+    def _refuse_foreign_tables(self, db: sqlite3.Connection) -> None:
+        """Before anything is written: a file that holds someone else's `members` or `polls`
+        is left as it is, rather than given feedsvc's other table and a journal mode."""
+        for table, columns in _COLUMNS.items():
+            found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            if found and found != columns:
+                db.close()
+                raise MembersUnavailable(
+                    f"the members database {self.path} has a table {table} that feedsvc did "
+                    "not create; feedsvc leaves it alone: give it a file of its own"
+                )
 
     def open(self) -> None:
         """Open the file now: one that is not a members database is found before any change."""

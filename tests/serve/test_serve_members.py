@@ -13,8 +13,17 @@ import feedparser
 import httpx
 import pytest
 from click.testing import CliRunner
+from helpers import BUNDLED_ITEMS
 from lxml import etree
-from served import SECRET_SENTENCE, Served, publish_tree, served_tree, stored_text
+from served import (
+    SECRET_SENTENCE,
+    Served,
+    members_tables,
+    publish_tree,
+    run_sql,
+    served_tree,
+    stored_text,
+)
 
 from feedsvc.cli import main
 from feedsvc.publish.writers.namespaces import ATOM
@@ -196,8 +205,6 @@ def test_a_members_database_that_is_not_one_is_refused_and_kept(
     tmp_path: Path, command: list[str]
 ) -> None:
     # It holds every member's address: never a traceback, never rebuilt behind their back.
-    from helpers import BUNDLED_ITEMS
-
     damaged = tmp_path / "members.sqlite3"
     damaged.write_bytes(b"not a database, but somebody's file" * 100)
     before = damaged.read_bytes()
@@ -207,3 +214,21 @@ def test_a_members_database_that_is_not_one_is_refused_and_kept(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "cannot be used (file is not a database); restore it" in result.output
     assert damaged.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["list"], ["add", "Iris"], ["revoke", "Iris"]])
+def test_a_table_that_is_not_feedsvcs_is_refused_and_left_alone(
+    members_db: str, command: list[str]
+) -> None:
+    # The site's own `members` table, in the file or database given: never written into.
+    members, polls = members_tables(members_db)
+    run_sql(members_db, f"CREATE TABLE {members} (id integer)")
+    run_sql(members_db, f"INSERT INTO {members} VALUES (7)")
+    args = ["members", *command, "--items", str(BUNDLED_ITEMS), "--members-db", members_db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"has a table {members} that feedsvc did not create" in result.output
+    assert run_sql(members_db, f"SELECT * FROM {members}") == [(7,)]
+    with pytest.raises(Exception, match=polls):  # nothing of feedsvc's was added beside it
+        run_sql(members_db, f"SELECT * FROM {polls}")
