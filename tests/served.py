@@ -16,7 +16,7 @@ import uvicorn
 from feeds import build
 from helpers import BUNDLED_ITEMS
 
-from feedsvc.serve import PostgresAddress, ServeConfig, create_app, members_location
+from feedsvc.serve import Members, PostgresAddress, ServeConfig, create_app, members_location
 
 # A members-only lead: its text must reach members through the server, and nobody else.
 SECRET_SENTENCE = "Ce paragraphe est réservé aux membres et ne doit jamais sortir."
@@ -49,13 +49,15 @@ class Served:
 
 
 @contextmanager
-def running(config: ServeConfig) -> Iterator[str]:
+def running(config: ServeConfig, members: Members | None = None) -> Iterator[str]:
     """The application on uvicorn in a thread, on a port the kernel chose; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config, members), log_level="warning", lifespan="on")
+    )
     ready = threading.Event()
     original_startup = server.startup
 

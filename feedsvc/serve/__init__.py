@@ -14,11 +14,19 @@ from feedsvc.serve._config import (
     members_location,
     public_url_of,
 )
-from feedsvc.serve._members import Members, MemberStats, SQLiteMembers, members_store, valid_name
+from feedsvc.serve._members import (
+    Member,
+    Members,
+    MemberStats,
+    SQLiteMembers,
+    members_store,
+    valid_name,
+)
 from feedsvc.serve._members_pg import PostgresAddress, PostgresMembers
 from feedsvc.serve._personal import member_address
 
 __all__ = [
+    "Member",
     "MemberStats",
     "Members",
     "MembersLocation",

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -49,6 +50,9 @@ def _basic(request: Request) -> tuple[str, str] | None:
 
 
 class _Endpoints:
+    """The members' lookups run in worker threads: a database on the network that answers
+    slowly, or not at all, must never hold up the event loop, and the public feeds with it."""
+
     def __init__(self, config: ServeConfig, members: Members) -> None:
         self.public = FileStore(config.out_dir / PUBLIC_TREE)
         self.members_files = FileStore(config.out_dir / MEMBERS_TREE)
@@ -79,7 +83,7 @@ class _Endpoints:
         token: str = request.path_params["token"]
         # Both lookups always run: a bad token and a missing file cost and answer the same.
         version = self._member_version(request.path_params["name"])
-        member = self.members.find(token_hash(token))
+        member = await run_in_threadpool(self.members.find, token_hash(token))
         if version is None or member is None:
             return not_found()
         personal = self.personaliser.get(token, version)
@@ -90,7 +94,9 @@ class _Endpoints:
         if version is None:
             return not_found()
         credentials = _basic(request)
-        member = self.members.find(token_hash(credentials[1])) if credentials else None
+        member = None
+        if credentials is not None:
+            member = await run_in_threadpool(self.members.find, token_hash(credentials[1]))
         if (
             credentials is None
             or member is None

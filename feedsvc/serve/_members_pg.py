@@ -44,6 +44,8 @@ _CREATE_LOCK, _PRUNE_LOCK = 0x66656564, 0x66656565
 # them, and several workers on several hosts stay well under the server's max_connections.
 POOL_SIZE = 4
 CONNECT_TIMEOUT = 10
+# A request waits this long for a connection, then fails, rather than pile up in an outage.
+POOL_WAIT = 5
 
 _SCHEMA = f"""
 CREATE TABLE {MEMBERS} (
@@ -125,6 +127,7 @@ class PostgresMembers:
                 max_size=POOL_SIZE,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
                 open=True,
+                timeout=POOL_WAIT,
                 name="feedsvc-members",
             )
 

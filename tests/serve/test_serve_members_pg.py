@@ -20,9 +20,11 @@ from served import Served, running, served_tree
 from feedsvc.cli import main
 from feedsvc.errors import MembersUnavailable
 from feedsvc.serve import (
+    Member,
     PostgresAddress,
     PostgresMembers,
     ServeConfig,
+    SQLiteMembers,
     create_app,
     members_location,
 )
@@ -172,3 +174,35 @@ def test_a_file_named_like_an_address_is_still_a_file(tmp_path: Path) -> None:
     assert members_location(str(tmp_path / "postgresql.sqlite3")) == tmp_path / "postgresql.sqlite3"
     assert isinstance(members_location("POSTGRESQL://h/db"), PostgresAddress)
     assert isinstance(members_location("postgres://h/db"), PostgresAddress)
+
+
+class Stalled(SQLiteMembers):
+    """A members database that does not answer (a network partition, a locked table) until
+    it is let go."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.asked, self.go = threading.Event(), threading.Event()
+
+    def find(self, hashed: str) -> Member | None:
+        self.asked.set()
+        self.go.wait(60)
+        return super().find(hashed)
+
+
+def test_a_members_database_that_does_not_answer_never_holds_up_the_public_feeds(
+    tmp_path: Path,
+) -> None:
+    with served_tree(tmp_path) as served:
+        stalled = Stalled(tmp_path / "stalled.sqlite3")
+        config = ServeConfig(served.out, stalled.path, PUBLIC_URL)
+        with running(config, stalled) as base, ThreadPoolExecutor(1) as pool:
+            member = pool.submit(httpx.get, f"{base}m/{'x' * 43}/rss.xml", timeout=60)
+            assert stalled.asked.wait(30)
+            try:
+                # While the lookup waits, the public feeds are answered: it holds no event loop.
+                assert httpx.get(base + "rss.xml", timeout=30).status_code == 200
+                assert not member.done()
+            finally:
+                stalled.go.set()
+            assert member.result().status_code == 404
