@@ -78,7 +78,7 @@ class PostgresAddress:
         user = userinfo.partition(":")[0]
         query = [(k, v) for k, v in parse_qsl(parts.query) if k not in _SECRET_PARAMETERS]
         netloc = f"{user}{at}{hosts}"
-        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
+        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="/"), ""))
 
     def __repr__(self) -> str:
         return f"PostgresAddress({str(self)!r})"
@@ -104,8 +104,12 @@ class PostgresMembers:
         self.prune_every = prune_every
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
 
-    def _unreachable(self, error: Exception) -> MembersUnavailable:
+    def _refusal(self, error: Exception, reached: bool) -> MembersUnavailable:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if reached:  # a right missing, say: nothing to do with the network
+            return MembersUnavailable(
+                f"the members database {self.address} cannot be used ({reason})"
+            )
         return MembersUnavailable(
             f"the members database {self.address} cannot be reached ({reason}); check that the "
             "PostgreSQL server runs and that the address, user and password are right"
@@ -119,7 +123,8 @@ class PostgresMembers:
             ) as connection:
                 self._ensure_tables(connection)
         except psycopg.Error as error:
-            raise self._unreachable(error) from None
+            reached = not isinstance(error, psycopg.OperationalError)
+            raise self._refusal(error, reached) from None
         if self._pool is None:
             self._pool = psycopg_pool.ConnectionPool(
                 self.address.url,

@@ -107,6 +107,25 @@ def test_polls_recorded_and_pruned_at_once_by_two_hosts_are_all_kept(database: s
             store.close()
 
 
+def test_workers_starting_at_once_on_a_new_database_create_its_tables_once(database: str) -> None:
+    # uvicorn --workers 4 on several hosts, the first time: every one starts.
+    stores = [PostgresMembers(PostgresAddress(database)) for _ in range(6)]
+    start = threading.Barrier(len(stores))
+
+    def open_at_once(store: PostgresMembers) -> None:
+        start.wait()
+        store.open()
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            list(pool.map(open_at_once, stores))
+        assert stores[0].add("Gaëlle") is not None
+        assert [s.name for s in stores[-1].stats(time.time())] == ["Gaëlle"]
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_a_server_restart_costs_no_request(
     postgres: pg.Server, database: str, tmp_path: Path
 ) -> None:
@@ -142,6 +161,16 @@ def test_a_lost_table_is_said_not_recreated(postgres: pg.Server, database: str) 
     assert postgres.sql(database, "SELECT to_regclass('feedsvc_polls')") == [(None,)]
 
 
+def test_a_user_who_may_not_create_the_tables_is_told_so(
+    postgres: pg.Server, database: str
+) -> None:
+    postgres.sql(database, "DROP ROLE IF EXISTS lecteur; CREATE ROLE lecteur LOGIN")
+    address = database.replace(f"{pg.USER}:", "lecteur:", 1)
+    code, output = run("members", "list", "--members-db", address)
+    assert code == 1 and "cannot be used (permission denied for schema public)" in output, output
+    assert pg.PASSWORD not in output
+
+
 def test_an_unreachable_server_is_said_without_the_password(tmp_path: Path) -> None:
     nowhere = (
         f"postgresql://feedsvc:{pg.PASSWORD}@/postgres?host={tmp_path}&password=x{pg.PASSWORD}"
@@ -150,7 +179,7 @@ def test_an_unreachable_server_is_said_without_the_password(tmp_path: Path) -> N
         code, output = run(*command, "--members-db", nowhere)
         assert code == 1, output
         assert "cannot be reached" in output and "check that the PostgreSQL server runs" in output
-        assert f"postgresql://feedsvc@/postgres?host={tmp_path}" in output.replace("%2F", "/")
+        assert f"postgresql://feedsvc@/postgres?host={tmp_path}" in output
         assert pg.PASSWORD not in output
     config = ServeConfig(tmp_path / "out", members_location(nowhere), PUBLIC_URL)
     with pytest.raises(MembersUnavailable) as raised:
