@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 # Debian installs the server's programs outside PATH, per major version.
@@ -124,12 +124,42 @@ class Server:
             return cursor.fetchall() if cursor.description else []
 
 
+PREFIX = "feedsvc-pg-"
+OWNER = "pytest.pid"  # in each server's folder: the session that started it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_orphans(programs: Path) -> None:
+    """Stop the servers of sessions that were killed before their teardown (a timeout, a
+    kill -9), and remove their folders; never another live session's."""
+    for root in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+        try:
+            owner = int((root / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(owner):
+            with suppress(subprocess.CalledProcessError):
+                Server(root, programs).stop()
+            shutil.rmtree(root, ignore_errors=True)
+
+
 @contextmanager
 def server() -> Iterator[Server]:
     programs = bin_dir()
     assert programs is not None
+    stop_orphans(programs)
     # Not below pytest's own temporary folder, which only its user may enter.
-    root = Path(tempfile.mkdtemp(prefix="feedsvc-pg-"))
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / OWNER).write_text(str(os.getpid()))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     running = Server(root, programs)
