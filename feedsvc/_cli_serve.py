@@ -13,23 +13,24 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from feedsvc.serve import SQLiteMembers
+    from feedsvc.serve import Members, MembersLocation
 
 __all__ = ["members", "serve"]
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 
 
-def _members_db(items_dir: Path, members_db: Path | None) -> Path:
-    from feedsvc.serve import default_members_db
+def _members_db(items_dir: Path, members_db: str | None) -> MembersLocation:
+    from feedsvc.serve import default_members_db, members_location
 
-    return members_db if members_db is not None else default_members_db(items_dir)
+    return members_location(members_db) if members_db else default_members_db(items_dir)
 
 
 MEMBERS_DB_OPTION = click.option(
-    "--members-db", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-    help="The members database (default: .cache/feedsvc/members.sqlite3 beside the items "
-    "folder; never inside a served folder).",
+    "--members-db", envvar="FEEDSVC_MEMBERS_DB", metavar="FILE|URL",
+    help="The members database: a SQLite file (default: .cache/feedsvc/members.sqlite3 beside "
+    "the items folder; never inside a served folder), or a postgresql://user:password@host/db "
+    "address for several hosts (pip install 'feedsvc[postgres]'). Also FEEDSVC_MEMBERS_DB.",
 )  # fmt: skip
 ITEMS_OPTION = click.option(
     "--items", "items_dir", type=ITEMS_DIR, default="items", show_default=True, metavar="DIR",
@@ -57,7 +58,7 @@ ITEMS_OPTION = click.option(
 def serve(
     out_dir: Path,
     items_dir: Path,
-    members_db: Path | None,
+    members_db: str | None,
     host: str,
     port: int,
     max_age: int,
@@ -76,17 +77,18 @@ def serve(
     """
     import uvicorn
 
-    from feedsvc.errors import ServeConfigError
+    from feedsvc.errors import MembersUnavailable, ServeConfigError
     from feedsvc.serve import ServeConfig, create_app, public_url_of
 
     try:
         config = ServeConfig(
             out_dir, _members_db(items_dir, members_db), public_url_of(items_dir), max_age
         )
-    except ServeConfigError as error:
+        app = create_app(config)
+    except (ServeConfigError, MembersUnavailable) as error:
         raise click.ClickException(str(error)) from None
     if not watch:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     import threading
 
@@ -98,7 +100,7 @@ def serve(
     builder = threading.Thread(target=watched_build(items_dir, out_dir), args=(stop,), daemon=True)
     builder.start()
     try:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
         builder.join(timeout=5)
@@ -114,21 +116,17 @@ def members() -> None:
     """
 
 
-def _store(items_dir: Path, members_db: Path | None) -> SQLiteMembers:
-    import sqlite3
+def _store(items_dir: Path, members_db: str | None) -> Members:
+    from feedsvc.errors import MembersUnavailable
+    from feedsvc.serve import members_store
 
-    from feedsvc.serve import SQLiteMembers
-
-    location = _members_db(items_dir, members_db)
-    store = SQLiteMembers(location)
+    store = members_store(_members_db(items_dir, members_db))
+    click.get_current_context().call_on_close(store.close)
     try:
         store.open()
-    except (sqlite3.Error, OSError) as error:
+    except MembersUnavailable as error:
         # Not a cache: it holds every member's address, so it is never rebuilt behind their back.
-        raise click.ClickException(
-            f"the members database {location} cannot be used ({error}); restore it from a "
-            "backup, or move it away to start a new one (every member then needs a new address)"
-        ) from None
+        raise click.ClickException(str(error)) from None
     return store
 
 
@@ -157,21 +155,18 @@ def _print_addresses(public_url: str, name: str, token: str) -> None:
 @click.argument("name")
 @ITEMS_OPTION
 @MEMBERS_DB_OPTION
-def members_add(name: str, items_dir: Path, members_db: Path | None) -> None:
+def members_add(name: str, items_dir: Path, members_db: str | None) -> None:
     """Give NAME a private address; prints it for each format."""
-    import sqlite3
-
     from feedsvc.serve import valid_name
 
     if not valid_name(name):
         raise click.BadParameter("one line, 1-200 characters, no ':'", param_hint="NAME")
     public_url = _public_url(items_dir)
-    try:
-        token = _store(items_dir, members_db).add(name)
-    except sqlite3.IntegrityError:
+    token = _store(items_dir, members_db).add(name)
+    if token is None:
         raise click.ClickException(
             f"{name} is already a member; `feedsvc members rotate {name}` gives a new address"
-        ) from None
+        )
     _print_addresses(public_url, name, token)
 
 
@@ -179,7 +174,7 @@ def members_add(name: str, items_dir: Path, members_db: Path | None) -> None:
 @click.argument("name")
 @ITEMS_OPTION
 @MEMBERS_DB_OPTION
-def members_rotate(name: str, items_dir: Path, members_db: Path | None) -> None:
+def members_rotate(name: str, items_dir: Path, members_db: str | None) -> None:
     """Give NAME a new address; the old one stops working at once (a revoked member is
     given access again)."""
     public_url = _public_url(items_dir)
@@ -195,7 +190,7 @@ def members_rotate(name: str, items_dir: Path, members_db: Path | None) -> None:
 @click.argument("name")
 @ITEMS_OPTION
 @MEMBERS_DB_OPTION
-def members_revoke(name: str, items_dir: Path, members_db: Path | None) -> None:
+def members_revoke(name: str, items_dir: Path, members_db: str | None) -> None:
     """Stop NAME's address at once; their next poll gets 404."""
     if not _store(items_dir, members_db).revoke(name):
         raise click.ClickException(f"{name} is not an active member")
@@ -205,7 +200,7 @@ def members_revoke(name: str, items_dir: Path, members_db: Path | None) -> None:
 @members.command("list")
 @ITEMS_OPTION
 @MEMBERS_DB_OPTION
-def members_list(items_dir: Path, members_db: Path | None) -> None:
+def members_list(items_dir: Path, members_db: str | None) -> None:
     """Each member with the last poll, polls in the last 24 hours and distinct clients in the
     last 7 days: an address polled by many clients has probably been shared."""
     import time

@@ -10,6 +10,7 @@ __all__ = [
     "CacheDamaged",
     "ChangedDuringBuild",
     "FeedsvcError",
+    "MembersUnavailable",
     "ServeConfigError",
     "Stopped",
     "UnsafeOut",
@@ -43,6 +44,11 @@ class UnsafeOut(FeedsvcError):
 
 class ServeConfigError(FeedsvcError):
     """The server or the members' command cannot start as configured (a folder, a setting)."""
+
+
+class MembersUnavailable(FeedsvcError):
+    """The members database cannot be opened or reached, or is not feedsvc's: never rebuilt
+    behind the members' back, since it holds every member's address."""
 
 
 class Stopped(BaseException):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
+import pg
 import pytest
 from helpers import BUNDLED_ITEMS, SETTINGS, WriteItem
 from hypothesis import settings
@@ -41,3 +43,26 @@ def write_item(items_dir: Path) -> WriteItem:
 def bundled_copy(tmp_path: Path) -> Path:
     """A copy of the bundled items that a test may edit freely."""
     return Path(shutil.copytree(BUNDLED_ITEMS, tmp_path / "items"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.Server]:
+    """One real PostgreSQL server for the session; skipped where none is installed, except in
+    CI, which installs one and must not pass by skipping the tests that need it."""
+    reason = pg.missing()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the members tests on PostgreSQL too, but {reason}")
+        pytest.skip(reason)
+    with pg.server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def members_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A members database as --members-db takes it: a new SQLite file, or a new database on
+    the session's PostgreSQL server; a test that takes it runs on both."""
+    if request.param == "sqlite":
+        return str(tmp_path / "db" / "members.sqlite3")  # its folder made as it is opened
+    server: pg.Server = request.getfixturevalue("postgres")
+    return server.new_database()

@@ -7,9 +7,12 @@ import binascii
 import hashlib
 import hmac
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -17,7 +20,7 @@ from starlette.routing import Route
 from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
 from feedsvc.serve._config import ServeConfig
 from feedsvc.serve._files import FileStore, Version, member_name, public_name
-from feedsvc.serve._members import Member, Members, SQLiteMembers, token_hash
+from feedsvc.serve._members import Member, Members, members_store, token_hash
 from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
 from feedsvc.serve._respond import not_found, respond
 
@@ -47,6 +50,9 @@ def _basic(request: Request) -> tuple[str, str] | None:
 
 
 class _Endpoints:
+    """The members' lookups run in worker threads: a database on the network that answers
+    slowly, or not at all, must never hold up the event loop, and the public feeds with it."""
+
     def __init__(self, config: ServeConfig, members: Members) -> None:
         self.public = FileStore(config.out_dir / PUBLIC_TREE)
         self.members_files = FileStore(config.out_dir / MEMBERS_TREE)
@@ -77,7 +83,7 @@ class _Endpoints:
         token: str = request.path_params["token"]
         # Both lookups always run: a bad token and a missing file cost and answer the same.
         version = self._member_version(request.path_params["name"])
-        member = self.members.find(token_hash(token))
+        member = await run_in_threadpool(self.members.find, token_hash(token))
         if version is None or member is None:
             return not_found()
         personal = self.personaliser.get(token, version)
@@ -88,7 +94,9 @@ class _Endpoints:
         if version is None:
             return not_found()
         credentials = _basic(request)
-        member = self.members.find(token_hash(credentials[1])) if credentials else None
+        member = None
+        if credentials is not None:
+            member = await run_in_threadpool(self.members.find, token_hash(credentials[1]))
         if (
             credentials is None
             or member is None
@@ -101,15 +109,34 @@ class _Endpoints:
         return self._polled(request, respond(request, version, self.private_cache), member)
 
 
+def _closing(members: Members) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Closes the store the application opened (a pool's connections) when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            members.close()
+
+    return lifespan
+
+
 def create_app(config: ServeConfig | None = None, members: Members | None = None) -> Starlette:
     """The application; with no argument, configured from FEEDSVC_* variables, as
     `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
     config = config if config is not None else ServeConfig.from_env()
-    endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
+    lifespan = None
+    if members is None:
+        members = members_store(config.members_db)
+        members.open()  # an unreachable or foreign database stops the start, saying why
+        lifespan = _closing(members)
+    endpoints = _Endpoints(config, members)
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route(f"/{MEMBER_PREFIX}{{token}}/{{name:path}}", endpoints.by_token, methods=["GET"]),
             Route(f"/{MEMBERS_TREE}{{name:path}}", endpoints.by_basic, methods=["GET"]),
             Route("/{path:path}", endpoints.public_file, methods=["GET"]),
-        ]
+        ],
     )

@@ -17,13 +17,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from feedsvc.errors import MembersUnavailable
+
+if TYPE_CHECKING:
+    from feedsvc.serve._members_pg import PostgresAddress
 
 __all__ = [
     "Member",
     "MemberStats",
     "Members",
     "SQLiteMembers",
+    "members_store",
     "new_token",
     "token_hash",
     "valid_name",
@@ -33,6 +39,8 @@ TOKEN_BYTES = 32
 # Polls are kept this long: enough for "last 24 hours" and "distinct clients recently".
 KEEP_POLLS = 7 * 24 * 3600
 DAY = 24 * 3600
+# Old polls are pruned by about one poll in this many, rather than by every poll.
+PRUNE_EVERY = 1000
 _NAME = re.compile(r"[^\x00-\x1f\x7f:]{1,200}")
 
 
@@ -65,14 +73,30 @@ class MemberStats:
 
 
 class Members(Protocol):
-    """What the server and the command need; a PostgreSQL class could offer the same."""
+    """What the server and the command need, from SQLite (one host) or PostgreSQL (several)."""
 
-    def add(self, name: str) -> str: ...
+    def open(self) -> None:
+        """Reach the database now, and create feedsvc's tables where there are none; raise
+        MembersUnavailable, saying what to do, when it cannot be reached or is not feedsvc's."""
+
+    def add(self, name: str) -> str | None:
+        """A new member's token; None when the name is taken."""
+
     def rotate(self, name: str) -> str | None: ...
     def revoke(self, name: str) -> bool: ...
     def stats(self, now: float) -> list[MemberStats]: ...
     def find(self, hashed: str) -> Member | None: ...
     def record_poll(self, name: str, client: str, now: float) -> None: ...
+    def close(self) -> None: ...
+
+
+def members_store(location: Path | PostgresAddress) -> Members:
+    """The store at `location`: a SQLite file, or a PostgreSQL server's address."""
+    if isinstance(location, Path):
+        return SQLiteMembers(location)
+    from feedsvc.serve._members_pg import PostgresMembers
+
+    return PostgresMembers(location)
 
 
 _SCHEMA = """
@@ -88,6 +112,8 @@ CREATE TABLE IF NOT EXISTS polls (
 );
 CREATE INDEX IF NOT EXISTS polls_by_member ON polls (name, at);
 """
+# The columns of feedsvc's tables, in order: a table of that name with others is not feedsvc's.
+_COLUMNS = {"members": ["name", "token_hash", "created"], "polls": ["name", "at", "client"]}
 
 
 class SQLiteMembers:
@@ -106,6 +132,7 @@ class SQLiteMembers:
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            self._refuse_foreign_tables(db)
             db.execute("PRAGMA journal_mode=WAL")
             # Polls are statistics: losing the last second of them to a power cut is fine.
             db.execute("PRAGMA synchronous=NORMAL")
@@ -113,18 +140,45 @@ class SQLiteMembers:
             self._local.db = db
         return db
 
+    def _refuse_foreign_tables(self, db: sqlite3.Connection) -> None:
+        """Before anything is written: a file that holds someone else's `members` or `polls`
+        is left as it is, rather than given feedsvc's other table and a journal mode."""
+        for table, columns in _COLUMNS.items():
+            found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            if found and found != columns:
+                db.close()
+                raise MembersUnavailable(
+                    f"the members database {self.path} has a table {table} that feedsvc did "
+                    "not create; feedsvc leaves it alone: give it a file of its own"
+                )
+
     def open(self) -> None:
         """Open the file now: one that is not a members database is found before any change."""
-        self._db()
+        try:
+            self._db()
+        except (sqlite3.Error, OSError) as error:
+            raise MembersUnavailable(
+                f"the members database {self.path} cannot be used ({error}); restore it from a "
+                "backup, or move it away to start a new one (every member then needs a new "
+                "address)"
+            ) from None
 
-    def add(self, name: str) -> str:
+    def close(self) -> None:
+        """This thread's connection: the others close with their threads."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def add(self, name: str) -> str | None:
         token = new_token()
         with self._db() as db:
-            db.execute(
-                "INSERT INTO members (name, token_hash, created) VALUES (?, ?, ?)",
+            cursor = db.execute(
+                "INSERT INTO members (name, token_hash, created) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
                 (name, token_hash(token), time.time()),
             )
-        return token
+        return token if cursor.rowcount else None
 
     def rotate(self, name: str) -> str | None:
         token = new_token()
@@ -157,8 +211,7 @@ class SQLiteMembers:
     def record_poll(self, name: str, client: str, now: float) -> None:
         with self._db() as db:
             db.execute("INSERT INTO polls (name, at, client) VALUES (?, ?, ?)", (name, now, client))
-            # Prune now and then rather than on every poll.
-            if secrets.randbelow(1000) == 0:
+            if secrets.randbelow(PRUNE_EVERY) == 0:
                 db.execute("DELETE FROM polls WHERE at < ?", (now - KEEP_POLLS,))
 
     def stats(self, now: float) -> list[MemberStats]:

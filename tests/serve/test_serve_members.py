@@ -13,8 +13,17 @@ import feedparser
 import httpx
 import pytest
 from click.testing import CliRunner
+from helpers import BUNDLED_ITEMS
 from lxml import etree
-from served import SECRET_SENTENCE, Served, publish_tree, served_tree
+from served import (
+    SECRET_SENTENCE,
+    Served,
+    members_tables,
+    publish_tree,
+    run_sql,
+    served_tree,
+    stored_text,
+)
 
 from feedsvc.cli import main
 from feedsvc.publish.writers.namespaces import ATOM
@@ -23,14 +32,20 @@ PUBLIC_URL = "https://www.example.com/feeds/"
 ADDRESS = re.compile(re.escape(PUBLIC_URL) + r"m/([A-Za-z0-9_-]+)/rss\.xml")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with served_tree(tmp_path_factory.mktemp("members")) as served:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The server with its members in a SQLite file, then on the session's PostgreSQL server."""
+    members_db = None
+    if request.param == "postgresql":
+        members_db = request.getfixturevalue("postgres").new_database()
+    with served_tree(tmp_path_factory.mktemp("members"), members_db=members_db) as served:
         yield served
 
 
 def members(served: Served, *args: str) -> tuple[int, str]:
-    db = ("--items", str(served.items), "--members-db", str(served.members_db))
+    db = ("--items", str(served.items), "--members-db", served.members_db)
     result = CliRunner().invoke(main, ["members", *args, *db])
     return result.exit_code, result.output
 
@@ -54,7 +69,7 @@ def local(served: Served, token: str, file: str = "rss.xml") -> str:
 def test_a_member_gets_the_full_text_with_their_own_self_links(served: Served) -> None:
     token = add(served, "Alice")
     assert len(token) >= 22 and len(token.encode()) * 6 // 8 >= 16  # at least 128 bits
-    assert token not in served.members_db.read_bytes().decode("latin-1")  # only its hash
+    assert token not in stored_text(served.members_db)  # only its hash
     rss = feedparser.parse(local(served, token))
     assert rss.status == 200
     selfs = [link.href for link in rss.feed.links if link.rel == "self"]
@@ -175,10 +190,10 @@ def test_bad_member_names_are_refused(tmp_path: Path, name: str) -> None:
     assert result.exit_code == 2 and "NAME" in result.output
 
 
-def test_add_without_readable_settings_adds_nobody(tmp_path: Path) -> None:
+def test_add_without_readable_settings_adds_nobody(tmp_path: Path, members_db: str) -> None:
     # A token that cannot be printed with its address would be lost: nothing is stored.
     (tmp_path / "feed.yaml").write_text("title: Sans adresse publique\n", encoding="utf-8")
-    db = ("--items", str(tmp_path), "--members-db", str(tmp_path / "m.sqlite3"))
+    db = ("--items", str(tmp_path), "--members-db", members_db)
     added = CliRunner().invoke(main, ["members", "add", "Jean", *db])
     assert added.exit_code == 1 and "feed.yaml" in added.output
     listed = CliRunner().invoke(main, ["members", "list", *db])
@@ -190,8 +205,6 @@ def test_a_members_database_that_is_not_one_is_refused_and_kept(
     tmp_path: Path, command: list[str]
 ) -> None:
     # It holds every member's address: never a traceback, never rebuilt behind their back.
-    from helpers import BUNDLED_ITEMS
-
     damaged = tmp_path / "members.sqlite3"
     damaged.write_bytes(b"not a database, but somebody's file" * 100)
     before = damaged.read_bytes()
@@ -201,3 +214,21 @@ def test_a_members_database_that_is_not_one_is_refused_and_kept(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "cannot be used (file is not a database); restore it" in result.output
     assert damaged.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["list"], ["add", "Iris"], ["revoke", "Iris"]])
+def test_a_table_that_is_not_feedsvcs_is_refused_and_left_alone(
+    members_db: str, command: list[str]
+) -> None:
+    # The site's own `members` table, in the file or database given: never written into.
+    members, polls = members_tables(members_db)
+    run_sql(members_db, f"CREATE TABLE {members} (id integer)")
+    run_sql(members_db, f"INSERT INTO {members} VALUES (7)")
+    args = ["members", *command, "--items", str(BUNDLED_ITEMS), "--members-db", members_db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"has a table {members} that feedsvc did not create" in result.output
+    assert run_sql(members_db, f"SELECT * FROM {members}") == [(7,)]
+    with pytest.raises(Exception, match=polls):  # nothing of feedsvc's was added beside it
+        run_sql(members_db, f"SELECT * FROM {polls}")

@@ -64,19 +64,21 @@ def test_feedsvc_serve_listens_on_loopback(tmp_path: Path) -> None:
             assert all("127.0.0.1:" in line for line in listening.splitlines()), listening
 
 
-def test_the_factory_under_uvicorn_with_workers_reads_the_environment(tmp_path: Path) -> None:
+def test_the_factory_under_uvicorn_with_workers_reads_the_environment(
+    tmp_path: Path, members_db: str
+) -> None:
     items, out = tree(tmp_path)
-    db = tmp_path / "elsewhere" / "members.sqlite3"
+    db = members_db
     added = subprocess.run(
         [str(BIN / "feedsvc"), "members", "add", "Iris", "--items", str(items),
-         "--members-db", str(db)],
+         "--members-db", db],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     address = next(word for word in added.stdout.split() if word.endswith("/rss.xml"))
     token = address.split("/m/")[1].split("/")[0]
     port = free_port()
     env = {
-        "FEEDSVC_OUT": str(out), "FEEDSVC_ITEMS": str(items), "FEEDSVC_MEMBERS_DB": str(db),
+        "FEEDSVC_OUT": str(out), "FEEDSVC_ITEMS": str(items), "FEEDSVC_MEMBERS_DB": db,
         "FEEDSVC_MAX_AGE": "30",
     }  # fmt: skip
     command = [str(BIN / "uvicorn"), "--factory", "feedsvc.serve:create_app", "--workers", "2"]
@@ -85,7 +87,7 @@ def test_the_factory_under_uvicorn_with_workers_reads_the_environment(tmp_path: 
             assert httpx.get(base + "atom.xml").headers["cache-control"] == "public, max-age=30"
             assert httpx.get(f"{base}m/{token}/rss.xml").status_code == 200
         revoked = subprocess.run(
-            [str(BIN / "feedsvc"), "members", "revoke", "Iris", "--members-db", str(db)],
+            [str(BIN / "feedsvc"), "members", "revoke", "Iris", "--members-db", db],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert revoked.returncode == 0, revoked.stdout + revoked.stderr
