@@ -227,6 +227,7 @@ class Index:
             with self._transaction("IMMEDIATE"):
                 if not months.kept():  # another process may have started meanwhile
                     months.start_keeping()
+                    self._store_sums({"months": _sums.EVERY_BUILD["months"]})
         hidden = months.not_live(now)
         found: dict[str, list[ArchiveMonth]] = {}
         for feed, rows in months.of_feeds().items():

@@ -4,6 +4,8 @@ walks them; a closed month keeps its bytes; the members' chain stays in its own 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -349,3 +351,37 @@ def test_archives_turned_on_over_a_kept_cache_equal_a_cold_build(
     assert build(items_dir, cold, "--no-cache").exit_code == 0
     assert snapshot(out) == snapshot(cold)
     assert any(out.rglob("archive"))
+
+
+def test_a_damaged_months_table_is_noticed_and_gives_a_cold_builds_bytes(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # The months table decides which archives exist and when one is rendered again: a row
+    # lost, or edited, must not drop a month from the chains or keep an edited month as it was.
+    _setup(items_dir, write_item)
+    cache, out, cold = tmp_path / "cache", tmp_path / "out", tmp_path / "cold"
+
+    def age() -> None:  # files written just now are read again by every build until old
+        for path in items_dir.glob("*.md"):
+            os.utime(path, (path.stat().st_mtime - 3600,) * 2)
+
+    age()
+    assert build(items_dir, out, "--cache", str(cache)).exit_code == 0
+    assert build(items_dir, cold, "--no-cache").exit_code == 0
+    (database,) = cache.glob("*.sqlite3")
+    damages = [
+        "DELETE FROM months WHERE feed = '' AND month = '2024-05'",
+        "UPDATE months SET items = items + 1 WHERE feed = 'japon'",
+        "UPDATE months SET digest = 'x' || digest WHERE month = '2024-03'",
+    ]
+    for damage in damages:
+        with sqlite3.connect(database) as db:
+            db.execute(damage)
+        if "digest" in damage:  # then an edit that the damaged row must not hide
+            write_item("d.md", _lead("d", "2024-05-02T08:00:00+09:00", "[Asie]", "members"))
+            age()
+            assert build(items_dir, cold, "--no-cache").exit_code == 0
+        result = build(items_dir, out, "--cache", str(cache))
+        assert result.exit_code == 0, result.output
+        assert "was damaged" in result.output, damage
+        assert snapshot(out) == snapshot(cold), damage
