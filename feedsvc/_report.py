@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -141,9 +141,10 @@ class Report(_Out):
 
     def add_files(self, reports: Sequence[FileReport], out_dir: Path) -> None:
         for report in reports:
+            # Built from the build's own values, unchecked: thousands with archives.
             self.files.append(
-                FileOut(
-                    path=str(out_dir / report.path), status=report.status,
+                FileOut.model_construct(
+                    path=str(out_dir / report.path), status=cast(Status, report.status),
                     items=report.items, bytes=report.size,
                     to=str(out_dir / report.to) if report.to else None,
                 )

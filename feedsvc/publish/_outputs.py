@@ -145,12 +145,14 @@ def _archive_files(
             before = months[position - 1].name if position else None
             after = months[position + 1].name if position + 1 < len(months) else None
             folder = archive_folder(feed_plan.folder, month.name)
+            # One hash per month, whatever the formats: thousands of months on every build.
+            month_key = _key(
+                *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
+                month, before, after,
+            )  # fmt: skip
             for name in settings.formats:
                 file_name = FORMATS[name].name
-                key = _key(
-                    *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
-                    feed_plan.subtitle, month, before, after,
-                )  # fmt: skip
+                key = f"{month_key}:{file_name}"
                 path = out_path(folder + file_name, feed_plan.members)
                 renderer = partial(render, name, feed_plan, position)
                 found.append(PlannedFile(path, key, month.items, renderer, month.name))
