@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
-from feedsvc.model import FeedSettings, FormatName
+from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -32,6 +32,7 @@ from feedsvc.publish.writers import (
     FeedFile,
     render_feed,
     render_index_page,
+    shows_whole,
 )
 
 if TYPE_CHECKING:
@@ -57,15 +58,21 @@ class _Documents:
     def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
         self.items_dir = items_dir
         self.settings = settings
+        self.items: dict[str, Lead | Teaser] = {}
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
         self.docs: dict[str, FeedDoc] = {}
 
     def entry(self, path: str, digest: str, members: bool) -> EntryDoc:
-        cached = self.entries.get((path, members))
+        # Each item read once for the public and the members' feeds; a public item's entry,
+        # the same in both, made once (its body's HTML with it).
+        item = self.items.get(path)
+        if item is None:
+            item = self.items[path] = read_again(self.items_dir / path, digest)
+        whole = shows_whole(item, members)
+        cached = self.entries.get((path, whole))
         if cached is None:
-            item = read_again(self.items_dir / path, digest)
             cached = EntryDoc.from_item(item, self.settings, members=members)
-            self.entries[(path, members)] = cached
+            self.entries[(path, whole)] = cached
         return cached
 
     def doc(self, plan: FeedPlan) -> FeedDoc:
