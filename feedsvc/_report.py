@@ -140,13 +140,16 @@ class Report(_Out):
         self.ok, self.exit_code = True, 0
 
     def add_files(self, reports: Sequence[FileReport], out_dir: Path) -> None:
+        # What out_dir / path gives, for '/'-separated paths below out/, without a Path
+        # object per file: thousands with archives.
+        below = str(out_dir / "_")[:-1]
         for report in reports:
-            # Built from the build's own values, unchecked: thousands with archives.
+            # Built from the build's own values, unchecked.
             self.files.append(
                 FileOut.model_construct(
-                    path=str(out_dir / report.path), status=cast(Status, report.status),
+                    path=below + report.path, status=cast(Status, report.status),
                     items=report.items, bytes=report.size,
-                    to=str(out_dir / report.to) if report.to else None,
+                    to=below + report.to if report.to else None,
                 )
             )  # fmt: skip
             setattr(self.counts, report.status, getattr(self.counts, report.status) + 1)
