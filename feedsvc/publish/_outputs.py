@@ -152,10 +152,11 @@ def _archive_files(
             before = months[position - 1].name if position else None
             after = months[position + 1].name if position + 1 < len(months) else None
             folder = archive_folder(feed_plan.folder, month.name)
-            # One hash per month, whatever the formats: thousands of months on every build.
+            # One hash per month, whatever the formats, of its fields rather than the
+            # dataclass's repr: thousands of months on every build.
             month_key = _key(
                 *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                month, before, after,
+                month.name, month.digest, month.hidden, month.items, before, after,
             )  # fmt: skip
             for name in settings.formats:
                 file_name = FORMATS[name].name
