@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -140,12 +140,16 @@ class Report(_Out):
         self.ok, self.exit_code = True, 0
 
     def add_files(self, reports: Sequence[FileReport], out_dir: Path) -> None:
+        # What out_dir / path gives, for '/'-separated paths below out/, without a Path
+        # object per file: thousands with archives.
+        below = str(out_dir / "_")[:-1]
         for report in reports:
+            # Built from the build's own values, unchecked.
             self.files.append(
-                FileOut(
-                    path=str(out_dir / report.path), status=report.status,
+                FileOut.model_construct(
+                    path=below + report.path, status=cast(Status, report.status),
                     items=report.items, bytes=report.size,
-                    to=str(out_dir / report.to) if report.to else None,
+                    to=below + report.to if report.to else None,
                 )
             )  # fmt: skip
             setattr(self.counts, report.status, getattr(self.counts, report.status) + 1)

@@ -227,6 +227,7 @@ class Index:
             with self._transaction("IMMEDIATE"):
                 if not months.kept():  # another process may have started meanwhile
                     months.start_keeping()
+                    self._store_sums({"months": _sums.EVERY_BUILD["months"]})
         hidden = months.not_live(now)
         found: dict[str, list[ArchiveMonth]] = {}
         for feed, rows in months.of_feeds().items():
@@ -277,6 +278,12 @@ class Index:
             "SELECT key, size, mtime_ns FROM outputs WHERE path = ?", (path,)
         ).fetchone()
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+
+    @_trusted
+    def all_written(self) -> dict[str, tuple[str, int, int]]:
+        """written() of every output, in one query: thousands of archive files."""
+        rows = self.db.execute("SELECT path, key, size, mtime_ns FROM outputs")
+        return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
         self._write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", path, key, size, mtime_ns)

@@ -87,6 +87,9 @@ EVERY_BUILD: dict[str, Sum | str] = {
     "slugs": "SELECT slug, name FROM slugs NOT INDEXED ORDER BY rowid",
     "problems": "SELECT path, line, field, message FROM problems NOT INDEXED ORDER BY rowid",
     "across": "SELECT value FROM meta WHERE key = 'across'",
+    # The archives' months (empty unless archives are kept): a row lost or edited would drop
+    # a month from every chain, or keep an edited month's archive as it was.
+    "months": "SELECT feed, month, digest, items FROM months NOT INDEXED ORDER BY rowid",
 }  # fmt: skip
 # What only a change reads: the rows of changed files are found and deleted through these, and
 # the findings across files are brought up to date through them.

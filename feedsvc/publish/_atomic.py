@@ -10,7 +10,6 @@ Last-Modified and ETag, stay, and pollers keep getting 304s.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -18,17 +17,9 @@ from contextlib import contextmanager, suppress
 from typing import NamedTuple, TypeVar
 
 from feedsvc.publish._folders import OutTree
-from feedsvc.publish._layout import (
-    ARCHIVE_FOLDER,
-    CATEGORY_PARENTS,
-    FEED_FOLDERS,
-    MONTH,
-    TEMP_FOLDER,
-    TEMP_PREFIX,
-    TEMP_SUFFIX,
-)
+from feedsvc.publish._layout import TEMP_FOLDER, TEMP_PREFIX, TEMP_SUFFIX
 
-__all__ = ["Writer", "feed_folders", "remove_leftovers", "writer"]
+__all__ = ["Writer", "writer"]
 
 # Threads that write and fsync files at once: on this kind of disk, 127 files take a fifteenth
 # of the time with 4 to 8 threads as one after the other (the journal commits them together).
@@ -41,48 +32,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _ours(name: str) -> bool:
-    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
-
-
-_MONTH = re.compile(MONTH)
-
-
-def _subfolders(tree: OutTree, parent: str, pattern: re.Pattern[str] | None = None) -> list[str]:
-    with tree.folder(parent, look=True) as folder:
-        if folder is None:
-            return []
-        return [
-            f"{parent}{name}/"
-            for name in tree.names(folder)
-            if (pattern is None or pattern.fullmatch(name)) and tree.is_folder(folder, name)
-        ]
-
-
-def feed_folders(tree: OutTree) -> list[str]:
-    """Every folder below out/ where a build writes feeds or once did, links left out: the
-    trees, each category's folder, and the month folders of each one's archives."""
-    found = list(FEED_FOLDERS)
-    for parent in CATEGORY_PARENTS:
-        found += _subfolders(tree, parent)
-    for feed in list(found):
-        if feed:  # archives were never written at the top of out/
-            found += _subfolders(tree, feed + ARCHIVE_FOLDER, _MONTH)
-    return found
-
-
-def remove_leftovers(tree: OutTree) -> None:
-    """Delete temporary files a killed build left behind; only ever files named as ours, in
-    the temporary folder or where builds before it wrote them (beside each feed)."""
-    for rel in [TEMP_FOLDER, *feed_folders(tree)]:
-        with tree.folder(rel, look=True) as folder:
-            if folder is None:
-                continue
-            for name in tree.names(folder):
-                if _ours(name) and tree.is_file(folder, name):
-                    os.unlink(name, dir_fd=folder)
 
 
 def _in_threads(function: Callable[[Job], object], jobs: list[Job]) -> None:

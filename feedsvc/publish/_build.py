@@ -19,15 +19,9 @@ from typing import TYPE_CHECKING
 
 from feedsvc.index import Index
 from feedsvc.publish import _atomic
-from feedsvc.publish._atomic import feed_folders
 from feedsvc.publish._folders import OutTree
-from feedsvc.publish._layout import (
-    ARCHIVE_FOLDER,
-    CATEGORY_PARENTS,
-    MEMBERS_TREE,
-    OWNED_NAMES,
-    moved_to,
-)
+from feedsvc.publish._layout import moved_to
+from feedsvc.publish._listing import Listing, list_out
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
@@ -64,21 +58,9 @@ def _by_folder(paths: Iterable[str]) -> dict[str, list[str]]:
     return folders
 
 
-def _owned_files(tree: OutTree) -> Iterator[str]:
-    """Files where a build writes them, or wrote them before out/public/, whether or not this
-    build still wants them: feed and index names in the feed folders, nowhere else."""
-    for rel in feed_folders(tree):
-        with tree.folder(rel, look=True) as folder:
-            if folder is not None:
-                # One listing rather than a look per name: thousands of month folders.
-                for name in sorted(OWNED_NAMES.intersection(tree.names(folder))):
-                    if tree.is_file(folder, name):
-                        yield rel + name
-
-
-def _stale(planned: list[PlannedFile], tree: OutTree) -> list[str]:
+def _stale(planned: list[PlannedFile], listing: Listing) -> list[str]:
     wanted = {file.path for file in planned}
-    return sorted(path for path in _owned_files(tree) if path not in wanted)
+    return sorted(path for path in listing.owned() if path not in wanted)
 
 
 def _remove(tree: OutTree, path: str) -> None:
@@ -94,30 +76,24 @@ def _remove(tree: OutTree, path: str) -> None:
                 os.rmdir(name, dir_fd=folder)
 
 
-def _remove_empty_folders(tree: OutTree) -> None:
-    folders = feed_folders(tree)
-    for rel in folders:  # month folders first: each is listed after its feed's folder
-        if ARCHIVE_FOLDER in rel:
-            _remove(tree, rel)
-    for rel in folders:
-        if ARCHIVE_FOLDER not in rel:
-            _remove(tree, rel + ARCHIVE_FOLDER)
-    for rel in folders:
-        if rel.startswith(CATEGORY_PARENTS) and ARCHIVE_FOLDER not in rel:
-            _remove(tree, rel)
-    for rel in (*CATEGORY_PARENTS, MEMBERS_TREE):
-        _remove(tree, rel)
-
-
-def _survey(tree: OutTree, planned: list[PlannedFile]) -> dict[str, os.stat_result | None]:
+def _survey(
+    tree: OutTree, planned: list[PlannedFile], listing: Listing
+) -> dict[str, os.stat_result | None]:
     """Each planned file as it stands in out/, found without following a link, and before
     anything is written: a link on the way to any of them is refused, a folder in a file's
-    place too."""
+    place too. Folders the listing read are not looked at again."""
     found: dict[str, os.stat_result | None] = {}
     for rel, names in _by_folder(file.path for file in planned).items():
-        with tree.folder(rel) as folder:
-            for name in names:
-                entry = None if folder is None else tree.entry(folder, name, rel + name)
+        listed = listing.folders.get(rel)
+        for name in names:
+            entry = listed.entries.get(name) if listed is not None else None
+            if entry is not None and stat.S_ISREG(entry.st_mode):
+                found[rel + name] = entry
+            elif listed is not None and name not in listed.names:
+                found[rel + name] = None
+            else:  # not listed, or not a regular file: looked at again, to refuse or explain
+                with tree.folder(rel) as folder:
+                    entry = None if folder is None else tree.entry(folder, name, rel + name)
                 if entry is not None and not stat.S_ISREG(entry.st_mode):
                     where = str(tree.out_dir / rel / name)
                     raise IsADirectoryError(errno.EISDIR, "not a regular file", where)
@@ -125,8 +101,9 @@ def _survey(tree: OutTree, planned: list[PlannedFile]) -> dict[str, os.stat_resu
     return found
 
 
-def _as_remembered(index: Index, file: PlannedFile, entry: os.stat_result | None) -> bool:
-    remembered = index.written(file.path)
+def _as_remembered(
+    remembered: tuple[str, int, int] | None, file: PlannedFile, entry: os.stat_result | None
+) -> bool:
     if remembered is None or remembered[0] != file.key or entry is None:
         return False
     return (entry.st_size, entry.st_mtime_ns) == remembered[1:]
@@ -185,9 +162,16 @@ def publish(
     """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
     and the files of the layout before out/public/ moved into it."""
     with OutTree(out_dir) as tree:
-        _atomic.remove_leftovers(tree)
-        found = _survey(tree, planned)
-        todo = [file for file in planned if not _as_remembered(index, file, found[file.path])]
+        listing = list_out(tree)
+        for path in listing.leftovers():
+            _remove(tree, path)
+        found = _survey(tree, planned, listing)
+        remembered = index.all_written()
+        todo = [
+            file
+            for file in planned
+            if not _as_remembered(remembered.get(file.path), file, found[file.path])
+        ]
         reports: dict[str, FileReport] = {}
         # Archives a month at a time, so that memory holds one month's files however long
         # the history. A month new to out/ goes before the live files, which may link to it;
@@ -213,7 +197,7 @@ def publish(
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         wanted = set(reports)
-        stale = _stale(planned, tree)
+        stale = _stale(planned, listing)
         for path in stale:
             _remove(tree, path)
             index.forget(path)
@@ -222,7 +206,8 @@ def publish(
                 result.append(FileReport(path, "moved", 0, 0, to=new))
             else:
                 result.append(FileReport(path, "removed", 0, 0))
-        _remove_empty_folders(tree)
+        for folder in listing.empty_after(set(stale)):
+            _remove(tree, folder)
     return result
 
 
@@ -246,5 +231,6 @@ def compare(
             else:
                 status = "unchanged"
             reports.append(FileReport(file.path, status, file.items, len(data)))
-        reports.extend(FileReport(path, "stale", 0, 0) for path in _stale(planned, tree))
+        stale = _stale(planned, list_out(tree))
+        reports.extend(FileReport(path, "stale", 0, 0) for path in stale)
     return reports

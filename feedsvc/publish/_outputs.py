@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
-from feedsvc.model import FeedSettings, FormatName
+from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -32,6 +32,7 @@ from feedsvc.publish.writers import (
     FeedFile,
     render_feed,
     render_index_page,
+    shows_whole,
 )
 
 if TYPE_CHECKING:
@@ -57,15 +58,21 @@ class _Documents:
     def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
         self.items_dir = items_dir
         self.settings = settings
+        self.items: dict[str, Lead | Teaser] = {}
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
         self.docs: dict[str, FeedDoc] = {}
 
     def entry(self, path: str, digest: str, members: bool) -> EntryDoc:
-        cached = self.entries.get((path, members))
+        # Each item read once for the public and the members' feeds; a public item's entry,
+        # the same in both, made once (its body's HTML with it).
+        item = self.items.get(path)
+        if item is None:
+            item = self.items[path] = read_again(self.items_dir / path, digest)
+        whole = shows_whole(item, members)
+        cached = self.entries.get((path, whole))
         if cached is None:
-            item = read_again(self.items_dir / path, digest)
             cached = EntryDoc.from_item(item, self.settings, members=members)
-            self.entries[(path, members)] = cached
+            self.entries[(path, whole)] = cached
         return cached
 
     def doc(self, plan: FeedPlan) -> FeedDoc:
@@ -145,12 +152,15 @@ def _archive_files(
             before = months[position - 1].name if position else None
             after = months[position + 1].name if position + 1 < len(months) else None
             folder = archive_folder(feed_plan.folder, month.name)
+            # One hash per month, whatever the formats, of its fields rather than the
+            # dataclass's repr: thousands of months on every build.
+            month_key = _key(
+                *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
+                month.name, month.digest, month.hidden, month.items, before, after,
+            )  # fmt: skip
             for name in settings.formats:
                 file_name = FORMATS[name].name
-                key = _key(
-                    *base, file_name, feed_plan.kind, feed_plan.folder, feed_plan.title,
-                    feed_plan.subtitle, month, before, after,
-                )  # fmt: skip
+                key = f"{month_key}:{file_name}"
                 path = out_path(folder + file_name, feed_plan.members)
                 renderer = partial(render, name, feed_plan, position)
                 found.append(PlannedFile(path, key, month.items, renderer, month.name))

@@ -4,10 +4,14 @@ walks them; a closed month keeps its bytes; the members' chain stays in its own 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 from conformance import check_atom, check_atom_schema, check_rss
 from feeds import NS, build, snapshot, xml
 from helpers import SETTINGS, WriteItem
@@ -349,3 +353,70 @@ def test_archives_turned_on_over_a_kept_cache_equal_a_cold_build(
     assert build(items_dir, cold, "--no-cache").exit_code == 0
     assert snapshot(out) == snapshot(cold)
     assert any(out.rglob("archive"))
+
+
+def test_a_damaged_months_table_is_noticed_and_gives_a_cold_builds_bytes(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # The months table decides which archives exist and when one is rendered again: a row
+    # lost, or edited, must not drop a month from the chains or keep an edited month as it was.
+    _setup(items_dir, write_item)
+    cache, out, cold = tmp_path / "cache", tmp_path / "out", tmp_path / "cold"
+
+    def age() -> None:  # files written just now are read again by every build until old
+        for path in items_dir.glob("*.md"):
+            os.utime(path, (path.stat().st_mtime - 3600,) * 2)
+
+    age()
+    assert build(items_dir, out, "--cache", str(cache)).exit_code == 0
+    assert build(items_dir, cold, "--no-cache").exit_code == 0
+    (database,) = cache.glob("*.sqlite3")
+    damages = [
+        "DELETE FROM months WHERE feed = '' AND month = '2024-05'",
+        "UPDATE months SET items = items + 1 WHERE feed = 'japon'",
+        "UPDATE months SET digest = 'x' || digest WHERE month = '2024-03'",
+    ]
+    for damage in damages:
+        with sqlite3.connect(database) as db:
+            db.execute(damage)
+        if "digest" in damage:  # then an edit that the damaged row must not hide
+            write_item("d.md", _lead("d", "2024-05-02T08:00:00+09:00", "[Asie]", "members"))
+            age()
+            assert build(items_dir, cold, "--no-cache").exit_code == 0
+        result = build(items_dir, out, "--cache", str(cache))
+        assert result.exit_code == 0, result.output
+        assert "was damaged" in result.output, damage
+        assert snapshot(out) == snapshot(cold), damage
+
+
+def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A month's archives (main, members', each category's) share one reading of each item,
+    # and a public lead's entry, the same in public and members' feeds, is made once: an edit
+    # renders a month of thousands of items again.
+    from feedsvc.publish import _outputs
+    from feedsvc.publish.writers import _document
+
+    _setup(items_dir, write_item)
+    reads: Counter[str] = Counter()
+    bodies: Counter[str] = Counter()
+    read_again, to_html = _outputs.read_again, _document.to_html
+
+    def counted_read(path: Path, digest: str) -> object:
+        reads[path.name] += 1
+        return read_again(path, digest)
+
+    def counted_html(body: str, url: str) -> str:
+        bodies[url] += 1
+        return to_html(body, url)
+
+    monkeypatch.setattr(_outputs, "read_again", counted_read)
+    monkeypatch.setattr(_document, "to_html", counted_html)
+    assert build(items_dir, tmp_path / "out").exit_code == 0
+    # Once for the live feeds (the newest two of each: f and g, and c in Japon), once for
+    # the item's month.
+    assert reads == {f"{item[0]}.md": 2 if item[0] in "cfg" else 1 for item in ITEMS}
+    assert bodies == {
+        f"https://www.example.com/{item[0]}": reads[f"{item[0]}.md"] for item in ITEMS
+    }

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from feedsvc.publish.writers._document import ArchiveList, Category, EntryDoc, FeedDoc, FeedFile
+from feedsvc.publish.writers._document import (
+    ArchiveList,
+    Category,
+    EntryDoc,
+    FeedDoc,
+    FeedFile,
+    shows_whole,
+)
 from feedsvc.publish.writers._marker import Marker
 
 if TYPE_CHECKING:
@@ -24,6 +31,7 @@ __all__ = [
     "Marker",
     "render_feed",
     "render_index_page",
+    "shows_whole",
 ]
 
 

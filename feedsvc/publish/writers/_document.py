@@ -15,7 +15,7 @@ from feedsvc.model import Access, FeedSettings, Lead, Person, Photo, Teaser, to_
 from feedsvc.publish._layout import FeedKind, public_address
 from feedsvc.publish.writers._marker import Marker
 
-__all__ = ["ArchiveList", "Category", "EntryDoc", "FeedDoc", "FeedFile"]
+__all__ = ["ArchiveList", "Category", "EntryDoc", "FeedDoc", "FeedFile", "shows_whole"]
 
 # An empty feed still needs an `updated`. The clock would change its bytes on every build, and
 # validators call anything before 1990 implausible, so it is a fixed moment after that.
@@ -26,6 +26,12 @@ EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 class Category:
     term: str
     scheme: str
+
+
+def shows_whole(item: Lead | Teaser, members: bool) -> bool:
+    """Whether a feed shows all of an item: the members' feed does, a public one only of a
+    public item. The entry depends on nothing else, so a public item has one entry."""
+    return members or item.access == "public"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +59,7 @@ class EntryDoc:
         the members' page, and an editor who marks an item for members relies on that list.
         Members get everything.
         """
-        whole = members or item.access == "public"
-        lead = item if isinstance(item, Lead) and whole else None
+        lead = item if isinstance(item, Lead) and shows_whole(item, members) else None
         scheme = urljoin(settings.site_url, "categories/")
         return cls(
             id=item.id,
