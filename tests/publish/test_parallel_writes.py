@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -19,8 +20,14 @@ def test_a_stop_while_threads_write_returns_only_once_none_is_writing() -> None:
     started: list[int] = []
     finished: list[int] = []
 
+    lock = threading.Lock()
+
     def write(job: int) -> None:
-        started.append(job)
+        with lock:
+            started.append(job)
+            everyone_writes = len(started) == _atomic.THREADS
+        if everyone_writes:  # the stop comes while every thread writes, however slow the start
+            os.kill(os.getpid(), signal.SIGALRM)
         release.wait()
         time.sleep(0.01)
         finished.append(job)
@@ -30,12 +37,10 @@ def test_a_stop_while_threads_write_returns_only_once_none_is_writing() -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, 0.1)
     try:
         with pytest.raises(KeyboardInterrupt):
             _atomic._in_threads(write, list(range(10 * _atomic.THREADS)))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         release.set()
     assert sorted(finished) == sorted(started)  # none was still writing
