@@ -40,7 +40,8 @@ def digest(stats: Stats) -> str:
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(len(stats).to_bytes(8, "little"))  # where the paths end and the stats begin
     hasher.update("\0".join(stats).encode())
-    hasher.update(array("q", chain.from_iterable(stats.values())).tobytes())
+    # From a list: array() takes one at twice the speed of an iterator.
+    hasher.update(array("q", list(chain.from_iterable(stats.values()))).tobytes())
     return hasher.hexdigest()
 
 
