@@ -3,10 +3,11 @@
 A bit flipped in a page, a row missing from an index or a row edited by hand may leave SQLite
 answering without an error, and a build choosing the wrong items. Each query below goes through
 the same index a build's own queries use and sums what they read (counts, values, row ids,
-lengths), in SQLite's C code: at 100,000 items the sums a no-op checks cost tens of
-milliseconds, where a full `PRAGMA quick_check` costs over a hundred and misses an index that
-no longer matches its table. The sums are stored when the index is written and compared before
-it is trusted again; the structures a no-op does not read are checked only when files change.
+lengths), in SQLite's C code: at 100,000 items the feeds' sums cost tens of milliseconds,
+where a full `PRAGMA quick_check` costs over a hundred and misses an index that no longer
+matches its table. The sums are stored when the index is written and compared before it is
+trusted again: the small tables at every build (NO_OP), the feeds' choice before a build writes
+anything, and the structures only a change reads when files change.
 
 Sums over rows add up, so a change updates them from the rows it deletes and inserts (`moved`)
 rather than summing the whole archive again; the small tables and the findings across files
