@@ -27,7 +27,7 @@ import peer_hugo  # this module and synth, tables, builds, feeds and phases sit 
 import synth
 import tables
 import yaml
-from builds import Builder, Changes, feedsvc_command
+from builds import Builder, Changes, compile_feedsvc, feedsvc_command
 from feeds import feed_phases
 from peer_hugo import HugoSite
 from phases import Phase, Run, run_child
@@ -307,6 +307,7 @@ def main() -> None:
             " measured; reinstall PyYAML with libyaml"
         )
     hugo = _hugo_binary(not args.no_hugo)
+    compile_feedsvc()
 
     rows: list[str] = []
     peer_rows: list[str] = []

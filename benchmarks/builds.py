@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import sys
@@ -26,6 +27,13 @@ def source_stamp() -> list[tuple[str, int, int]]:
         for entry in os.scandir(package)
         if entry.name.endswith(".py")
     )
+
+
+def compile_feedsvc() -> None:
+    """Byte-compile feedsvc's modules, as installing a package does. Run from a checkout where
+    Python may not write bytecode (PYTHONDONTWRITEBYTECODE), every build would compile them
+    all again: a tenth of a second of each rebuild that no installed feedsvc spends."""
+    compileall.compile_dir(Path(feedsvc.__file__).parent, quiet=1)
 
 
 def feedsvc_command() -> list[str]:

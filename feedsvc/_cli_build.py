@@ -49,6 +49,7 @@ def _publish(
         try:
             report.tally(checked.index, now)
             planned = planned_files(checked.index, items_dir, checked.settings, now)
+            checked.index.checked_before_writing({file.path: file.key for file in planned})
             if build.check:
                 files = compare(planned, out_dir, progress)
                 report.add_files(files, out_dir)

@@ -40,7 +40,8 @@ def digest(stats: Stats) -> str:
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(len(stats).to_bytes(8, "little"))  # where the paths end and the stats begin
     hasher.update("\0".join(stats).encode())
-    hasher.update(array("q", chain.from_iterable(stats.values())).tobytes())
+    # From a list: array() takes one at twice the speed of an iterator.
+    hasher.update(array("q", list(chain.from_iterable(stats.values()))).tobytes())
     return hasher.hexdigest()
 
 
@@ -69,11 +70,18 @@ def run_of(path: str, runs: int) -> int:
     return zlib.crc32(path.encode("utf-8", "surrogateescape")) % runs if runs > 1 else 0
 
 
+def _encoded(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
 def split(stats: Stats, runs: int) -> dict[int, Stats]:
-    """A folder's stats by run, each in the folder's order."""
+    """A folder's stats by run (see run_of), each in the folder's order."""
     if runs == 1:
         return {0: stats}
-    found: dict[int, Stats] = {}
-    for path, stat in stats.items():
-        found.setdefault(run_of(path, runs), {})[path] = stat
-    return found
+    # The check sums of 100,000 paths taken by map(), in C, rather than a call of run_of each:
+    # an edit in one flat folder splits the whole folder.
+    parts: list[Stats] = [{} for _ in range(runs)]
+    crcs = map(zlib.crc32, map(_encoded, stats))
+    for (path, stat), crc in zip(stats.items(), crcs, strict=True):
+        parts[crc % runs][path] = stat
+    return {run: part for run, part in enumerate(parts) if part}
