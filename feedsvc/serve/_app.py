@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
 from feedsvc.serve._config import ServeConfig
+from feedsvc.serve._fast import PublicFastPath
 from feedsvc.serve._files import FileStore, Version, member_name, public_name
 from feedsvc.serve._members import Member, Members, SQLiteMembers, token_hash
 from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
@@ -101,11 +102,16 @@ class _Endpoints:
         return self._polled(request, respond(request, version, self.private_cache), member)
 
 
-def create_app(config: ServeConfig | None = None, members: Members | None = None) -> Starlette:
+def create_app(config: ServeConfig | None = None, members: Members | None = None) -> PublicFastPath:
     """The application; with no argument, configured from FEEDSVC_* variables, as
     `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
     config = config if config is not None else ServeConfig.from_env()
     endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
+    # Pollers' requests for public files skip Starlette; it still answers every other one.
+    return PublicFastPath(endpoints.public, endpoints.public_cache, _routes(endpoints))
+
+
+def _routes(endpoints: _Endpoints) -> Starlette:
     return Starlette(
         routes=[
             Route(f"/{MEMBER_PREFIX}{{token}}/{{name:path}}", endpoints.by_token, methods=["GET"]),

@@ -65,6 +65,11 @@ class Version:
         return cls(name, Representation(body, etag_of(body)), mtime, formatdate(mtime, usegmt=True))
 
     @property
+    def validators(self) -> tuple[str, str]:
+        """The tags of both codings of this version: a cache that stored either gets its 304."""
+        return self.identity.etag, _gzip_etag(self.identity.etag)
+
+    @property
     def media_type(self) -> str:
         return _MEDIA_TYPES[self.name.rsplit("/", 1)[-1]]
 
@@ -77,8 +82,12 @@ class Version:
                 # mtime=0: the same bytes compress to the same bytes, on every worker and host.
                 packed = gzip.compress(body, compresslevel=9, mtime=0)
                 if len(packed) < len(body):
-                    self._gzip = Representation(packed, f'{self.identity.etag[:-1]}-gz"')
+                    self._gzip = Representation(packed, _gzip_etag(self.identity.etag))
         return self._gzip
+
+
+def _gzip_etag(etag: str) -> str:
+    return f'{etag[:-1]}-gz"'
 
 
 def etag_of(body: bytes) -> str:
@@ -97,25 +106,27 @@ class FileStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.path.join(str(root), "")
         self._versions: dict[str, tuple[tuple[int, int, int], Version]] = {}
 
     def get(self, name: str) -> Version | None:
         """The current version of `name` (already vetted by a pattern), or None if it is not a
-        regular file reached without links."""
-        path = self._checked_path(name)
-        if path is None:
-            return None
+        regular file reached without links.
+
+        One lstat when the version is known: a key that matches was read through folders
+        checked then, and that inode's bytes are what memory holds, so the folders need not
+        be checked again. A new key checks them and reads the file."""
         try:
-            info = os.stat(path, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
+            info = os.lstat(self._root + name)
+        except (OSError, ValueError):  # missing, a file where a folder is, too long, NUL
             return None
+        known = self._versions.get(name)
+        if known is not None and known[0] == (info.st_size, info.st_mtime_ns, info.st_ino):
+            return known[1]
         if not stat.S_ISREG(info.st_mode):
             return None
-        key = (info.st_size, info.st_mtime_ns, info.st_ino)
-        known = self._versions.get(name)
-        if known is not None and known[0] == key:
-            return known[1]
-        return self._read(name, path)
+        path = self._checked_path(name)
+        return self._read(name, path) if path is not None else None
 
     def _checked_path(self, name: str) -> str | None:
         # Folders on the way must be real folders: a link planted in the tree leads nowhere.
