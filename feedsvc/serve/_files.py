@@ -11,9 +11,23 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-from feedsvc.publish._layout import ARCHIVE_FOLDER, CATEGORIES_FOLDER, FORMATS, INDEX_FILE, MONTH
+from feedsvc.publish._layout import (
+    ARCHIVE_FOLDER,
+    CATEGORIES_FOLDER,
+    FORMATS,
+    INDEX_FILE,
+    MONTH,
+    PUBLIC_TREE,
+)
 
-__all__ = ["FileStore", "Representation", "Version", "member_name", "public_name"]
+__all__ = [
+    "FileStore",
+    "Representation",
+    "Version",
+    "member_name",
+    "missing_public_tree",
+    "public_name",
+]
 
 _MEDIA_TYPES = {f.name: f"{f.media_type}; charset=utf-8" for f in FORMATS.values()}
 _MEDIA_TYPES[INDEX_FILE] = "text/html; charset=utf-8"
@@ -30,6 +44,13 @@ _PUBLIC = re.compile(
 _MEMBER = re.compile(rf"{_ARCHIVE}(?:{_FEED_NAMES})")
 # Compressing tiny files gains nothing a poller would notice.
 _MIN_GZIP = 256
+
+
+def missing_public_tree(out_dir: Path) -> Path | None:
+    """The public tree of `out_dir` when it is not a folder: a server started there would
+    answer every request 404."""
+    public = out_dir / PUBLIC_TREE
+    return None if public.is_dir() else public
 
 
 def public_name(path: str) -> str | None:
