@@ -6,6 +6,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
+import sqlite3
 import time
 
 from starlette.applications import Starlette
@@ -17,7 +19,13 @@ from starlette.routing import Route
 from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
 from feedsvc.serve._config import ServeConfig
 from feedsvc.serve._fast import PublicFastPath
-from feedsvc.serve._files import FileStore, Version, member_name, public_name
+from feedsvc.serve._files import (
+    FileStore,
+    Version,
+    member_name,
+    missing_public_tree,
+    public_name,
+)
 from feedsvc.serve._members import Member, Members, SQLiteMembers, token_hash
 from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
 from feedsvc.serve._respond import not_found, respond
@@ -105,10 +113,36 @@ class _Endpoints:
 def create_app(config: ServeConfig | None = None, members: Members | None = None) -> PublicFastPath:
     """The application; with no argument, configured from FEEDSVC_* variables, as
     `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
+    from_env = config is None
     config = config if config is not None else ServeConfig.from_env()
-    endpoints = _Endpoints(config, members or SQLiteMembers(config.members_db))
+    if members is None:
+        members = SQLiteMembers(config.members_db)
+        if from_env:
+            _said_at_start(config, members)
+    endpoints = _Endpoints(config, members)
     # Pollers' requests for public files skip Starlette; it still answers every other one.
     return PublicFastPath(endpoints.public, endpoints.public_cache, _routes(endpoints))
+
+
+def _said_at_start(config: ServeConfig, members: SQLiteMembers) -> None:
+    """Under an ASGI server, what `feedsvc serve` refuses is said when a worker starts, rather
+    than met at the first request; whether a worker that fails is restarted is the server's
+    choice, so these are logged and the worker serves what it can."""
+    log = logging.getLogger("feedsvc.serve")
+    missing = missing_public_tree(config.out_dir)
+    if missing is not None:
+        log.warning(
+            "%s does not exist: every public request gets 404 until a build writes it", missing
+        )
+    try:
+        members.open()
+    except (sqlite3.Error, OSError) as error:
+        log.error(
+            "the members database %s cannot be used (%s); members' addresses fail until it is "
+            "restored from a backup, or moved away to start a new one",
+            config.members_db,
+            error,
+        )
 
 
 def _routes(endpoints: _Endpoints) -> Starlette:

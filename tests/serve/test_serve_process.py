@@ -146,3 +146,33 @@ def test_serve_watch_builds_a_missing_public_tree_and_says_so(tmp_path: Path) ->
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=30)
     assert f"{out / 'public'} does not exist yet; --watch builds it" in stderr.decode()
+
+
+def test_the_factory_says_at_start_what_feedsvc_serve_would_refuse(tmp_path: Path) -> None:
+    items, _ = tree(tmp_path)
+    damaged = tmp_path / "members.sqlite3"
+    damaged.write_bytes(b"not a database, but somebody's file" * 100)
+    port = free_port()
+    env = {
+        "FEEDSVC_OUT": str(tmp_path / "nowhere"), "FEEDSVC_ITEMS": str(items),
+        "FEEDSVC_MEMBERS_DB": str(damaged),
+    }  # fmt: skip
+    command = [str(BIN / "uvicorn"), "--factory", "feedsvc.serve:create_app"]
+    child = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # until it listens
+            assert child.poll() is None, child.communicate()[1].decode()
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/rss.xml").status_code == 404
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+    said = stderr.decode()
+    assert f"{tmp_path / 'nowhere' / 'public'} does not exist" in said
+    assert f"the members database {damaged} cannot be used (file is not a database)" in said
