@@ -342,6 +342,11 @@ def main() -> None:
     root.chmod(0o755)  # nginx's workers run as another user
     servers = [(BIN, "feedsvc")] + ([(args.compare, "compared")] if args.compare else [])
     nginx = not args.no_nginx and shutil.which("nginx")
+    for bin_dir, name in servers:
+        fast = subprocess.run([str(bin_dir / "python"), "-c", "import httptools, uvloop"],
+                              capture_output=True, check=False).returncode == 0  # fmt: skip
+        print(f"{name}: {bin_dir}, uvicorn on "
+              f"{'httptools + uvloop' if fast else 'h11 + asyncio (no [fast] extra)'}")  # fmt: skip
     try:
         items, out, tokens = prepare(root)
         runs: dict[str, list[dict[str, str]]] = {}
