@@ -2,12 +2,17 @@
 reference on the same public files.
 
     python benchmarks/serve_bench.py [--seconds 5] [--connections 16] [--workers 1,2,4]
+        [--rounds 3] [--compare OTHER_VENV/bin]
 
 Needs wrk and nginx (Debian: `apt-get install wrk nginx-light`); runs on loopback only, each
 load for --seconds. The mix: 10% of requests on members' personalised feeds (100 members),
 90% on the public feeds; in each, 9 requests in 10 carry the ETag of the current version
 (answered 304) and 1 in 10 none (a full 200). nginx serves the public share alone.
-With one worker, the server is pinned to core 0 and wrk to core 1 (when taskset exists).
+With one worker, the server is pinned to core 0 and wrk to core 1 (when taskset exists), and
+so is nginx's one worker: the 1-worker rows compare like for like, as do the 2-worker ones.
+--compare runs another installation of feedsvc (its bin folder, e.g. a venv of the previous
+release) in turn with this one, round after round, and every row is the median of the rounds
+with its range: on a shared machine, before and after are only comparable in the same run.
 """
 
 from __future__ import annotations
@@ -123,6 +128,11 @@ def wrk(base: str, script: Path, seconds: int, connections: int, cpu: str | None
     figures["p99"] = re.search(r"^\s+99%\s+(\S+)", output, re.M)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result = {key: match.group(1) if match else "?" for key, match in figures.items()}
+    for key in ("p50", "p99"):  # wrk writes 950.00us, 1.20ms or 1.05s: all in ms here
+        found = re.fullmatch(r"([\d.]+)(us|ms|s)", result[key])
+        if found:
+            scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+            result[key] = f"{float(found.group(1)) * scale:.2f}ms"
     result["errors"] = errors.group(1) if errors else "0"
     return result
 
@@ -245,19 +255,20 @@ def pinned(command: list[str], workers: int) -> tuple[list[str], str | None]:
 
 
 def run_feedsvc(root: Path, items: Path, out: Path, tokens: list[str], workers: int,
-                args: argparse.Namespace) -> list[tuple[str, dict[str, str]]]:  # fmt: skip
+                args: argparse.Namespace, bin_dir: Path = BIN,
+                name: str = "feedsvc") -> list[tuple[str, dict[str, str]]]:  # fmt: skip
     port = free_port()
     env = {"FEEDSVC_OUT": str(out), "FEEDSVC_ITEMS": str(items),
            "FEEDSVC_MEMBERS_DB": str(root / "members.sqlite3")}  # fmt: skip
     command, cpu = pinned(
-        [str(BIN / "uvicorn"), "--factory", "feedsvc.serve:create_app", "--workers",
+        [str(bin_dir / "uvicorn"), "--factory", "feedsvc.serve:create_app", "--workers",
          str(workers), "--port", str(port), "--no-access-log", "--log-level", "warning"],
         workers,
     )  # fmt: skip
     rows = []
     paths = public_paths(out)
     members = [f"/m/{token}/{name}" for token in tokens for name in FILES]
-    label = f"feedsvc, {workers} worker{'s' if workers > 1 else ''}"
+    label = f"{name}, {workers} worker{'s' if workers > 1 else ''}"
     with started(command, env, port) as base:
         script = root / "mix.lua"
         script.write_text(LUA % {"public": entries(base, paths),
@@ -298,30 +309,64 @@ def run_nginx(root: Path, out: Path, workers: int,
     return rows
 
 
+def _median(runs: list[dict[str, str]]) -> dict[str, str]:
+    """Each figure's median over the rounds, with its range when there are several."""
+    result = {}
+    for key in runs[0]:
+        values = [run[key] for run in runs]
+        numbers = [float(re.sub(r"[^\d.]", "", v) or "nan") for v in values]
+        unit = re.sub(r"[\d.]", "", values[0])
+        order = sorted(range(len(values)), key=lambda i: numbers[i])
+        middle = values[order[len(order) // 2]]
+        if len(values) > 1 and key in ("rps", "p50", "p99"):
+            low, high = numbers[order[0]], numbers[order[-1]]
+            middle += f" ({low:g}-{high:g}{unit})"
+        result[key] = middle
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--rate", type=float, default=560.0, help="requests/s of the fixed run")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, in turn")
+    parser.add_argument("--compare", type=Path, metavar="BIN",
+                        help="another feedsvc installation's bin folder, run in turn")  # fmt: skip
     parser.add_argument("--no-nginx", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     root = Path(tempfile.mkdtemp(prefix="feedsvc-serve-bench-"))
     root.chmod(0o755)  # nginx's workers run as another user
+    servers = [(BIN, "feedsvc")] + ([(args.compare, "compared")] if args.compare else [])
+    nginx = not args.no_nginx and shutil.which("nginx")
+    for bin_dir, name in servers:
+        fast = subprocess.run([str(bin_dir / "python"), "-c", "import httptools, uvloop"],
+                              capture_output=True, check=False).returncode == 0  # fmt: skip
+        print(f"{name}: {bin_dir}, uvicorn on "
+              f"{'httptools + uvloop' if fast else 'h11 + asyncio (no [fast] extra)'}")  # fmt: skip
     try:
         items, out, tokens = prepare(root)
-        rows = []
-        for workers in [int(w) for w in args.workers.split(",")]:
-            rows += run_feedsvc(root, items, out, tokens, workers, args)
-        if not args.no_nginx and shutil.which("nginx"):
-            for workers in (1, 2):
-                rows += run_nginx(root, out, workers, args)
-        print(f"\nwrk: {args.connections} connections, {args.seconds} s per run; 90% 304s")
-        print(f"{'run':<42} {'req/s':>9} {'p50':>9} {'p99':>9} {'errors':>7} {'304s':>5}")
-        for label, figures in rows:
-            print(f"{label:<42} {figures['rps']:>9} {figures['p50']:>9} {figures['p99']:>9} "
+        runs: dict[str, list[dict[str, str]]] = {}
+        for number in range(args.rounds):
+            for workers in [int(w) for w in args.workers.split(",")]:
+                # Alternate who goes first, so neither always meets the machine warmer.
+                for bin_dir, name in servers if number % 2 == 0 else servers[::-1]:
+                    for label, figures in run_feedsvc(
+                        root, items, out, tokens, workers, args, bin_dir, name
+                    ):
+                        runs.setdefault(label, []).append(figures)
+                if nginx and workers in (1, 2):
+                    for label, figures in run_nginx(root, out, workers, args):
+                        runs.setdefault(label, []).append(figures)
+        print(f"\nwrk: {args.connections} connections, {args.seconds} s per run; 90% 304s; "
+              f"median of {args.rounds} round(s) (min-max)")  # fmt: skip
+        print(f"{'run':<42} {'req/s':>22} {'p50':>22} {'p99':>22} {'errors':>7} {'304s':>5}")
+        for label in runs:
+            figures = _median(runs[label])
+            print(f"{label:<42} {figures['rps']:>22} {figures['p50']:>22} {figures['p99']:>22} "
                   f"{figures['errors']:>7} {figures.get('304s', ''):>5}")  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)

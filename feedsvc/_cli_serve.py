@@ -78,17 +78,34 @@ def serve(
     import uvicorn
 
     from feedsvc.errors import MembersUnavailable, ServeConfigError
-    from feedsvc.serve import ServeConfig, create_app, public_url_of
+    from feedsvc.serve import ServeConfig, create_app, missing_public_tree, public_url_of
 
     try:
         config = ServeConfig(
             out_dir, _members_db(items_dir, members_db), public_url_of(items_dir), max_age
         )
-        app = create_app(config)
-    except (ServeConfigError, MembersUnavailable) as error:
+    except ServeConfigError as error:
         raise click.ClickException(str(error)) from None
+    # Said at start rather than met as a 404 on every request, or at the first member's.
+    missing = missing_public_tree(out_dir)
+    if missing is not None and not watch:
+        raise click.ClickException(
+            f"{missing} does not exist, so there is nothing to serve: build the feeds first "
+            f"(feedsvc build --items {items_dir} --out {out_dir}), give the folder the build "
+            "writes with --out DIR, or add --watch to build and serve"
+        )
+    if missing is not None:
+        click.echo(f"note: {missing} does not exist yet; --watch builds it now", err=True)
+    try:
+        app = create_app(config)
+    except MembersUnavailable as error:
+        raise click.ClickException(str(error)) from None
+
+    def run() -> None:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
     if not watch:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        run()
         return
     import threading
 
@@ -100,7 +117,7 @@ def serve(
     builder = threading.Thread(target=watched_build(items_dir, out_dir), args=(stop,), daemon=True)
     builder.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        run()
     finally:
         stop.set()
         builder.join(timeout=5)

@@ -14,6 +14,7 @@ from feedsvc.serve._config import (
     members_location,
     public_url_of,
 )
+from feedsvc.serve._files import missing_public_tree
 from feedsvc.serve._members import (
     Member,
     Members,
@@ -39,6 +40,7 @@ __all__ = [
     "member_address",
     "members_location",
     "members_store",
+    "missing_public_tree",
     "public_url_of",
     "valid_name",
 ]

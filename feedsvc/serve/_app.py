@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,9 +18,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from feedsvc.errors import MembersUnavailable
 from feedsvc.publish._layout import MEMBERS_TREE, PUBLIC_TREE
 from feedsvc.serve._config import ServeConfig
-from feedsvc.serve._files import FileStore, Version, member_name, public_name
+from feedsvc.serve._fast import PublicFastPath
+from feedsvc.serve._files import (
+    FileStore,
+    Version,
+    member_name,
+    missing_public_tree,
+    public_name,
+)
 from feedsvc.serve._members import Member, Members, members_store, token_hash
 from feedsvc.serve._personal import MEMBER_PREFIX, Personaliser
 from feedsvc.serve._respond import not_found, respond
@@ -122,16 +131,44 @@ def _closing(members: Members) -> Callable[[Starlette], AbstractAsyncContextMana
     return lifespan
 
 
-def create_app(config: ServeConfig | None = None, members: Members | None = None) -> Starlette:
+def create_app(config: ServeConfig | None = None, members: Members | None = None) -> PublicFastPath:
     """The application; with no argument, configured from FEEDSVC_* variables, as
     `uvicorn --factory feedsvc.serve:create_app` calls it in each worker."""
+    from_env = config is None
     config = config if config is not None else ServeConfig.from_env()
     lifespan = None
     if members is None:
         members = members_store(config.members_db)
-        members.open()  # an unreachable or foreign database stops the start, saying why
+        if from_env:
+            _said_at_start(config, members)
+        else:
+            members.open()  # an unreachable or foreign database stops the start, saying why
         lifespan = _closing(members)
     endpoints = _Endpoints(config, members)
+    # Pollers' requests for public files skip Starlette; it still answers every other one.
+    return PublicFastPath(endpoints.public, endpoints.public_cache, _routes(endpoints, lifespan))
+
+
+def _said_at_start(config: ServeConfig, members: Members) -> None:
+    """Under an ASGI server, what `feedsvc serve` refuses is said when a worker starts, rather
+    than met at the first request; whether a worker that fails is restarted is the server's
+    choice, so these are logged and the worker serves what it can."""
+    log = logging.getLogger("feedsvc.serve")
+    missing = missing_public_tree(config.out_dir)
+    if missing is not None:
+        log.warning(
+            "%s does not exist: every public request gets 404 until a build writes it", missing
+        )
+    try:
+        members.open()
+    except MembersUnavailable as error:
+        log.error("%s; members' addresses fail until then", error)
+
+
+def _routes(
+    endpoints: _Endpoints,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None,
+) -> Starlette:
     return Starlette(
         lifespan=lifespan,
         routes=[

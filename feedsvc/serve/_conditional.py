@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 
-from starlette.datastructures import Headers
-
 __all__ = ["accepts_gzip", "not_modified"]
 
 
@@ -14,21 +12,21 @@ def _opaque(tag: str) -> str:
     return tag.strip().removeprefix("W/")
 
 
-def not_modified(headers: Headers, etags: tuple[str, ...], mtime: float) -> bool:
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etags: tuple[str, ...], mtime: float
+) -> bool:
     """Whether a GET or HEAD is answered 304. If-None-Match, when present, decides alone
     (13.1.3: If-Modified-Since is then ignored), compared weakly against the validators of
     every representation of this version."""
-    if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
         wanted = {_opaque(tag) for tag in if_none_match.split(",")}
         return any(tag in wanted for tag in etags)
-    since = headers.get("if-modified-since")
-    if since is None:
+    if if_modified_since is None:
         return False
     try:
-        moment = parsedate_to_datetime(since)
+        moment = parsedate_to_datetime(if_modified_since)
     except (TypeError, ValueError, IndexError):
         return False  # not an HTTP-date: ignored, as 13.1.3 says
     if moment.tzinfo is None:
@@ -37,9 +35,8 @@ def not_modified(headers: Headers, etags: tuple[str, ...], mtime: float) -> bool
     return int(mtime) <= moment.timestamp()
 
 
-def accepts_gzip(headers: Headers) -> bool:
+def accepts_gzip(header: str | None) -> bool:
     """Whether Accept-Encoding allows gzip (a q of 0 refuses it; `*` stands for it)."""
-    header = headers.get("accept-encoding")
     if not header:
         return False
     star: bool | None = None

@@ -11,9 +11,23 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-from feedsvc.publish._layout import ARCHIVE_FOLDER, CATEGORIES_FOLDER, FORMATS, INDEX_FILE, MONTH
+from feedsvc.publish._layout import (
+    ARCHIVE_FOLDER,
+    CATEGORIES_FOLDER,
+    FORMATS,
+    INDEX_FILE,
+    MONTH,
+    PUBLIC_TREE,
+)
 
-__all__ = ["FileStore", "Representation", "Version", "member_name", "public_name"]
+__all__ = [
+    "FileStore",
+    "Representation",
+    "Version",
+    "member_name",
+    "missing_public_tree",
+    "public_name",
+]
 
 _MEDIA_TYPES = {f.name: f"{f.media_type}; charset=utf-8" for f in FORMATS.values()}
 _MEDIA_TYPES[INDEX_FILE] = "text/html; charset=utf-8"
@@ -30,6 +44,13 @@ _PUBLIC = re.compile(
 _MEMBER = re.compile(rf"{_ARCHIVE}(?:{_FEED_NAMES})")
 # Compressing tiny files gains nothing a poller would notice.
 _MIN_GZIP = 256
+
+
+def missing_public_tree(out_dir: Path) -> Path | None:
+    """The public tree of `out_dir` when it is not a folder: a server started there would
+    answer every request 404."""
+    public = out_dir / PUBLIC_TREE
+    return None if public.is_dir() else public
 
 
 def public_name(path: str) -> str | None:
@@ -65,6 +86,11 @@ class Version:
         return cls(name, Representation(body, etag_of(body)), mtime, formatdate(mtime, usegmt=True))
 
     @property
+    def validators(self) -> tuple[str, str]:
+        """The tags of both codings of this version: a cache that stored either gets its 304."""
+        return self.identity.etag, _gzip_etag(self.identity.etag)
+
+    @property
     def media_type(self) -> str:
         return _MEDIA_TYPES[self.name.rsplit("/", 1)[-1]]
 
@@ -77,8 +103,12 @@ class Version:
                 # mtime=0: the same bytes compress to the same bytes, on every worker and host.
                 packed = gzip.compress(body, compresslevel=9, mtime=0)
                 if len(packed) < len(body):
-                    self._gzip = Representation(packed, f'{self.identity.etag[:-1]}-gz"')
+                    self._gzip = Representation(packed, _gzip_etag(self.identity.etag))
         return self._gzip
+
+
+def _gzip_etag(etag: str) -> str:
+    return f'{etag[:-1]}-gz"'
 
 
 def etag_of(body: bytes) -> str:
@@ -97,25 +127,27 @@ class FileStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.path.join(str(root), "")
         self._versions: dict[str, tuple[tuple[int, int, int], Version]] = {}
 
     def get(self, name: str) -> Version | None:
         """The current version of `name` (already vetted by a pattern), or None if it is not a
-        regular file reached without links."""
-        path = self._checked_path(name)
-        if path is None:
-            return None
+        regular file reached without links.
+
+        One lstat when the version is known: a key that matches was read through folders
+        checked then, and that inode's bytes are what memory holds, so the folders need not
+        be checked again. A new key checks them and reads the file."""
         try:
-            info = os.stat(path, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
+            info = os.lstat(self._root + name)
+        except (OSError, ValueError):  # missing, a file where a folder is, too long, NUL
             return None
+        known = self._versions.get(name)
+        if known is not None and known[0] == (info.st_size, info.st_mtime_ns, info.st_ino):
+            return known[1]
         if not stat.S_ISREG(info.st_mode):
             return None
-        key = (info.st_size, info.st_mtime_ns, info.st_ino)
-        known = self._versions.get(name)
-        if known is not None and known[0] == key:
-            return known[1]
-        return self._read(name, path)
+        path = self._checked_path(name)
+        return self._read(name, path) if path is not None else None
 
     def _checked_path(self, name: str) -> str | None:
         # Folders on the way must be real folders: a link planted in the tree leads nowhere.

@@ -1,4 +1,4 @@
-"""A members' feed with its self links made the member's own address, cached per version."""
+"""A members' feed with its own links made the member's own address, cached per version."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections import OrderedDict
 from urllib.parse import urljoin
 
-from feedsvc.publish._layout import FORMATS
+from feedsvc.publish._layout import FORMATS, MEMBERS_FOLDER
 from feedsvc.publish.writers.namespaces import ATOM
 from feedsvc.serve._files import Version
 
@@ -21,23 +21,36 @@ def member_address(public_url: str, token: str, name: str) -> str:
     return urljoin(public_url, f"{MEMBER_PREFIX}{token}/{name}")
 
 
-def personalise(body: bytes, name: str, address: str) -> bytes:
-    """`body` with its rel="self" link (JSON Feed: feed_url) set to `address`; the rest as it
-    was. Parsed and written by lxml and json, never edited as text."""
-    if name == _JSON:
+def personalise(body: bytes, name: str, members_base: str, member_base: str) -> bytes:
+    """`body` with every feed-level link into the members' tree (rel="self", and RFC 5005's
+    current, prev-archive and next-archive; JSON Feed's feed_url and next_url) moved from
+    `members_base` to `member_base`, so a member who has only their own address can follow
+    each of them; the rest as it was. Parsed and written by lxml and json, never edited as
+    text."""
+
+    def moved(href: str) -> str:
+        if href.startswith(members_base):
+            return member_base + href.removeprefix(members_base)
+        return href
+
+    if name.rsplit("/", 1)[-1] == _JSON:
         feed = json.loads(body)
-        feed["feed_url"] = address
+        for key in ("feed_url", "next_url"):
+            if isinstance(feed.get(key), str):
+                feed[key] = moved(feed[key])
         # As the JSON Feed writer lays it out.
         return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     root = etree.fromstring(body, parser)
-    # RSS carries it as atom:link in <channel>; Atom as <link> in <feed>.
+    # RSS carries them as atom:link in <channel>; Atom as <link> in <feed>. Entries' links
+    # point at the site's stories and stay.
     where = "." if root.tag == f"{{{ATOM}}}feed" else "./channel"
     for link in root.iterfind(f"{where}/{{{ATOM}}}link"):
-        if link.get("rel") == "self":
-            link.set("href", address)
+        href = link.get("href")
+        if href is not None:
+            link.set("href", moved(href))
     result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return result
 
@@ -47,6 +60,7 @@ class Personaliser:
 
     def __init__(self, public_url: str, size: int = 4096) -> None:
         self.public_url = public_url
+        self._members_base = urljoin(public_url, MEMBERS_FOLDER)
         self._size = size
         self._cache: OrderedDict[tuple[str, str, str], Version] = OrderedDict()
 
@@ -61,7 +75,8 @@ class Personaliser:
         body = personalise(
             version.identity.body,
             version.name,
-            member_address(self.public_url, token, version.name),
+            self._members_base,
+            member_address(self.public_url, token, ""),
         )
         made = Version.of(version.name, body, version.mtime)
         self._cache[key] = made
