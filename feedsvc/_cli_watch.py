@@ -10,6 +10,7 @@ a second write) makes one build.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,8 @@ __all__ = ["DEBOUNCE_MS", "watch_items"]
 DEBOUNCE_MS = 150  # quiet time that ends a burst of changes
 STEP_MS = 30  # how often the burst is checked for quiet
 # A scheduled item goes live with no file changing: build at least this often anyway.
-IDLE_MS = 60_000
+IDLE_S = 60
+TICK_MS = 200  # the longest wait for a change: the first build starts after one
 
 
 def _ignored(items_dir: Path, ignore: Iterable[Path | None]) -> Callable[[Change, str], bool]:
@@ -65,19 +67,29 @@ def watch_items(
         except click.ClickException as error:
             error.show()
 
-    attempt(quiet=False)
-    click.echo(f"Watching {items_dir} for changes; Ctrl-C to stop.", err=True)
+    # The watcher starts before the first build, so that a save while it runs (a cold build
+    # of a large site takes seconds) makes a build of its own rather than waiting an idle
+    # minute: the watcher keeps what happens between two waits.
+    first, last = True, 0.0
     for changes in watch(
         items_dir,
         watch_filter=_ignored(items_dir, ignore),
         debounce=DEBOUNCE_MS,
         step=STEP_MS,
-        rust_timeout=IDLE_MS,
+        rust_timeout=TICK_MS,
         yield_on_timeout=True,
         stop_event=stop,
     ):
+        if first:
+            attempt(quiet=False)
+            click.echo(f"Watching {items_dir} for changes; Ctrl-C to stop.", err=True)
+            first, last = False, time.monotonic()
+            continue
         if changes:
             noun = "change" if len(changes) == 1 else "changes"
             click.echo(f"{len(changes)} {noun} in {items_dir}: building.", err=True)
+        elif time.monotonic() - last < IDLE_S:
+            continue
         # The minutely build with nothing changed speaks only of problems: idle is silent.
         attempt(quiet=not changes)
+        last = time.monotonic()

@@ -100,6 +100,34 @@ def test_watch_rebuilds_after_each_change_and_stops_on_ctrl_c(
     assert "Traceback" not in log.read_text()
 
 
+def test_a_save_during_the_first_build_makes_a_build_of_its_own(tmp_path: Path) -> None:
+    """The watcher is on before the first build: a save while that build runs (seconds, on a
+    large site) is built at once, not at the next idle minute."""
+    import threading
+
+    from feedsvc._cli_watch import watch_items
+
+    items = tmp_path / "items"
+    items.mkdir()
+    stop = threading.Event()
+    builds: list[bool] = []
+
+    def build(quiet: bool) -> None:
+        builds.append(quiet)
+        if len(builds) == 1:
+            (items / "a.md").write_text(_lead("a", "Enregistré pendant la construction"))
+            time.sleep(0.3)  # the rest of a first build
+        else:
+            stop.set()
+
+    watching = threading.Thread(target=watch_items, args=(items, build), kwargs={"stop": stop})
+    watching.start()
+    watching.join(timeout=20)  # well short of the idle minute's build
+    stop.set()
+    watching.join()
+    assert builds == [False, False]  # the first build, then one for the save
+
+
 def test_watch_and_check_are_refused_together(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
