@@ -21,12 +21,14 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
 from feedsvc.index._months import ALL, MonthRange, Months
+from feedsvc.index._pool import take_parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
 from feedsvc.items import Problem, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
+    from feedsvc.model import Lead, Teaser
 
 __all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
 
@@ -58,6 +60,8 @@ class Index:
         self.items_dir = items_dir
         self.location = location
         self.damage: str | None = None
+        # What the latest sync parsed in this process, by path: (digest, item); see _pool.
+        self.just_parsed: dict[str, tuple[str, Lead | Teaser]] = {}
         self.owner = str(items_dir.resolve())
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,10 @@ class Index:
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
         """
-        return Sync(self.db, self.items_dir).sync(scan, processes, progress)
+        try:
+            return Sync(self.db, self.items_dir).sync(scan, processes, progress)
+        finally:
+            self.just_parsed = take_parsed()
 
     def _store_sums(self, queries: dict[str, _sums.Sum | str] | None = None) -> None:
         Sync(self.db, self.items_dir).store_sums(queries)

@@ -1,0 +1,89 @@
+"""What a build does once: each item file read, each body rendered, whatever the feeds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import nh3
+import pytest
+from feeds import build, parsed
+from helpers import LEAD, TEASER, WriteItem
+
+from feedsvc.items import _itemfile
+
+MEMBERS_LEAD = (
+    LEAD.replace("kind: lead", "kind: lead\naccess: members")
+    .replace("2024/06/19/article", "2024/06/19/article-membres")
+    .replace("categories: [Asie]", "categories: [Asie]\nsummary: Résumé public.")
+)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each file was read, by name."""
+    counted: Counter[str] = Counter()
+    read = _itemfile._read_regular
+
+    def counting(path: Path) -> bytes | str:
+        counted[path.name] += 1
+        return read(path)
+
+    monkeypatch.setattr(_itemfile, "_read_regular", counting)
+    return counted
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each Markdown body was rendered to HTML, by its first line."""
+    counted: Counter[str] = Counter()
+    clean = nh3.clean
+
+    def counting(html: str, **options: object) -> str:
+        counted[html.partition("\n")[0]] += 1
+        return clean(html, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nh3, "clean", counting)
+    return counted
+
+
+def _items(write_item: WriteItem) -> Path:
+    write_item("lead.md", LEAD)
+    write_item("members.md", MEMBERS_LEAD.replace("Le premier", "Le secret"))
+    return write_item("teaser.md", TEASER).parent
+
+
+def test_a_cold_build_reads_each_item_file_once(
+    write_item: WriteItem, tmp_path: Path, reads: Counter[str]
+) -> None:
+    """The items the build's own check just parsed, from the bytes the index recorded, are
+    rendered as parsed: not read and validated a second time."""
+    items_dir = _items(write_item)
+    result = build(items_dir, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert {name: count for name, count in reads.items() if name.endswith(".md")} == {
+        "lead.md": 1,
+        "members.md": 1,
+        "teaser.md": 1,
+    }
+    # In every feed, the main, the category's and the members'.
+    assert len(parsed(tmp_path / "out/members/atom.xml").entries) == 3
+    reads.clear()
+    (items_dir / "lead.md").write_text(LEAD.replace("Un article", "Un autre article"), "utf-8")
+    result = build(items_dir, tmp_path / "out")  # a rebuild reads the unchanged ones again
+    assert result.exit_code == 0, result.output
+    assert reads["lead.md"] == 1
+    assert reads["members.md"] == reads["teaser.md"] == 1
+    assert "Un autre article" in (tmp_path / "out/public/atom.xml").read_text("utf-8")
+
+
+def test_a_build_renders_each_body_once(
+    write_item: WriteItem, tmp_path: Path, rendered: Counter[str]
+) -> None:
+    """A public lead is in the public feeds and the members' one: its body is rendered once."""
+    result = build(_items(write_item), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert rendered == {
+        "<p>Le premier paragraphe de l'article.</p>": 1,
+        "<p>Le secret paragraphe de l'article.</p>": 1,
+    }
