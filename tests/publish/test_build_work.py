@@ -1,7 +1,10 @@
-"""What a build does once: each item file read, each body rendered, whatever the feeds."""
+"""What a build does once: each item file read, each body rendered, whatever the feeds; and
+the JSON Feed written natively, with the bytes it had."""
 
 from __future__ import annotations
 
+import json
+import json.encoder
 from collections import Counter
 from pathlib import Path
 
@@ -9,8 +12,11 @@ import nh3
 import pytest
 from feeds import build, parsed
 from helpers import LEAD, TEASER, WriteItem
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feedsvc.items import _itemfile
+from feedsvc.publish.writers._jsonfeed import encoded
 
 MEMBERS_LEAD = (
     LEAD.replace("kind: lead", "kind: lead\naccess: members")
@@ -87,3 +93,35 @@ def test_a_build_renders_each_body_once(
         "<p>Le premier paragraphe de l'article.</p>": 1,
         "<p>Le secret paragraphe de l'article.</p>": 1,
     }
+
+
+def test_the_json_feed_is_written_without_the_pure_python_encoder(
+    write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """json.dumps with an indent runs the json module's Python encoder, a tenth of a small
+    cold build; the writer gets the same bytes natively."""
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the pure-Python JSON encoder ran")
+
+    monkeypatch.setattr(json.encoder, "_make_iterencode", refused)
+    result = build(_items(write_item), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    feed = json.loads((tmp_path / "out/members/feed.json").read_bytes())
+    assert len(feed["items"]) == 3
+
+
+JSON_TEXT = st.text(st.characters(codec="utf-8"))
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(JSON_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(JSON_TEXT, JSON_VALUES, max_size=6))
+def test_json_feed_bytes_are_those_of_the_json_module(document: dict[str, object]) -> None:
+    """Escapes, odd Unicode, empty lists and objects, nesting: byte for byte what json.dumps
+    writes with an indent of 2, so feeds keep their bytes across the change of encoder."""
+    expected = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert encoded(document) == expected
