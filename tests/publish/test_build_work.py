@@ -3,19 +3,27 @@ the JSON Feed written natively, with the bytes it had."""
 
 from __future__ import annotations
 
+import gc
 import json
 import json.encoder
+import os
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import nh3
 import pytest
-from feeds import build, parsed
+from feeds import build, parsed, snapshot
 from helpers import LEAD, TEASER, WriteItem
 from hypothesis import given
 from hypothesis import strategies as st
+from stores import generate
 
+from feedsvc._procs import workers
 from feedsvc.items import _itemfile
+from feedsvc.model import FormatName
+from feedsvc.publish import _build, _outputs
+from feedsvc.publish.writers import FeedDoc
 from feedsvc.publish.writers._jsonfeed import encoded
 
 MEMBERS_LEAD = (
@@ -125,3 +133,57 @@ def test_json_feed_bytes_are_those_of_the_json_module(document: dict[str, object
     writes with an indent of 2, so feeds keep their bytes across the change of encoder."""
     expected = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     assert encoded(document) == expected
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """Items for a build to render on every core: about 1,250 entries."""
+    return generate(tmp_path / "items", 150, seed=16)
+
+
+def test_a_large_build_renders_on_every_core_the_bytes_of_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if workers() < 2:
+        pytest.skip("one core: a build renders in one process")
+    where = tmp_path / "renderers"
+    render_feed = _outputs.render_feed
+
+    def noting(format_name: FormatName, doc: FeedDoc) -> bytes:
+        with where.open("a", encoding="utf-8") as file:  # from whichever process renders
+            file.write(f"{os.getpid()}\n")
+        return render_feed(format_name, doc)
+
+    monkeypatch.setattr(_outputs, "render_feed", noting)
+    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 1000)  # a quick test: 150 items
+    result = build(store, tmp_path / "two", "--no-cache")
+    assert result.exit_code == 0, result.output
+    processes = set(where.read_text(encoding="utf-8").split())
+    assert len(processes) == 2 and str(os.getpid()) not in processes
+    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 10**9)  # one process, as small builds
+    where.unlink()
+    result = build(store, tmp_path / "one", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert set(where.read_text(encoding="utf-8").split()) == {str(os.getpid())}
+    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")
+
+
+def test_a_file_unlike_its_indexed_digest_is_found_before_rendering_on_every_core(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items are read in the command's process before the workers start: a file whose
+    bytes are not those indexed is read again and the build goes on, as in one process."""
+    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 1000)
+    cache = tmp_path / "cache"
+    assert build(store, tmp_path / "warm", "--cache", str(cache)).exit_code == 0
+    (database,) = cache.glob("*.sqlite3")
+    gc.collect()
+    with sqlite3.connect(database) as db:  # as if a file had changed behind its stats
+        # The newest item: in the main feed, its categories' and the members'.
+        db.execute("UPDATE files SET digest = 'aa' WHERE path = (SELECT MAX(path) FROM files)")
+    db.close()
+    result = build(store, tmp_path / "warm", "--cache", str(cache))
+    assert result.exit_code == 0, result.output
+    assert "changed during the build" not in result.output
+    assert build(store, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
