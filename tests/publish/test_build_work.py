@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nh3
 import pytest
+from feedgen.entry import FeedEntry
 from feeds import build, parsed, snapshot
 from helpers import LEAD, TEASER, WriteItem
 from hypothesis import given
@@ -187,3 +188,25 @@ def test_a_file_unlike_its_indexed_digest_is_found_before_rendering_on_every_cor
     assert "changed during the build" not in result.output
     assert build(store, tmp_path / "cold", "--no-cache").exit_code == 0
     assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+
+
+def test_an_entry_in_several_feeds_is_made_once_per_format(
+    write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each public item is in the main feed and its category's: feedgen makes its entry once
+    per format, and each feed gets a copy of the elements."""
+    made: list[str] = []
+    init = FeedEntry.__init__
+
+    def noting(self: FeedEntry) -> None:
+        made.append(type(self).__name__)
+        init(self)
+
+    monkeypatch.setattr(FeedEntry, "__init__", noting)
+    result = build(_items(write_item), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    for folder in ("public/", "public/categories/asie/", "members/"):
+        for name in ("rss.xml", "atom.xml"):
+            assert len(parsed(tmp_path / "out" / folder / name).entries) == 3
+    # Three items, public and members' variants, two formats; not once per feed (18).
+    assert len(made) == 3 * 2 * 2

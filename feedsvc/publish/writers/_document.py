@@ -8,8 +8,9 @@ becomes an entry, and the only one that decides whether its body is published.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from feedsvc.model import Access, FeedSettings, Lead, Person, Photo, Teaser, to_html
@@ -43,6 +44,9 @@ class EntryDoc:
     comments: str | None
     access: Access
     content_html: str | None  # None: readers get the summary and follow the link
+    # What the writers made of this entry, for the other feeds of the build that hold it:
+    # written once, copied into each (see _xml.py). Not part of what the entry is.
+    made: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_item(
