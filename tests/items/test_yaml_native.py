@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,3 +194,15 @@ def test_feedsvc_works_without_yaml_rs(
 
 def teardown_module() -> None:
     print(f"\ntest_yaml_native: {COUNTS}")  # shown with `pytest -s`
+
+
+def test_the_native_paths_patterns_are_compiled_with_it_not_at_import() -> None:
+    """A small build reads with PyYAML alone: importing the reader compiles none of the
+    thirty patterns that only the native path needs."""
+    script = (
+        "from feedsvc.items import _yaml\n"
+        "assert _yaml._RESOLVE == {}, 'compiled at import'\n"
+        "assert _yaml.use_native() and len(_yaml._RESOLVE) > 10\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
