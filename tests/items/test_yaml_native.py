@@ -206,3 +206,12 @@ def test_the_native_paths_patterns_are_compiled_with_it_not_at_import() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.usefixtures("native")
+@pytest.mark.parametrize("source", ["\tkind: lead\n", "kind: lead\n\ttitle: Un titre\n"])
+def test_a_tab_as_indentation_is_refused_with_its_line_not_a_traceback(source: str) -> None:
+    """yaml-rs reads a tab as indentation, PyYAML refuses it: PyYAML reads such a file."""
+    problems = parse_item(Path("x.md"), f"---\n{source}---\n".encode())
+    assert isinstance(problems, list) and problems
+    assert all(problem.line >= 1 for problem in problems)
