@@ -232,9 +232,10 @@ def count(value: Any, budget: int) -> int:
 # Characters after which the two readings may part: anchors, aliases and tags (a merge key
 # needs an alias), directives, byte order marks and the line breaks YAML 1.1 knows. A comment
 # after a value needs the nodes (it may cut a text short), so PyYAML reads that file at once.
-# So does a tab anywhere: yaml-rs takes one as indentation, which PyYAML refuses (and then
-# cannot say where a field is).
-_SUSPECT = ("&", "*", "!", "%", "\ufeff", "\u2028", "\u2029", "<<", " #", "\t")
+# So does a tab anywhere (yaml-rs takes one as indentation, which PyYAML refuses, and then
+# cannot say where a field is) and a backslash (escapes: yaml-rs joins a JSON surrogate pair,
+# "\ud83d\ude00", which PyYAML refuses).
+_SUSPECT = ("&", "*", "!", "%", "\ufeff", "\u2028", "\u2029", "<<", " #", "\t", "\\")
 # A text that starts with an indicator was quoted, or read by a rule YAML 1.2 relaxed
 # (yaml-rs takes `[|]`, `[?]` and `:x`, which PyYAML refuses): either way, a doubt.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")

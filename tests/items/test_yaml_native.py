@@ -215,3 +215,12 @@ def test_a_tab_as_indentation_is_refused_with_its_line_not_a_traceback(source: s
     problems = parse_item(Path("x.md"), f"---\n{source}---\n".encode())
     assert isinstance(problems, list) and problems
     assert all(problem.line >= 1 for problem in problems)
+
+
+@pytest.mark.usefixtures("native")
+def test_a_json_surrogate_pair_escape_is_read_by_pyyaml() -> None:
+    """yaml-rs joins "\\ud83d\\ude00" into one character; PyYAML refuses the escape, with
+    its line, and the file is refused rather than read two ways."""
+    source = '---\nkind: lead\ntitle: "A \\ud83d\\ude00"\n---\nUn paragraphe.\n'
+    problems = parse_item(Path("x.md"), source.encode())
+    assert isinstance(problems, list) and [problem.line for problem in problems] == [3]
