@@ -42,6 +42,7 @@ __all__ = ["FileReport", "compare", "publish"]
 # one. Measured on a 2-core machine: 6,300 entries (1,000 items) 0.35 s against 0.47 s, and
 # 0.5 s of CPU against 0.46; 1,250 entries (150 items) were no faster.
 PARALLEL_ENTRIES = 2000
+RENDER_JOBS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +210,10 @@ def _rendered_in_parallel(
     def render(job: range) -> list[tuple[int, bytes]]:
         return [(position, files[position].render()) for position in job]
 
-    # One job per worker, each every n-th file: the three formats of a feed, and the large
-    # feeds, are spread over them. More jobs would balance no better and wait for the
-    # command to hand each one out, which takes a while on a busy machine.
-    processes = workers()
-    jobs = [range(start, len(files), processes) for start in range(processes)]
+    # Every RENDER_JOBS-th file in a job: the large feeds (main, members') spread over them.
+    jobs = [range(start, len(files), RENDER_JOBS) for start in range(RENDER_JOBS)]
     found: dict[int, bytes] = {}
-    for results in parallel(render, jobs, processes):
+    for results in parallel(render, jobs, workers()):
         found.update(results)
         if progress is not None:
             progress("render", len(found), len(files))
