@@ -9,7 +9,6 @@ is gone, and on Linux of the parent's death itself.
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import signal
 import sys
@@ -151,9 +150,6 @@ def parallel(
     running: dict[Connection, Job] = {}
     try:
         mask = hold_stops()
-        # The parent's objects, out of the collector's sight in the workers: a collection
-        # there would touch, and so copy, every page of them (a third more work for each).
-        gc.freeze()
         try:
             for _ in range(min(processes, len(jobs))):
                 ours, theirs = context.Pipe()
@@ -165,7 +161,6 @@ def parallel(
                 theirs.close()
                 children.append((process, ours))
         finally:
-            gc.unfreeze()
             release_stops(mask)  # a stop that came meanwhile raises here
         for _, pipe in children:
             yield from _give(pipe, todo, running, function)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsvc._procs import parallel, workers
 from feedsvc.index import Index
 from feedsvc.publish import _atomic
 from feedsvc.publish._atomic import feed_folders
@@ -37,12 +35,6 @@ if TYPE_CHECKING:
 from feedsvc.publish._outputs import PlannedFile
 
 __all__ = ["FileReport", "compare", "publish"]
-
-# From this many entries to write, summed over the files, two processes render faster than
-# one. Measured on a 2-core machine: 6,300 entries (1,000 items) 0.35 s against 0.47 s, and
-# 0.5 s of CPU against 0.46; 1,250 entries (150 items) were no faster.
-PARALLEL_ENTRIES = 2000
-RENDER_JOBS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,45 +172,11 @@ def _write(
 def _rendered(
     files: list[PlannedFile], progress: Progress | None
 ) -> Iterator[tuple[PlannedFile, bytes]]:
-    """Each file with its bytes, in order: on every core when there is enough to render."""
-    if sum(file.items for file in files) >= PARALLEL_ENTRIES and _may_fork():
-        yield from _rendered_in_parallel(files, progress)
-        return
     for done, file in enumerate(files, 1):
         data = file.render()
         if progress is not None:
             progress("render", done, len(files))
         yield file, data
-
-
-def _may_fork() -> bool:
-    # A process running other threads (`serve --watch`) is not forked for this: a child
-    # would inherit whatever locks those threads hold.
-    return workers() > 1 and threading.active_count() == 1
-
-
-def _rendered_in_parallel(
-    files: list[PlannedFile], progress: Progress | None
-) -> Iterator[tuple[PlannedFile, bytes]]:
-    # Documents, entries and their HTML first, here, once: the forked workers inherit them
-    # and write only bytes, so no entry is made or body rendered twice, and an item file
-    # changed during the build is found here, as in one process.
-    for file in files:
-        if file.prepare is not None:
-            file.prepare()
-
-    def render(job: range) -> list[tuple[int, bytes]]:
-        return [(position, files[position].render()) for position in job]
-
-    # Every RENDER_JOBS-th file in a job: the large feeds (main, members') spread over them.
-    jobs = [range(start, len(files), RENDER_JOBS) for start in range(RENDER_JOBS)]
-    found: dict[int, bytes] = {}
-    for results in parallel(render, jobs, workers()):
-        found.update(results)
-        if progress is not None:
-            progress("render", len(found), len(files))
-    for position, file in enumerate(files):
-        yield file, found[position]
 
 
 def publish(

@@ -29,7 +29,6 @@ from feedsvc.publish.writers import (
     EntryDoc,
     FeedDoc,
     FeedFile,
-    load_writer,
     render_feed,
     render_index_page,
 )
@@ -44,9 +43,6 @@ class PlannedFile:
     items: int
     render: Callable[[], bytes]
     month: str = ""  # of an archive: written a month at a time, before the live files
-    # Makes what render() shares with the other files (the feed's document, its entries and
-    # their HTML), so that processes forked afterwards all have it and render only bytes.
-    prepare: Callable[[], object] | None = None
 
 
 class _Documents:
@@ -214,10 +210,6 @@ def planned_files(
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
         return render_feed(format_name, documents.doc(feed_plan))
 
-    def prepare(format_name: FormatName, feed_plan: FeedPlan) -> None:
-        load_writer(format_name)
-        documents.doc(feed_plan)
-
     found = []
     listed = []
     for feed_plan in plans:
@@ -230,8 +222,7 @@ def planned_files(
             )  # fmt: skip
             render = partial(feed, name, feed_plan)
             path = out_path(feed_plan.folder + file_name, feed_plan.members)
-            ready = partial(prepare, name, feed_plan)
-            found.append(PlannedFile(path, key, len(feed_plan.chosen), render, prepare=ready))
+            found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
             listed.append((feed_plan, name))
     main = plans[0]
 
@@ -249,10 +240,5 @@ def planned_files(
     index_key = _key(
         *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
     )
-    found.append(
-        PlannedFile(
-            out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page,
-            prepare=partial(documents.doc, main),
-        )
-    )  # fmt: skip
+    found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
     return found + _archive_files(plans, _Archives(index, items_dir, settings, now), settings)

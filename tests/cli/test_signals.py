@@ -278,10 +278,7 @@ def caught(watch: Watch, aim: str) -> bool:
     return True
 
 
-# "render": a large build renders on every core (publish/_build.py), in children too.
-@pytest.mark.parametrize(
-    "aim", ["pool", "render", "scan"] if ITEMS > _scan.SPLIT_AFTER else ["pool", "render"]
-)
+@pytest.mark.parametrize("aim", ["pool", "scan"] if ITEMS > _scan.SPLIT_AFTER else ["pool"])
 def test_children_of_a_killed_parent_exit_silently(store: Store, tmp_path: Path, aim: str) -> None:
     out = tmp_path / "out"
     for _ in range(5):  # the scan helper lives for a few milliseconds: polling may miss it

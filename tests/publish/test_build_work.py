@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import json
 import json.encoder
-import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -20,11 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stores import generate
 
-from feedsvc._procs import workers
 from feedsvc.items import _itemfile
-from feedsvc.model import FormatName
-from feedsvc.publish import _build, _outputs
-from feedsvc.publish.writers import FeedDoc
 from feedsvc.publish.writers._jsonfeed import encoded
 
 MEMBERS_LEAD = (
@@ -138,43 +133,14 @@ def test_json_feed_bytes_are_those_of_the_json_module(document: dict[str, object
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
-    """Items for a build to render on every core: about 1,250 entries."""
     return generate(tmp_path / "items", 150, seed=16)
 
 
-def test_a_large_build_renders_on_every_core_the_bytes_of_one(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_chosen_file_unlike_its_indexed_digest_is_read_again_not_taken_as_parsed(
+    store: Path, tmp_path: Path
 ) -> None:
-    if workers() < 2:
-        pytest.skip("one core: a build renders in one process")
-    where = tmp_path / "renderers"
-    render_feed = _outputs.render_feed
-
-    def noting(format_name: FormatName, doc: FeedDoc) -> bytes:
-        with where.open("a", encoding="utf-8") as file:  # from whichever process renders
-            file.write(f"{os.getpid()}\n")
-        return render_feed(format_name, doc)
-
-    monkeypatch.setattr(_outputs, "render_feed", noting)
-    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 1000)  # a quick test: 150 items
-    result = build(store, tmp_path / "two", "--no-cache")
-    assert result.exit_code == 0, result.output
-    processes = set(where.read_text(encoding="utf-8").split())
-    assert len(processes) == 2 and str(os.getpid()) not in processes
-    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 10**9)  # one process, as small builds
-    where.unlink()
-    result = build(store, tmp_path / "one", "--no-cache")
-    assert result.exit_code == 0, result.output
-    assert set(where.read_text(encoding="utf-8").split()) == {str(os.getpid())}
-    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")
-
-
-def test_a_file_unlike_its_indexed_digest_is_found_before_rendering_on_every_core(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The items are read in the command's process before the workers start: a file whose
-    bytes are not those indexed is read again and the build goes on, as in one process."""
-    monkeypatch.setattr(_build, "PARALLEL_ENTRIES", 1000)
+    """Only the bytes this build's sync parsed, by digest, are taken as parsed: a file the
+    index holds with another digest is read again, and the build goes on."""
     cache = tmp_path / "cache"
     assert build(store, tmp_path / "warm", "--cache", str(cache)).exit_code == 0
     (database,) = cache.glob("*.sqlite3")

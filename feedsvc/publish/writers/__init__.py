@@ -22,19 +22,9 @@ __all__ = [
     "FeedDoc",
     "FeedFile",
     "Marker",
-    "load_writer",
     "render_feed",
     "render_index_page",
 ]
-
-
-def load_writer(format_name: FormatName) -> None:
-    """Import the writer of a format ahead of render_feed: before forking, say, so that every
-    process has it without importing it again."""
-    if format_name == "json":
-        import feedsvc.publish.writers._jsonfeed
-    else:
-        import feedsvc.publish.writers._xml  # noqa: F401
 
 
 def render_feed(format_name: FormatName, doc: FeedDoc) -> bytes:
