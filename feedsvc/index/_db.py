@@ -21,12 +21,14 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
 from feedsvc.index._months import ALL, MonthRange, Months
+from feedsvc.index._pool import take_parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
 from feedsvc.items import Problem, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
+    from feedsvc.model import Lead, Teaser
 
 __all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
 
@@ -58,6 +60,8 @@ class Index:
         self.items_dir = items_dir
         self.location = location
         self.damage: str | None = None
+        # What the latest sync parsed in this process, by path: (digest, item); see _pool.
+        self.just_parsed: dict[str, tuple[str, Lead | Teaser]] = {}
         self.owner = str(items_dir.resolve())
         self._feeds_checked = False  # see checked_before_writing
         if location is not None:
@@ -114,7 +118,10 @@ class Index:
         """
         sync = Sync(self.db, self.items_dir)
         self._feeds_checked = False
-        changed = sync.sync(scan, processes, progress)
+        try:
+            changed = sync.sync(scan, processes, progress)
+        finally:
+            self.just_parsed = take_parsed()
         self._feeds_checked = sync.feeds_checked
         return changed
 

@@ -24,7 +24,7 @@ from feedsvc.items import (
 )
 from feedsvc.model import NEVER, Lead, Teaser, microseconds, slug
 
-__all__ = ["Record", "records"]
+__all__ = ["Record", "records", "take_parsed"]
 
 # Below this many files, one process is faster: forking workers, and sharing two cores between
 # them and the parent that stores their records, cost more than they save. Measured on a busy
@@ -35,6 +35,12 @@ CHUNK = 200
 # Importing yaml-rs costs 4-20 ms and saves about 0.13 ms per front matter: from this many files
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
+
+# The items the latest sync parsed in this process, by path: (digest of the bytes, item). A
+# build renders the chosen ones from here instead of reading and validating them again; the
+# digest says they are the bytes the index recorded. At most POOL_THRESHOLD items: workers'
+# items stay in the workers.
+_parsed: dict[str, tuple[str, Lead | Teaser]] = {}
 
 
 class Record(NamedTuple):
@@ -69,22 +75,29 @@ class Record(NamedTuple):
     @classmethod
     def read(cls, items_dir: Path, relpath: str, mtime_ns: int, size: int) -> Record:
         """Read and check one item file (the work of a pool worker)."""
+        return cls.parse(items_dir, relpath, mtime_ns, size)[0]
+
+    @classmethod
+    def parse(
+        cls, items_dir: Path, relpath: str, mtime_ns: int, size: int
+    ) -> tuple[Record, Lead | Teaser | None]:
+        """The record of one item file, and its item when it is valid."""
         path = items_dir / relpath
         raw = read_item_bytes(path)
         if isinstance(raw, Problem):
-            return cls(relpath, mtime_ns, size, "", problems=(raw,))
+            return cls(relpath, mtime_ns, size, "", problems=(raw,)), None
         digest = raw_digest(raw)
         parsed = parse_item(path, raw)
         if isinstance(parsed, list):
             due = due_despite_problems(raw)
-            return cls(relpath, mtime_ns, size, digest, problems=tuple(parsed), due=due)
+            return cls(relpath, mtime_ns, size, digest, problems=tuple(parsed), due=due), None
         record = cls.from_item(relpath, mtime_ns, size, digest, parsed)
         nameless = [name for name, value in record.categories if not value]
         if nameless:
             message = f"{nameless[0]!r} has no letters or digits to name its feed folder; reword it"
             problem = Problem(path, line_of_field(path, "categories"), "categories", message)
-            return cls(relpath, mtime_ns, size, digest, problems=(problem,), due=record.due)
-        return record
+            return cls(relpath, mtime_ns, size, digest, problems=(problem,), due=record.due), None
+        return record, parsed
 
 
 def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
@@ -96,13 +109,24 @@ def records(
     items_dir: Path, todo: list[tuple[str, int, int]], processes: int | None = None
 ) -> Iterator[Record]:
     """A record per (relpath, mtime_ns, size), in no particular order."""
+    _parsed.clear()
     processes = workers() if processes is None else processes
     if len(todo) >= NATIVE_YAML_THRESHOLD:
         use_native_yaml()
     if processes <= 1 or len(todo) < POOL_THRESHOLD:
         for entry in todo:
-            yield Record.read(items_dir, *entry)
+            record, item = Record.parse(items_dir, *entry)
+            if item is not None:
+                _parsed[record.path] = (record.digest, item)
+            yield record
         return
     jobs = [(str(items_dir), todo[start : start + CHUNK]) for start in range(0, len(todo), CHUNK)]
     for chunk in parallel(_record_chunk, jobs, processes):
         yield from chunk
+
+
+def take_parsed() -> dict[str, tuple[str, Lead | Teaser]]:
+    """The items the latest sync parsed in this process (see _parsed), handed over once."""
+    global _parsed
+    taken, _parsed = _parsed, {}
+    return taken

@@ -64,6 +64,7 @@ LIBRARIES = (
     "lxml",
     "markdown-it-py",
     "nh3",
+    "orjson",
     "pydantic",
     "python-slugify",
     "pyyaml",

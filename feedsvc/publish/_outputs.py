@@ -8,15 +8,14 @@ file are as the index last saw them is neither rendered nor read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
-from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
+from feedsvc.model import FeedSettings, FormatName, Lead, Teaser, to_html
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -35,9 +34,6 @@ from feedsvc.publish.writers import (
     shows_whole,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["PlannedFile", "planned_files"]
 
 
@@ -53,25 +49,47 @@ class PlannedFile:
 class _Documents:
     """The feed documents of one build, each made at most once, from entries each made at
     most once: the items chosen are read again from their files (the index keeps only what
-    chooses them, so memory stays flat however large the archive)."""
+    chooses them, so memory stays flat however large the archive), each once, and each body
+    rendered once, whatever number of feeds and variants it is in. An item this build's sync
+    has just parsed from the very bytes the index recorded (same digest) is not read again."""
 
-    def __init__(self, items_dir: Path, settings: FeedSettings) -> None:
+    def __init__(
+        self,
+        items_dir: Path,
+        settings: FeedSettings,
+        parsed: Mapping[str, tuple[str, Lead | Teaser]],
+    ) -> None:
         self.items_dir = items_dir
         self.settings = settings
+        self.parsed = parsed
         self.items: dict[str, Lead | Teaser] = {}
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
+        self.bodies: dict[tuple[str, str], str] = {}
         self.docs: dict[str, FeedDoc] = {}
+
+    def _html(self, body: str, url: str) -> str:
+        # The public and members' entries of a public lead show the same body.
+        html = self.bodies.get((body, url))
+        if html is None:
+            html = self.bodies[(body, url)] = to_html(body, url)
+        return html
+
+    def _read(self, path: str, digest: str) -> Lead | Teaser:
+        known = self.parsed.get(path)
+        if known is not None and known[0] == digest:
+            return known[1]
+        return read_again(self.items_dir / path, digest)
 
     def entry(self, path: str, digest: str, members: bool) -> EntryDoc:
         # Each item read once for the public and the members' feeds; a public item's entry,
         # the same in both, made once (its body's HTML with it).
         item = self.items.get(path)
         if item is None:
-            item = self.items[path] = read_again(self.items_dir / path, digest)
+            item = self.items[path] = self._read(path, digest)
         whole = shows_whole(item, members)
         cached = self.entries.get((path, whole))
         if cached is None:
-            cached = EntryDoc.from_item(item, self.settings, members=members)
+            cached = EntryDoc.from_item(item, self.settings, members=members, html=self._html)
             self.entries[(path, whole)] = cached
         return cached
 
@@ -101,7 +119,7 @@ class _Archives:
         self.settings = settings
         self.now = now
         self.month = ""
-        self.documents = _Documents(items_dir, settings)
+        self.documents = _Documents(items_dir, settings, index.just_parsed)
         self.docs: dict[str, FeedDoc] = {}
 
     def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
@@ -109,7 +127,7 @@ class _Archives:
         if month != self.month:
             self.month, self.documents, self.docs = (
                 month,
-                _Documents(self.items_dir, self.settings),
+                _Documents(self.items_dir, self.settings, self.index.just_parsed),
                 {},
             )
         if plan.folder not in self.docs:
@@ -193,7 +211,7 @@ def planned_files(
 ) -> list[PlannedFile]:
     """Every file the build owns, with its key and a way to render it."""
     plans = plan(index, settings, now)
-    documents = _Documents(items_dir, settings)
+    documents = _Documents(items_dir, settings, index.just_parsed)
     base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
 
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -36,15 +37,15 @@ def written(lines: list[str]) -> set[str]:
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every item file parsed for the index, by relative path."""
     seen: list[str] = []
-    real = records.Record.read
+    real = records.Record.parse  # what the command and the pool's workers both call
 
     def counting(
         cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
-    ) -> records.Record:
+    ) -> tuple[records.Record, Any]:
         seen.append(relpath)
         return real(items_dir, relpath, mtime_ns, size)
 
-    monkeypatch.setattr(records.Record, "read", classmethod(counting))
+    monkeypatch.setattr(records.Record, "parse", classmethod(counting))
     yield seen
 
 

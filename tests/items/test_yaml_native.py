@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,3 +194,33 @@ def test_feedsvc_works_without_yaml_rs(
 
 def teardown_module() -> None:
     print(f"\ntest_yaml_native: {COUNTS}")  # shown with `pytest -s`
+
+
+def test_the_native_paths_patterns_are_compiled_with_it_not_at_import() -> None:
+    """A small build reads with PyYAML alone: importing the reader compiles none of the
+    thirty patterns that only the native path needs."""
+    script = (
+        "from feedsvc.items import _yaml\n"
+        "assert _yaml._RESOLVE == {}, 'compiled at import'\n"
+        "assert _yaml.use_native() and len(_yaml._RESOLVE) > 10\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.usefixtures("native")
+@pytest.mark.parametrize("source", ["\tkind: lead\n", "kind: lead\n\ttitle: Un titre\n"])
+def test_a_tab_as_indentation_is_refused_with_its_line_not_a_traceback(source: str) -> None:
+    """yaml-rs reads a tab as indentation, PyYAML refuses it: PyYAML reads such a file."""
+    problems = parse_item(Path("x.md"), f"---\n{source}---\n".encode())
+    assert isinstance(problems, list) and problems
+    assert all(problem.line >= 1 for problem in problems)
+
+
+@pytest.mark.usefixtures("native")
+def test_a_json_surrogate_pair_escape_is_read_by_pyyaml() -> None:
+    """yaml-rs joins "\\ud83d\\ude00" into one character; PyYAML refuses the escape, with
+    its line, and the file is refused rather than read two ways."""
+    source = '---\nkind: lead\ntitle: "A \\ud83d\\ude00"\n---\nUn paragraphe.\n'
+    problems = parse_item(Path("x.md"), source.encode())
+    assert isinstance(problems, list) and [problem.line for problem in problems] == [3]

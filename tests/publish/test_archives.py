@@ -401,17 +401,18 @@ def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
     _setup(items_dir, write_item)
     reads: Counter[str] = Counter()
     bodies: Counter[str] = Counter()
-    read_again, to_html = _outputs.read_again, _document.to_html
+    read, to_html = _outputs._Documents._read, _document.to_html
 
-    def counted_read(path: Path, digest: str) -> object:
-        reads[path.name] += 1
-        return read_again(path, digest)
+    def counted_read(self: _outputs._Documents, path: str, digest: str) -> object:
+        reads[path] += 1  # from the file, or as this build's sync just parsed it
+        return read(self, path, digest)
 
     def counted_html(body: str, url: str) -> str:
         bodies[url] += 1
         return to_html(body, url)
 
-    monkeypatch.setattr(_outputs, "read_again", counted_read)
+    monkeypatch.setattr(_outputs._Documents, "_read", counted_read)
+    monkeypatch.setattr(_outputs, "to_html", counted_html)
     monkeypatch.setattr(_document, "to_html", counted_html)
     assert build(items_dir, tmp_path / "out").exit_code == 0
     # Once for the live feeds (the newest two of each: f and g, and c in Japon), once for

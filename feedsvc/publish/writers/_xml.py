@@ -19,20 +19,23 @@ broken HTML (W3C NotHtml), and an escaped one anywhere else would be shown as '&
 from __future__ import annotations
 
 import html
+from copy import deepcopy
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
 from feedsvc.publish._layout import FORMATS, INDEX_FILE, public_address
-from feedsvc.publish.writers._document import FeedDoc
+from feedsvc.publish.writers._document import EntryDoc, FeedDoc
 from feedsvc.publish.writers._feedgen_ext import (
     EXTENSION,
     NAMESPACES,
     FeedsvcEntryExtension,
     FeedsvcExtension,
 )
+from feedsvc.publish.writers._marker import Marker
 from feedsvc.publish.writers.namespaces import ATOM, CONTENT
 
 __all__ = ["atom", "rss"]
@@ -44,10 +47,43 @@ ATOM_TYPE = FORMATS["atom"].media_type
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 
+class _Entry(FeedEntry):  # type: ignore[misc]
+    """A feedgen entry whose elements are made once, for every feed of the build that holds
+    it (the main feed, its categories'): the first feed takes them, the others a copy, as
+    an element lives in one tree. An entry in one feed only is never copied."""
+
+    _rss: Any = None
+    _atom: Any = None
+
+    def rss_entry(self, extensions: bool = True) -> Any:
+        if self._rss is None:
+            self._rss = super().rss_entry(extensions)
+            return self._rss
+        return deepcopy(self._rss)
+
+    def atom_entry(self, extensions: bool = True) -> Any:
+        if self._atom is None:
+            self._atom = super().atom_entry(extensions)
+            return self._atom
+        return deepcopy(self._atom)
+
+
 def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
-    settings = doc.settings
     fg = FeedGenerator()
     fg.register_extension(EXTENSION, FeedsvcExtension, FeedsvcEntryExtension)
+    _channel(fg, doc, self_name, self_type, rss=rss)
+    marker = doc.marker
+    for entry in doc.entries:
+        # What an entry's elements depend on: the entry, the marker of its feed, the format.
+        made = entry.made.get((marker, rss))
+        if made is None:
+            made = entry.made[(marker, rss)] = _entry(entry, marker, rss=rss)
+        fg.add_entry(made, order="append")  # its extension is registered already
+    return fg
+
+
+def _channel(fg: FeedGenerator, doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> None:
+    settings = doc.settings
     # An archive is a document of its live feed (RFC 5005), so it carries that feed's id.
     fg.id(doc.feed_url(self_name))
     fg.title(doc.title)
@@ -87,32 +123,33 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> Fe
     if settings.logo:
         fg.logo(settings.logo)
 
-    marker = doc.marker
-    for entry in doc.entries:
-        fe = fg.add_entry(order="append")
-        fe.id(entry.id)
-        fe.guid(entry.id, permalink=entry.id == entry.url)
-        fe.title(marker.title(entry.title, entry.access))
-        fe.link(href=entry.url, rel="alternate", type="text/html")
-        fe.published(entry.published)
-        fe.updated(entry.updated)
-        # All in one call: feedgen rebuilds its RSS category list on every call.
-        # The marker is not among them: the extension writes it.
-        fe.category([
-            {"term": category.term, "scheme": category.scheme} for category in entry.categories
-        ])  # fmt: skip
-        for person in entry.authors:
-            fe.author({"name": person.name, **({"uri": person.url} if person.url else {})})
-        if entry.comments:
-            fe.comments(entry.comments)
-        if entry.content_html is not None:
-            fe.content(entry.content_html, type="html")
-        # One call sets both RSS <description> (HTML) and Atom <summary type="text">.
-        fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary, type="text")
-        entry_extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
-        entry_extension.doc = entry
-        entry_extension.marker = marker
-    return fg
+
+def _entry(entry: EntryDoc, marker: Marker, *, rss: bool) -> _Entry:
+    fe = _Entry()
+    fe.register_extension(EXTENSION, FeedsvcEntryExtension)
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=entry.id == entry.url)
+    fe.title(marker.title(entry.title, entry.access))
+    fe.link(href=entry.url, rel="alternate", type="text/html")
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+    # All in one call: feedgen rebuilds its RSS category list on every call.
+    # The marker is not among them: the extension writes it.
+    fe.category([
+        {"term": category.term, "scheme": category.scheme} for category in entry.categories
+    ])  # fmt: skip
+    for person in entry.authors:
+        fe.author({"name": person.name, **({"uri": person.url} if person.url else {})})
+    if entry.comments:
+        fe.comments(entry.comments)
+    if entry.content_html is not None:
+        fe.content(entry.content_html, type="html")
+    # One call sets both RSS <description> (HTML) and Atom <summary type="text">.
+    fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary, type="text")
+    entry_extension: FeedsvcEntryExtension = getattr(fe, EXTENSION)
+    entry_extension.doc = entry
+    entry_extension.marker = marker
+    return fe
 
 
 def _serialise(root: Any, nsmap: dict[str, str]) -> bytes:
