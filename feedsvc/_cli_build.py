@@ -176,8 +176,8 @@ class Build:
                 "feeds' address and the members' folder behind the login (README: Serving "
                 "the feeds)"
             )
-        summary = report.build_summary(out_dir, self.check)
-        show(report.finish(), verbosity, as_json, summary)
+        report.finish()  # before the summary, which says how long the build took
+        show(report, verbosity, as_json, report.build_summary(out_dir, self.check))
         # After the files are written and reported: a slow hub never delays either.
         if published is not None and not self.check:
             settings, files = published

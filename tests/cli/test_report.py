@@ -137,3 +137,12 @@ def test_a_long_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     )
     assert piped.stderr == ""  # cron's mail and CI logs: no bars, no control characters
     assert piped.stdout.count("\n") == 1
+
+
+def test_the_summary_says_how_long_the_build_took(tmp_path: Path) -> None:
+    items_dir = _many_items(tmp_path / "items", 50)
+    result = build(items_dir, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = result.output.splitlines()[-1]
+    seconds = float(summary.rsplit("; ", 1)[1].removesuffix(" s."))
+    assert seconds > 0, summary  # it said 0.00 s whatever the build took
