@@ -346,7 +346,7 @@ def main() -> None:
         fast = subprocess.run([str(bin_dir / "python"), "-c", "import httptools, uvloop"],
                               capture_output=True, check=False).returncode == 0  # fmt: skip
         print(f"{name}: {bin_dir}, uvicorn on "
-              f"{'httptools + uvloop' if fast else 'h11 + asyncio (no [fast] extra)'}")  # fmt: skip
+              f"{'httptools + uvloop' if fast else 'h11 + asyncio'}")  # fmt: skip
     try:
         items, out, tokens = prepare(root)
         runs: dict[str, list[dict[str, str]]] = {}
