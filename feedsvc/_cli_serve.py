@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from feedsvc.serve import Members, MembersLocation
 
 __all__ = ["members", "serve"]
@@ -77,29 +79,7 @@ def serve(
     """
     import uvicorn
 
-    from feedsvc.errors import MembersUnavailable, ServeConfigError
-    from feedsvc.serve import ServeConfig, create_app, missing_public_tree, public_url_of
-
-    try:
-        config = ServeConfig(
-            out_dir, _members_db(items_dir, members_db), public_url_of(items_dir), max_age
-        )
-    except ServeConfigError as error:
-        raise click.ClickException(str(error)) from None
-    # Said at start rather than met as a 404 on every request, or at the first member's.
-    missing = missing_public_tree(out_dir)
-    if missing is not None and not watch:
-        raise click.ClickException(
-            f"{missing} does not exist, so there is nothing to serve: build the feeds first "
-            f"(feedsvc build --items {items_dir} --out {out_dir}), give the folder the build "
-            "writes with --out DIR, or add --watch to build and serve"
-        )
-    if missing is not None:
-        click.echo(f"note: {missing} does not exist yet; --watch builds it now", err=True)
-    try:
-        app = create_app(config)
-    except MembersUnavailable as error:
-        raise click.ClickException(str(error)) from None
+    app = _app(out_dir, items_dir, members_db, max_age, watch)
 
     def run() -> None:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -121,6 +101,35 @@ def serve(
     finally:
         stop.set()
         builder.join(timeout=5)
+
+
+def _app(
+    out_dir: Path, items_dir: Path, members_db: str | None, max_age: int, watch: bool
+) -> ASGIApp:
+    """The application, once what it would serve has been checked: said at start rather than
+    met as a 404 on every request, or at the first member's."""
+    from feedsvc.errors import MembersUnavailable, ServeConfigError
+    from feedsvc.serve import ServeConfig, create_app, missing_public_tree, public_url_of
+
+    try:
+        config = ServeConfig(
+            out_dir, _members_db(items_dir, members_db), public_url_of(items_dir), max_age
+        )
+    except ServeConfigError as error:
+        raise click.ClickException(str(error)) from None
+    missing = missing_public_tree(out_dir)
+    if missing is not None and not watch:
+        raise click.ClickException(
+            f"{missing} does not exist, so there is nothing to serve: build the feeds first "
+            f"(feedsvc build --items {items_dir} --out {out_dir}), give the folder the build "
+            "writes with --out DIR, or add --watch to build and serve"
+        )
+    if missing is not None:
+        click.echo(f"note: {missing} does not exist yet; --watch builds it now", err=True)
+    try:
+        return create_app(config)
+    except MembersUnavailable as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group()
