@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from feedsvc._cli_params import ITEMS_DIR
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from feedsvc.serve import Members, MembersLocation
 
 __all__ = ["members", "serve"]
-
-ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 
 
 def _members_db(items_dir: Path, members_db: str | None) -> MembersLocation:
