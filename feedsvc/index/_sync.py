@@ -257,20 +257,9 @@ class Sync:
         known.update(self._insert(found, todo, time.time_ns()))
         for statement in _schema.INDEXES:
             self.db.execute(statement)  # no-ops once the indexes exist
-        if touched is None:
-            self.db.execute("DELETE FROM slugs")
-            self.db.execute(
-                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
-            )
-        else:
+        if touched is not None:
             touched.add(self.db, list(todo))
-            for chunk, marks in _crossfile.chunks(touched.slugs):
-                self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
-                self.db.execute(
-                    f"INSERT INTO slugs SELECT slug, MIN(name) FROM categories "
-                    f"WHERE slug IN ({marks}) GROUP BY slug",
-                    chunk,
-                )
+        self._refresh_slugs(touched)
         _crossfile.refresh(self.db, touched)
         if keep_months and touched is None:
             months.rebuild()
@@ -279,6 +268,22 @@ class Sync:
         if gone_sums is None:
             return None  # a first load, or a large change: summed whole
         return gone_sums, _sums.of_paths(self.db, list(todo))
+
+    def _refresh_slugs(self, touched: _crossfile.Touched | None) -> None:
+        """Each category slug's name as feeds show it: for the slugs a change touched, or all."""
+        if touched is None:
+            self.db.execute("DELETE FROM slugs")
+            self.db.execute(
+                "INSERT INTO slugs SELECT slug, MIN(name) FROM categories GROUP BY slug"
+            )
+            return
+        for chunk, marks in _crossfile.chunks(touched.slugs):
+            self.db.execute(f"DELETE FROM slugs WHERE slug IN ({marks})", chunk)
+            self.db.execute(
+                f"INSERT INTO slugs SELECT slug, MIN(name) FROM categories "
+                f"WHERE slug IN ({marks}) GROUP BY slug",
+                chunk,
+            )
 
     def _insert(
         self, found: Iterable[Record], seen: _changes.Stats, started_ns: int
