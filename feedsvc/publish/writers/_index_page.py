@@ -168,23 +168,56 @@ def _article(entry: EntryDoc, marker: Marker) -> Any:
     return E.E.article(*parts)
 
 
-def render(main: FeedDoc, files: Sequence[FeedFile], archives: Sequence[ArchiveList] = ()) -> bytes:
-    settings = main.settings
-    marker = main.marker
+def _head(title: str, files: Sequence[FeedFile]) -> Any:
     discovery = [
         E.LINK(rel="alternate", type=file.media_type, href=file.href, title=file.label)
         for file in files
         if file.kind == "main"
     ]
-    page = E.HTML(
-        E.HEAD(
-            E.META(charset="utf-8"),
-            E.META(name="viewport", content="width=device-width, initial-scale=1"),
-            E.TITLE(f"{settings.title} : les flux"),
-            *discovery,
-            E.STYLE(STYLE),
-            E.SCRIPT(SCRIPT),
+    return E.HEAD(
+        E.META(charset="utf-8"),
+        E.META(name="viewport", content="width=device-width, initial-scale=1"),
+        E.TITLE(f"{title} : les flux"),
+        *discovery,
+        E.STYLE(STYLE),
+        E.SCRIPT(SCRIPT),
+    )
+
+
+def _subscribe(files: Sequence[FeedFile]) -> Any:
+    return E.E.section(
+        E.H2("S'abonner"),
+        E.P(
+            "Un lecteur de flux (Feedly, Inoreader, NetNewsWire…) vous présente "
+            "chaque nouvel article : copiez-y l'adresse d'un flux. Dans le doute, "
+            "prenez RSS, que tous les lecteurs lisent ; Atom et JSON Feed disent "
+            "la même chose."
         ),
+        E.UL(*_feed_rows([f for f in files if f.kind != "category"]), E.CLASS("feeds")),
+        *_by_category([f for f in files if f.kind == "category"]),
+        id="flux",
+    )
+
+
+def _members_note(marker: Marker) -> Any:
+    return E.E.section(
+        E.H2(marker.label),
+        E.P(
+            "Les articles réservés aux membres figurent dans les flux publics avec "
+            "leur titre, leur résumé, leur photo et leur lien, jamais leur texte. "
+            f"Leur titre y commence par « {marker.title_prefix} » ; ils portent la "
+            f"catégorie « {marker.term} » et l'élément "
+            "dcterms:accessRights « "
+            f"{marker.access_rights('members')} » : votre lecteur peut les filtrer."
+        ),
+        id=marker.anchor(),
+    )
+
+
+def render(main: FeedDoc, files: Sequence[FeedFile], archives: Sequence[ArchiveList] = ()) -> bytes:
+    settings = main.settings
+    page = E.HTML(
+        _head(settings.title, files),
         E.BODY(
             E.E.header(
                 E.H1(settings.title),
@@ -192,41 +225,18 @@ def render(main: FeedDoc, files: Sequence[FeedFile], archives: Sequence[ArchiveL
                 E.P(E.A("Le site", href=settings.site_url)),
             ),
             E.E.main(
-                E.E.section(
-                    E.H2("S'abonner"),
-                    E.P(
-                        "Un lecteur de flux (Feedly, Inoreader, NetNewsWire…) vous présente "
-                        "chaque nouvel article : copiez-y l'adresse d'un flux. Dans le doute, "
-                        "prenez RSS, que tous les lecteurs lisent ; Atom et JSON Feed disent "
-                        "la même chose."
-                    ),
-                    E.UL(*_feed_rows([f for f in files if f.kind != "category"]),
-                         E.CLASS("feeds")),
-                    *_by_category([f for f in files if f.kind == "category"]),
-                    id="flux",
-                ),
+                _subscribe(files),
                 *_archives(archives),
                 E.E.section(
                     E.H2("Derniers articles"),
-                    *[_article(entry, marker) for entry in main.entries],
+                    *[_article(entry, main.marker) for entry in main.entries],
                     id="derniers",
                 ),
-                E.E.section(
-                    E.H2(marker.label),
-                    E.P(
-                        "Les articles réservés aux membres figurent dans les flux publics avec "
-                        "leur titre, leur résumé, leur photo et leur lien, jamais leur texte. "
-                        f"Leur titre y commence par « {marker.title_prefix} » ; ils portent la "
-                        f"catégorie « {marker.term} » et l'élément "
-                        "dcterms:accessRights « "
-                        f"{marker.access_rights('members')} » : votre lecteur peut les filtrer."
-                    ),
-                    id=marker.anchor(),
-                ),
+                _members_note(main.marker),
             ),
         ),
         lang=settings.language,
-    )  # fmt: skip
+    )
     written = bytes(html.tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8"))
     # libxml2 knows HTML 4's void elements, not <wbr>: it would close it, which HTML forbids.
     return written.replace(b"<wbr></wbr>", b"<wbr>") + b"\n"
