@@ -196,19 +196,28 @@ def publish(
             if file.path not in reports and entry is not None:
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
-        wanted = set(reports)
-        stale = _stale(planned, listing)
-        for path in stale:
-            _remove(tree, path)
-            index.forget(path)
-            new = moved_to(path)
-            if new in wanted:
-                result.append(FileReport(path, "moved", 0, 0, to=new))
-            else:
-                result.append(FileReport(path, "removed", 0, 0))
-        for folder in listing.empty_after(set(stale)):
-            _remove(tree, folder)
+        result += _remove_stale(index, tree, planned, listing, set(reports))
     return result
+
+
+def _remove_stale(
+    index: Index, tree: OutTree, planned: list[PlannedFile], listing: Listing, wanted: set[str]
+) -> list[FileReport]:
+    """Remove the files out/ holds that no feed plans any more, and the folders they leave
+    empty, once every planned file is in place: a poller never follows a link to nothing."""
+    reports = []
+    stale = _stale(planned, listing)
+    for path in stale:
+        _remove(tree, path)
+        index.forget(path)
+        new = moved_to(path)
+        if new in wanted:
+            reports.append(FileReport(path, "moved", 0, 0, to=new))
+        else:
+            reports.append(FileReport(path, "removed", 0, 0))
+    for folder in listing.empty_after(set(stale)):
+        _remove(tree, folder)
+    return reports
 
 
 def compare(
