@@ -132,7 +132,7 @@ class Build:
     def _run(self, verbosity: Verbosity) -> None:
         from feedsvc._report import Report
         from feedsvc.errors import Busy, CacheDamaged, ChangedDuringBuild, UnsafeOut
-        from feedsvc.publish import SERVED_TREES, exclusive
+        from feedsvc.publish import exclusive
 
         out_dir, as_json = self.out_dir, self.as_json
         report = Report(command="build", ok=True, exit_code=0)
@@ -170,12 +170,7 @@ class Build:
             if progress is not None:
                 progress.close()
         if report.counts.moved:
-            report.notes.append(
-                f"the public feeds are now in {out_dir / SERVED_TREES[0]} and the members' "
-                f"in {out_dir / SERVED_TREES[1]}: serve {out_dir / SERVED_TREES[0]} at the "
-                "feeds' address and the members' folder behind the login (README: Serving "
-                "the feeds)"
-            )
+            report.notes.append(_moved_note(out_dir))
         report.finish()  # before the summary, which says how long the build took
         show(report, verbosity, as_json, report.build_summary(out_dir, self.check))
         # After the files are written and reported: a slow hub never delays either.
@@ -183,6 +178,17 @@ class Build:
             settings, files = published
             if settings.ping if self.ping is None else self.ping:
                 _ping(settings, files, self.pings_file)
+
+
+def _moved_note(out_dir: Path) -> str:
+    from feedsvc.publish import SERVED_TREES
+
+    public, members = (out_dir / tree for tree in SERVED_TREES)
+    return (
+        f"the public feeds are now in {public} and the members' in {members}: serve {public} "
+        "at the feeds' address and the members' folder behind the login (README: Serving the "
+        "feeds)"
+    )
 
 
 def watched_build(items_dir: Path, out_dir: Path) -> Callable[[threading.Event], None]:
