@@ -62,33 +62,40 @@ def _expected(ctx: dict[str, Any] | None) -> str:
     return str((ctx or {}).get("expected", ""))
 
 
+def _missing(field: str, model_name: str) -> str:
+    if field == "summary" and model_name == "Lead":
+        return (
+            "is required; add a line 'summary: …' (a public lead may leave it out when its "
+            "body opens with a paragraph to take it from; a members-only lead may not, as its "
+            "body is for members only)"
+        )
+    if field == "summary" and model_name == "Teaser":
+        return "is required; add a line 'summary: …', the text readers see under the title"
+    return f"is required; add a line '{field.rsplit('.', 1)[-1]}: …'"
+
+
+def _unknown(field: str, known: Iterable[str]) -> str:
+    if field == "body":
+        return (
+            "a teaser has no body, but text follows the front matter; move it into "
+            "'summary', or make the item 'kind: lead'"
+        )
+    leaf = field.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(leaf, list(known), n=1, cutoff=0.75)
+    if close:
+        return f"is not a known field; did you mean '{close[0]}'?"
+    return f"is not a known field; fix its spelling or remove it (known: {', '.join(known)})"
+
+
 def _message(error: ErrorDetails, field: str, known: Iterable[str], model_name: str) -> str:
     kind = error["type"]
     ctx = error.get("ctx")
     if kind == "feedsvc":
         return str((ctx or {})["reason"])
     if kind == "missing":
-        leaf = field.rsplit(".", 1)[-1]
-        if field == "summary" and model_name == "Lead":
-            return (
-                "is required; add a line 'summary: …' (a public lead may leave it out when "
-                "its body opens with a paragraph to take it from; a members-only lead may "
-                "not, as its body is for members only)"
-            )
-        if field == "summary" and model_name == "Teaser":
-            return "is required; add a line 'summary: …', the text readers see under the title"
-        return f"is required; add a line '{leaf}: …'"
+        return _missing(field, model_name)
     if kind == "extra_forbidden":
-        if field == "body":
-            return (
-                "a teaser has no body, but text follows the front matter; move it into "
-                "'summary', or make the item 'kind: lead'"
-            )
-        leaf = field.rsplit(".", 1)[-1]
-        close = difflib.get_close_matches(leaf, list(known), n=1, cutoff=0.75)
-        if close:
-            return f"is not a known field; did you mean '{close[0]}'?"
-        return f"is not a known field; fix its spelling or remove it (known: {', '.join(known)})"
+        return _unknown(field, known)
     if kind == "union_tag_not_found":
         return "is required: write 'kind: lead' (a full article) or 'kind: teaser' (a headline)"
     if kind == "union_tag_invalid":
