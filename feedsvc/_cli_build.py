@@ -3,6 +3,7 @@ notify the hubs; once, or again after each change while watching."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -158,11 +159,15 @@ class Build:
         except (CacheDamaged, ChangedDuringBuild) as error:
             fail(report, f"{error}; run the build again", as_json)
         except OSError as error:
+            # The path that failed when the error names it whole (a file where out/ needs a
+            # folder); a name relative to a folder's descriptor would mislead.
+            named = error.filename
+            where = named if isinstance(named, str) and os.path.isabs(named) else out_dir
             if self.check:
-                fail(report, f"cannot read {out_dir}: {error.strerror or error}", as_json)
+                fail(report, f"cannot read {where}: {error.strerror or error}", as_json)
             fail(
                 report,
-                f"cannot write to {out_dir}: {error.strerror or error}; no file was left "
+                f"cannot write to {where}: {error.strerror or error}; no file was left "
                 "half-written, and a build after the fix completes the rest",
                 as_json,
             )

@@ -78,3 +78,15 @@ def test_a_read_only_out_keeps_every_file(tiny: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"cannot write to {out}: Read-only file system" in result.output
     assert snapshot(out) == before
+
+
+def test_a_file_where_a_folder_belongs_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(BUNDLED_ITEMS, out, "--no-cache").exit_code == 0
+    folder = out / "public" / "categories" / "asie"
+    shutil.rmtree(folder)
+    folder.write_text("x")
+    result = build(BUNDLED_ITEMS, out, "--no-cache")
+    assert result.exit_code == 1
+    assert f"cannot write to {folder}: Not a directory" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
