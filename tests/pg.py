@@ -73,10 +73,13 @@ class Server:
         )
 
     def start(self) -> None:
+        """Make the cluster the first time, then start its server (again, after `stop`)."""
         # A throwaway cluster: no fsync, no TCP, the socket in the folder itself.
-        self._run(
-            "initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync"
-        )
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                "initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
+                "--no-sync",
+            )  # fmt: skip
         self._run(
             "pg_ctl",
             "-D",

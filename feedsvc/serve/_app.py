@@ -58,6 +58,18 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return (name, token) if colon else None
 
 
+_log = logging.getLogger("feedsvc.serve")
+
+
+class _Unavailable(Exception):
+    """The members database did not answer: the member is told to come back, not 404."""
+
+
+def _unavailable(request: Request, error: Exception) -> Response:
+    # Readers retry a 503 later; a 404 would tell them the address is gone for good.
+    return PlainTextResponse("Service Unavailable", status_code=503, headers={"retry-after": "60"})
+
+
 class _Endpoints:
     """The members' lookups run in worker threads: a database on the network that answers
     slowly, or not at all, must never hold up the event loop, and the public feeds with it."""
@@ -84,15 +96,29 @@ class _Endpoints:
 
     def _polled(self, request: Request, response: Response, member: Member) -> Response:
         response.background = BackgroundTask(
-            self.members.record_poll, member.name, _client(request), time.time()
+            self._record, member.name, _client(request), time.time()
         )
         return response
+
+    def _record(self, name: str, client: str, now: float) -> None:
+        try:
+            self.members.record_poll(name, client, now)
+        except MembersUnavailable as error:  # statistics only: the member has the feed
+            _log.warning("a poll was not counted: %s", error)
+
+    async def _find(self, token: str) -> Member | None:
+        """The token's member; raises _Unavailable when the database cannot say."""
+        try:
+            return await run_in_threadpool(self.members.find, token_hash(token))
+        except MembersUnavailable as error:
+            _log.error("%s; members' feeds answer 503 until it answers", error)
+            raise _Unavailable from None
 
     async def by_token(self, request: Request) -> Response:
         token: str = request.path_params["token"]
         # Both lookups always run: a bad token and a missing file cost and answer the same.
         version = self._member_version(request.path_params["name"])
-        member = await run_in_threadpool(self.members.find, token_hash(token))
+        member = await self._find(token)
         if version is None or member is None:
             return not_found()
         personal = self.personaliser.get(token, version)
@@ -105,7 +131,7 @@ class _Endpoints:
         credentials = _basic(request)
         member = None
         if credentials is not None:
-            member = await run_in_threadpool(self.members.find, token_hash(credentials[1]))
+            member = await self._find(credentials[1])
         if (
             credentials is None
             or member is None
@@ -153,16 +179,15 @@ def _said_at_start(config: ServeConfig, members: Members) -> None:
     """Under an ASGI server, what `feedsvc serve` refuses is said when a worker starts, rather
     than met at the first request; whether a worker that fails is restarted is the server's
     choice, so these are logged and the worker serves what it can."""
-    log = logging.getLogger("feedsvc.serve")
     missing = missing_public_tree(config.out_dir)
     if missing is not None:
-        log.warning(
+        _log.warning(
             "%s does not exist: every public request gets 404 until a build writes it", missing
         )
     try:
         members.open()
     except MembersUnavailable as error:
-        log.error("%s; members' addresses fail until then", error)
+        _log.error("%s; members' addresses fail until then", error)
 
 
 def _routes(
@@ -171,6 +196,7 @@ def _routes(
 ) -> Starlette:
     return Starlette(
         lifespan=lifespan,
+        exception_handlers={_Unavailable: _unavailable},
         routes=[
             Route(f"/{MEMBER_PREFIX}{{token}}/{{name:path}}", endpoints.by_token, methods=["GET"]),
             Route(f"/{MEMBERS_TREE}{{name:path}}", endpoints.by_basic, methods=["GET"]),

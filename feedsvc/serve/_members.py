@@ -85,8 +85,13 @@ class Members(Protocol):
     def rotate(self, name: str) -> str | None: ...
     def revoke(self, name: str) -> bool: ...
     def stats(self, now: float) -> list[MemberStats]: ...
-    def find(self, hashed: str) -> Member | None: ...
-    def record_poll(self, name: str, client: str, now: float) -> None: ...
+    def find(self, hashed: str) -> Member | None:
+        """The member holding this token hash; MembersUnavailable when the database cannot
+        answer (the server then answers 503, never a member's feed by mistake)."""
+
+    def record_poll(self, name: str, client: str, now: float) -> None:
+        """Count a poll; MembersUnavailable when the database cannot take it."""
+
     def close(self) -> None: ...
 
 
@@ -201,16 +206,28 @@ class SQLiteMembers:
         return row is not None
 
     def find(self, hashed: str) -> Member | None:
-        row = (
-            self._db()
-            .execute("SELECT name FROM members WHERE token_hash = ?", (hashed,))
-            .fetchone()
-        )
+        try:
+            row = (
+                self._db()
+                .execute("SELECT name FROM members WHERE token_hash = ?", (hashed,))
+                .fetchone()
+            )
+        except (sqlite3.Error, OSError) as error:
+            raise MembersUnavailable(
+                f"the members database {self.path} cannot be used ({error})"
+            ) from None
         return Member(row[0]) if row else None
 
     def record_poll(self, name: str, client: str, now: float) -> None:
-        with self._db() as db:
-            db.execute("INSERT INTO polls (name, at, client) VALUES (?, ?, ?)", (name, now, client))
+        try:
+            with self._db() as db:
+                db.execute(
+                    "INSERT INTO polls (name, at, client) VALUES (?, ?, ?)", (name, now, client)
+                )
+        except (sqlite3.Error, OSError) as error:
+            raise MembersUnavailable(
+                f"the members database {self.path} cannot be used ({error})"
+            ) from None
             if secrets.randbelow(PRUNE_EVERY) == 0:
                 db.execute("DELETE FROM polls WHERE at < ?", (now - KEEP_POLLS,))
 

@@ -182,14 +182,21 @@ class PostgresMembers:
 
     def _retried(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """`work` on a pooled connection, once more on a fresh one if the first was broken
-        (a server restart or failover breaks idle connections; the pool discards them)."""
-        psycopg, _ = _driver()
+        (a server restart or failover breaks idle connections; the pool discards them).
+        Raises MembersUnavailable when the second attempt fails too."""
+        psycopg, psycopg_pool = _driver()
         try:
             with self._connection() as connection:
                 return work(connection)
+        except psycopg_pool.PoolTimeout as error:  # no connection for POOL_WAIT: no retry
+            raise self._refusal(error, False) from None
         except psycopg.OperationalError:
+            pass
+        try:
             with self._connection() as connection:
                 return work(connection)
+        except psycopg.Error as error:  # the server is down: the caller answers 503
+            raise self._refusal(error, not isinstance(error, psycopg.OperationalError)) from None
 
     def add(self, name: str) -> str | None:
         token = new_token()

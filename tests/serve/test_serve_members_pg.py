@@ -139,6 +139,27 @@ def test_a_server_restart_costs_no_request(
         assert [httpx.get(url).status_code for _ in range(3)] == [200] * 3
 
 
+def test_a_members_database_that_is_down_gets_readers_a_503_not_a_500(
+    postgres: pg.Server, database: str, tmp_path: Path
+) -> None:
+    # A 503 tells a feed reader to come back later; a 500 (the lookup's exception) reads as a
+    # broken feed, and a 404 as an address that is gone for good.
+    with served_tree(tmp_path, members_db=database) as served:
+        token = token_of(run("members", "add", "Émile", "--members-db", database)[1])
+        url = f"{served.base}m/{token}/rss.xml"
+        assert httpx.get(url).status_code == 200
+        postgres.stop()
+        try:
+            down = httpx.get(url, timeout=60)
+            basic = httpx.get(f"{served.base}members/rss.xml", auth=("Émile", token), timeout=60)
+            assert httpx.get(served.base + "rss.xml").status_code == 200  # the public feeds
+        finally:
+            postgres.start()
+        assert (down.status_code, down.headers.get("retry-after")) == (503, "60")
+        assert basic.status_code == 503
+        assert [httpx.get(url).status_code for _ in range(2)] == [200] * 2
+
+
 def test_feedsvc_beside_the_sites_own_tables_in_a_schema_of_its_own(
     postgres: pg.Server, database: str
 ) -> None:
