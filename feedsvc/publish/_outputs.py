@@ -15,7 +15,7 @@ from pathlib import Path
 
 from feedsvc.index import Index, code_version
 from feedsvc.items import read_again
-from feedsvc.model import FeedSettings, FormatName, Lead, Teaser, to_html
+from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -49,9 +49,10 @@ class PlannedFile:
 class _Documents:
     """The feed documents of one build, each made at most once, from entries each made at
     most once: the items chosen are read again from their files (the index keeps only what
-    chooses them, so memory stays flat however large the archive), each once, and each body
-    rendered once, whatever number of feeds and variants it is in. An item this build's sync
-    has just parsed from the very bytes the index recorded (same digest) is not read again."""
+    chooses them, so memory stays flat however large the archive), each once, and its entry
+    made once per way a feed may show it (shows_whole), its body rendered then. An item this
+    build's sync has just parsed from the very bytes the index recorded (same digest) is not
+    read again."""
 
     def __init__(
         self,
@@ -64,15 +65,7 @@ class _Documents:
         self.parsed = parsed
         self.items: dict[str, Lead | Teaser] = {}
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
-        self.bodies: dict[tuple[str, str], str] = {}
         self.docs: dict[str, FeedDoc] = {}
-
-    def _html(self, body: str, url: str) -> str:
-        # The public and members' entries of a public lead show the same body.
-        html = self.bodies.get((body, url))
-        if html is None:
-            html = self.bodies[(body, url)] = to_html(body, url)
-        return html
 
     def _read(self, path: str, digest: str) -> Lead | Teaser:
         known = self.parsed.get(path)
@@ -89,7 +82,7 @@ class _Documents:
         whole = shows_whole(item, members)
         cached = self.entries.get((path, whole))
         if cached is None:
-            cached = EntryDoc.from_item(item, self.settings, members=members, html=self._html)
+            cached = EntryDoc.from_item(item, self.settings, members=members)
             self.entries[(path, whole)] = cached
         return cached
 

@@ -412,7 +412,6 @@ def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
         return to_html(body, url)
 
     monkeypatch.setattr(_outputs._Documents, "_read", counted_read)
-    monkeypatch.setattr(_outputs, "to_html", counted_html)
     monkeypatch.setattr(_document, "to_html", counted_html)
     assert build(items_dir, tmp_path / "out").exit_code == 0
     # Once for the live feeds (the newest two of each: f and g, and c in Japon), once for

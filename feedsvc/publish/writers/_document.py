@@ -7,7 +7,6 @@ becomes an entry, and the only one that decides whether its body is published.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -55,22 +54,14 @@ class EntryDoc:
     made: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_item(
-        cls,
-        item: Lead | Teaser,
-        settings: FeedSettings,
-        *,
-        members: bool,
-        html: Callable[[str, str], str] = to_html,
-    ) -> EntryDoc:
+    def from_item(cls, item: Lead | Teaser, settings: FeedSettings, *, members: bool) -> EntryDoc:
         """The entry for a public feed, or for the members' feed when `members`.
 
         A public feed gets the text of public leads only. Of a members-only item it gets what
         the README promises editors and no more: headline, summary, photo and link. Its body
         is never read, and its byline and comments link are left out too: the comments are on
         the members' page, and an editor who marks an item for members relies on that list.
-        Members get everything. `html` renders a body (Markdown, the item's url) as to_html
-        does; a build passes one that remembers what it rendered.
+        Members get everything.
         """
         lead = item if isinstance(item, Lead) and shows_whole(item, members) else None
         scheme = urljoin(settings.site_url, "categories/")
@@ -86,7 +77,7 @@ class EntryDoc:
             authors=lead.authors if lead else (),
             comments=lead.comments if lead else None,
             access=item.access,
-            content_html=html(lead.body, lead.url) if lead else None,
+            content_html=to_html(lead.body, lead.url) if lead else None,
         )
 
 
