@@ -21,14 +21,13 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
 from feedsvc.index._months import ALL, MonthRange, Months
-from feedsvc.index._pool import take_parsed
+from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
 from feedsvc.items import Problem, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
-    from feedsvc.model import Lead, Teaser
 
 __all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
 
@@ -61,7 +60,7 @@ class Index:
         self.location = location
         self.damage: str | None = None
         # What the latest sync parsed in this process, by path: (digest, item); see _pool.
-        self.just_parsed: dict[str, tuple[str, Lead | Teaser]] = {}
+        self.just_parsed: Parsed = {}
         self.owner = str(items_dir.resolve())
         self._feeds_checked = False  # see checked_before_writing
         if location is not None:
@@ -118,10 +117,8 @@ class Index:
         """
         sync = Sync(self.db, self.items_dir)
         self._feeds_checked = False
-        try:
-            changed = sync.sync(scan, processes, progress)
-        finally:
-            self.just_parsed = take_parsed()
+        self.just_parsed = sync.parsed
+        changed = sync.sync(scan, processes, progress)
         self._feeds_checked = sync.feeds_checked
         return changed
 

@@ -24,7 +24,7 @@ from feedsvc.items import (
 )
 from feedsvc.model import NEVER, Lead, Teaser, microseconds, slug
 
-__all__ = ["Record", "records", "take_parsed"]
+__all__ = ["Parsed", "Record", "records"]
 
 # Below this many files, one process is faster: forking workers, and sharing two cores between
 # them and the parent that stores their records, cost more than they save. Measured on a busy
@@ -36,11 +36,10 @@ CHUNK = 200
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
 
-# The items the latest sync parsed in this process, by path: (digest of the bytes, item). A
-# build renders the chosen ones from here instead of reading and validating them again; the
-# digest says they are the bytes the index recorded. At most POOL_THRESHOLD items: workers'
-# items stay in the workers.
-_parsed: dict[str, tuple[str, Lead | Teaser]] = {}
+# Items parsed in this process, by path: (digest of the bytes, item). A build renders the
+# chosen ones from here instead of reading and validating them again; the digest says they are
+# the bytes the index recorded. At most POOL_THRESHOLD items: workers' items stay in them.
+Parsed = dict[str, tuple[str, Lead | Teaser]]
 
 
 class Record(NamedTuple):
@@ -106,27 +105,23 @@ def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
 
 
 def records(
-    items_dir: Path, todo: list[tuple[str, int, int]], processes: int | None = None
+    items_dir: Path,
+    todo: list[tuple[str, int, int]],
+    processes: int | None = None,
+    parsed: Parsed | None = None,
 ) -> Iterator[Record]:
-    """A record per (relpath, mtime_ns, size), in no particular order."""
-    _parsed.clear()
+    """A record per (relpath, mtime_ns, size), in no particular order; the valid items read
+    in this process go into `parsed`."""
     processes = workers() if processes is None else processes
     if len(todo) >= NATIVE_YAML_THRESHOLD:
         use_native_yaml()
     if processes <= 1 or len(todo) < POOL_THRESHOLD:
         for entry in todo:
             record, item = Record.parse(items_dir, *entry)
-            if item is not None:
-                _parsed[record.path] = (record.digest, item)
+            if item is not None and parsed is not None:
+                parsed[record.path] = (record.digest, item)
             yield record
         return
     jobs = [(str(items_dir), todo[start : start + CHUNK]) for start in range(0, len(todo), CHUNK)]
     for chunk in parallel(_record_chunk, jobs, processes):
         yield from chunk
-
-
-def take_parsed() -> dict[str, tuple[str, Lead | Teaser]]:
-    """The items the latest sync parsed in this process (see _parsed), handed over once."""
-    global _parsed
-    taken, _parsed = _parsed, {}
-    return taken

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from feedsvc.index import _changes, _crossfile, _schema, _sums
 from feedsvc.index._damage import Damaged, meta
 from feedsvc.index._months import Months
-from feedsvc.index._pool import Record, records
+from feedsvc.index._pool import Parsed, Record, records
 from feedsvc.items import Scan
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class Sync:
         self.db = db
         self.items_dir = items_dir
         self.feeds_checked = False  # whether sync checked the sums of the feeds' choice
+        self.parsed: Parsed = {}  # the items this sync parsed in this process
 
     def recheck(self, path: str) -> None:
         """Read the file at `path` (relative) again at the next sync: its bytes are not those
@@ -250,7 +251,10 @@ class Sync:
         for path in gone:
             del known[path]
         found = records(
-            self.items_dir, [(path, *stat[:2]) for path, stat in todo.items()], processes
+            self.items_dir,
+            [(path, *stat[:2]) for path, stat in todo.items()],
+            processes,
+            self.parsed,
         )
         if progress is not None:
             found = _counted(found, len(todo), progress)
