@@ -8,20 +8,15 @@ the Starlette application behind it, which also answers the same names under the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedsvc.serve._conditional import accepts_gzip, not_modified
 from feedsvc.serve._files import FileStore, Version, public_name
 
 __all__ = ["PublicFastPath"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = tuple[tuple[bytes, bytes], ...]
 # Distinct Accept-Encoding values are few (one per client family): each is parsed once.
 _MAX_CODINGS = 256
