@@ -23,9 +23,13 @@ __all__ = ["members", "serve"]
 
 
 def _members_db(items_dir: Path, members_db: str | None) -> MembersLocation:
+    from feedsvc.errors import ServeConfigError
     from feedsvc.serve import default_members_db, members_location
 
-    return members_location(members_db) if members_db else default_members_db(items_dir)
+    try:
+        return members_location(members_db) if members_db else default_members_db(items_dir)
+    except ServeConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 MEMBERS_DB_OPTION = click.option(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from feedsvc.errors import MembersUnavailable
+from feedsvc.errors import MembersUnavailable, ServeConfigError
 from feedsvc.serve._members import (
     DAY,
     KEEP_POLLS,
@@ -71,6 +71,15 @@ class PostgresAddress:
     """A `postgresql://` address, which may carry a password: shown, it never does."""
 
     url: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            _ = urlsplit(self.url).port  # parsed for its errors: a bad host or port
+        except ValueError as error:
+            raise ServeConfigError(
+                f"the members database address is not a valid postgresql:// address ({error}); "
+                "write it as postgresql://user@host:port/database"
+            ) from None
 
     def __str__(self) -> str:
         parts = urlsplit(self.url)

@@ -219,6 +219,17 @@ def test_without_the_driver_it_says_what_to_install(
     assert pg.PASSWORD not in output
 
 
+def test_an_address_that_cannot_be_parsed_is_said_without_a_traceback() -> None:
+    for address in (
+        f"postgresql://u:{pg.PASSWORD}@[db/x",
+        f"postgresql://u:{pg.PASSWORD}@h:99999/x",
+    ):
+        for command in (["members", "list"], ["serve", "--port", "0"]):
+            code, output = run(*command, "--members-db", address)  # run: no exception escaped
+            assert code == 1 and "is not a valid postgresql:// address" in output, output
+            assert pg.PASSWORD not in output
+
+
 def test_a_file_named_like_an_address_is_still_a_file(tmp_path: Path) -> None:
     # Only the scheme makes an address; everything else stays a path, as before.
     assert members_location(str(tmp_path / "postgresql.sqlite3")) == tmp_path / "postgresql.sqlite3"
