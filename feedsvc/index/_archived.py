@@ -44,7 +44,8 @@ class Archived:
     CREATE TABLE archived_rows (
         folder TEXT NOT NULL, content TEXT NOT NULL, rows BLOB NOT NULL, sha TEXT NOT NULL,
         PRIMARY KEY (folder, content)
-    );"""
+    );
+    CREATE INDEX archived_folder ON archived (folder);"""
     TABLES = ("archived", "archived_rows")
 
     def __init__(self, db: sqlite3.Connection) -> None:
