@@ -11,7 +11,6 @@ archive is then rendered in full, as without this table.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import zlib
 from dataclasses import dataclass
@@ -24,7 +23,10 @@ Row = tuple[str, str]  # (item digest, the entry's `updated` in ISO 8601, offset
 
 
 def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """A check of bytes this index wrote against damage and hand edits, not an adversary's
+    forgery (whoever can write out/ can publish anything): CRC-32 reads 6 MB in 1.5 ms, a
+    quarter of BLAKE2's time, and catches every change of up to 32 bits in a row."""
+    return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
 @dataclass(frozen=True, slots=True)

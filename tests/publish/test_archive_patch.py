@@ -25,16 +25,25 @@ NAMES = tuple("abcdefgh")
 
 
 def _item(name: str, month: str, day: int, categories: tuple[str, ...], access: str,
-          version: int, updated: bool) -> str:  # fmt: skip
+          version: int, updated: bool, extras: tuple[bool, bool, bool] = (False, False, False),
+          ) -> str:  # fmt: skip
+    # extras: a photo (media: namespace), a byline (dc: in RSS), a teaser rather than a lead:
+    # which namespaces a document declares depends on its entries.
+    photo, byline, teaser = extras
     secret = f"SECRET-{name}-{version}" if access == "members" else f"public {name}"
-    changed = f"updated: {month}-{day:02d}T20:00:00+02:00\n" if updated else ""
-    return (
-        f"---\nkind: lead\ntitle: Article {name} v{version}\n"
-        f"url: https://www.example.com/{name}\n"
-        f"published: {month}-{day:02d}T10:00:00+09:00\n{changed}"
-        f"categories: [{', '.join(categories)}]\naccess: {access}\n"
-        f"summary: Résumé {name} {version}.\n---\nTexte {secret}.\n"
-    )
+    lines = [
+        "---", f"kind: {'teaser' if teaser else 'lead'}", f"title: Article {name} v{version}",
+        f"url: https://www.example.com/{name}",
+        f"published: {month}-{day:02d}T10:00:00+09:00",
+        *([f"updated: {month}-{day:02d}T20:00:00+02:00"] if updated else []),
+        f"categories: [{', '.join(categories)}]", f"access: {access}",
+        f"summary: Résumé {name} {version} {secret if teaser and access == 'public' else ''}",
+        *([f"photo: {{url: https://img.example.com/p/{name}-photo.jpg, caption: Légende {name}}}"]
+          if photo else []),
+        *(["authors: [Jeanne Dupont]"] if byline and not teaser else []),
+        "---",
+    ]  # fmt: skip
+    return "\n".join(lines) + ("\n" if teaser else f"\nTexte {secret}.\n")
 
 
 ITEM = st.tuples(
@@ -44,6 +53,7 @@ ITEM = st.tuples(
     st.sampled_from(("public", "members")),
     st.integers(0, 3),
     st.booleans(),
+    st.tuples(st.booleans(), st.booleans(), st.booleans()),
 )
 OPERATION = st.one_of(
     st.tuples(st.just("put"), st.sampled_from(NAMES), ITEM),
@@ -85,10 +95,15 @@ def test_patched_archives_equal_a_cold_build_through_any_edits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     counted = _Counted(monkeypatch)
-    initial = {name: ("2024-0" + str(3 + n % 3), 2 + 3 * n, ("Asie",), "public", 0, False)
-               for n, name in enumerate(NAMES[:6])}  # fmt: skip
+    initial = {
+        name: ("2024-0" + str(3 + n % 3), 2 + 3 * n, ("Asie",), "public", 0, False,
+               (n % 2 == 0, n % 3 == 0, n == 5))
+        for n, name in enumerate(NAMES[:6])
+    }  # fmt: skip
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    examples = int(os.environ.get("FEEDSVC_PATCH_EXAMPLES", "15"))
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(OPERATION, min_size=1, max_size=4))
     def run(operations: list[tuple[str, str, Any]]) -> None:
         with tempfile.TemporaryDirectory() as temporary:
