@@ -179,7 +179,9 @@ class _Archives:
             ]
         else:
             data, rows = done
-        self.index.remember_archived(path, FileRecord(frame, content, content_hash(data)), rows)
+        if self.out_dir is not None:  # not for --check, which writes nothing
+            record = FileRecord(frame, content, content_hash(data))
+            self.index.remember_archived(path, record, rows)
         return data
 
 
