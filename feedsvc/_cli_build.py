@@ -49,7 +49,9 @@ def _publish(
         build.index = checked.index
         try:
             report.tally(checked.index, now)
-            planned = planned_files(checked.index, items_dir, checked.settings, now)
+            # --check compares full renders: it never takes its bytes from out/ itself.
+            patch_from = None if build.check else out_dir
+            planned = planned_files(checked.index, items_dir, checked.settings, now, patch_from)
             checked.index.checked_before_writing({file.path: file.key for file in planned})
             if build.check:
                 files = compare(planned, out_dir, progress)

@@ -7,6 +7,7 @@ cache: deleting it gives the same output, read from the files again.
 
 from __future__ import annotations
 
+from feedsvc.index._archived import FileRecord, Row, content_hash
 from feedsvc.index._check import Checked, check_items, load_items
 from feedsvc.index._db import ArchiveMonth, Chosen, Index, code_version
 
@@ -14,8 +15,11 @@ __all__ = [
     "ArchiveMonth",
     "Checked",
     "Chosen",
+    "FileRecord",
     "Index",
+    "Row",
     "check_items",
     "code_version",
+    "content_hash",
     "load_items",
 ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feedsvc.index import _crossfile, _schema, _sums
+from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
 from feedsvc.index._months import ALL, MonthRange, Months
@@ -323,6 +324,29 @@ class Index:
 
     def forget(self, path: str) -> None:
         self._write("DELETE FROM outputs WHERE path = ?", path)
+        self._write("DELETE FROM archived WHERE path = ?", path)
+
+    # What each archive file was rendered from, so that an edit patches it (see _archived).
+
+    def archived(self, path: str) -> tuple[FileRecord, list[Row]] | None:
+        """The record of out/<path> and the rows it was rendered from, when both are known."""
+        try:
+            archived = Archived(self.db)
+            record = archived.file(path)
+            if record is None:
+                return None
+            folder = path.rpartition("/")[0] + "/"
+            rows = archived.rows(folder, record.content)
+        except sqlite3.Error:  # a damaged record is no record: the archive is rendered whole
+            return None
+        return None if rows is None else (record, rows)
+
+    def remember_archived(self, path: str, record: FileRecord, rows: list[Row]) -> None:
+        try:
+            with self._transaction("IMMEDIATE"):
+                Archived(self.db).remember(path, path.rpartition("/")[0] + "/", record, rows)
+        except sqlite3.Error:
+            pass  # as in _write: the next edit of this month renders it whole
 
     def _write(self, statement: str, *values: object) -> None:
         try:

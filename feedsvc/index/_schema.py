@@ -15,6 +15,7 @@ from pathlib import Path
 
 import feedsvc
 from feedsvc.index import _sums
+from feedsvc.index._archived import Archived
 from feedsvc.index._months import Months
 
 __all__ = ["INDEXES", "SCHEMA", "TABLES", "code_version", "connect", "create", "transaction"]
@@ -40,6 +41,7 @@ CREATE TABLE runs (
 );
 """
     + Months.SCHEMA
+    + Archived.SCHEMA
 )
 # Built once the first sync has filled the tables: sorting 100,000 rows into an index at once
 # is several times faster than keeping six indexes in order through as many random inserts.
@@ -56,6 +58,7 @@ INDEXES = (
 )
 TABLES = (
     "meta", "files", "categories", "problems", "slugs", "outputs", "folders", "runs", "months",
+    *Archived.TABLES,
 )  # fmt: skip
 LIBRARIES = (
     "mdurl",

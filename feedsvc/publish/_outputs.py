@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feedsvc.index import Index, code_version
+from feedsvc.index import Chosen, FileRecord, Index, code_version, content_hash
 from feedsvc.items import read_again
 from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
+from feedsvc.publish._archive_patch import patched
 from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
@@ -104,40 +105,84 @@ class _Documents:
 class _Archives:
     """Archive documents, a month at a time: the entries of a month are made once for every
     feed's archive of it and dropped when the build moves on to the next month, so memory
-    holds one month however long the history. Files are asked for month by month."""
+    holds one month however long the history. Files are asked for month by month. With
+    `out_dir`, an archive this index recorded writing is patched rather than rendered (see
+    _archive_patch.py); every archive rendered is recorded for the next edit."""
 
-    def __init__(self, index: Index, items_dir: Path, settings: FeedSettings, now: int) -> None:
+    def __init__(
+        self, index: Index, items_dir: Path, settings: FeedSettings, now: int,
+        out_dir: Path | None = None,
+    ) -> None:  # fmt: skip
         self.index = index
         self.items_dir = items_dir
         self.settings = settings
         self.now = now
+        self.out_dir = out_dir
         self.month = ""
         self.documents = _Documents(items_dir, settings, index.just_parsed)
         self.docs: dict[str, FeedDoc] = {}
+        self.chosen: dict[str, list[Chosen]] = {}
 
-    def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
+    def _items(self, plan: FeedPlan, position: int) -> list[Chosen]:
         month = plan.archives[position].name
         if month != self.month:
-            self.month, self.documents, self.docs = (
+            self.month, self.documents, self.docs, self.chosen = (
                 month,
                 _Documents(self.items_dir, self.settings, self.index.just_parsed),
                 {},
+                {},
             )
+        if plan.folder not in self.chosen:
+            self.chosen[plan.folder] = self.index.month_items(self.now, month, plan.slug)
+        return self.chosen[plan.folder]
+
+    def _document(self, plan: FeedPlan, position: int, entries: tuple[EntryDoc, ...]) -> FeedDoc:
+        month = plan.archives[position].name
+        before = plan.archives[position - 1].name if position else None
+        after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
+        return FeedDoc(
+            self.settings, f"{plan.title} : archives {month}", plan.subtitle,
+            archive_folder(plan.folder, month), entries, plan.kind,
+            archive=True,
+            prev_archive=archive_folder(plan.folder, before) if before else None,
+            next_archive=archive_folder(plan.folder, after) if after else None,
+            current=plan.folder,
+        )  # fmt: skip
+
+    def _entry(self, plan: FeedPlan) -> Callable[[Chosen], EntryDoc]:
+        members = plan.kind == "members"
+        return lambda item: self.documents.entry(item.path, item.digest, members)
+
+    def doc(self, plan: FeedPlan, position: int) -> FeedDoc:
+        chosen = self._items(plan, position)
         if plan.folder not in self.docs:
-            members = plan.kind == "members"
-            chosen = self.index.month_items(self.now, month, plan.slug)
-            entries = tuple(self.documents.entry(c.path, c.digest, members) for c in chosen)
-            before = plan.archives[position - 1].name if position else None
-            after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
-            self.docs[plan.folder] = FeedDoc(
-                self.settings, f"{plan.title} : archives {month}", plan.subtitle,
-                archive_folder(plan.folder, month), entries, plan.kind,
-                archive=True,
-                prev_archive=archive_folder(plan.folder, before) if before else None,
-                next_archive=archive_folder(plan.folder, after) if after else None,
-                current=plan.folder,
-            )  # fmt: skip
+            entries = tuple(map(self._entry(plan), chosen))
+            self.docs[plan.folder] = self._document(plan, position, entries)
         return self.docs[plan.folder]
+
+    def render(
+        self, format_name: FormatName, plan: FeedPlan, position: int, path: str, frame: str,
+        content: str,
+    ) -> bytes:  # fmt: skip
+        chosen = self._items(plan, position)
+        done = None
+        if self.out_dir is not None:
+            done = patched(
+                self.index, self.out_dir, path, format_name, frame, chosen, self._entry(plan),
+                partial(self._document, plan, position),
+            )  # fmt: skip
+        if done is None:
+            doc = self.doc(plan, position)
+            data = render_feed(format_name, doc)
+            rows = [
+                (c.digest, e.updated.isoformat()) for c, e in zip(chosen, doc.entries, strict=True)
+            ]
+        else:
+            data, rows = done
+        if self.out_dir is not None:  # not for --check, which writes nothing
+            record = FileRecord(frame, content, content_hash(data))
+            self.index.remember_archived(path, record, rows)
+        return data
 
 
 # Settings that change no byte of any output, and those that change no archive's: leaving
@@ -153,9 +198,6 @@ def _archive_files(
     # Hashed once: thousands of archive keys share it.
     base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
 
-    def render(format_name: FormatName, feed_plan: FeedPlan, position: int) -> bytes:
-        return render_feed(format_name, archives.doc(feed_plan, position))
-
     found = []
     for feed_plan in plans:
         months = feed_plan.archives
@@ -164,16 +206,23 @@ def _archive_files(
             after = months[position + 1].name if position + 1 < len(months) else None
             folder = archive_folder(feed_plan.folder, month.name)
             # One hash per month, whatever the formats, of its fields rather than the
-            # dataclass's repr: thousands of months on every build.
-            month_key = _key(
+            # dataclass's repr: thousands of months on every build. The frame is what an
+            # archive kept on disk must share to be patched (_archive_patch.py), the content
+            # which items it holds.
+            frame = _key(
                 *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                month.name, month.digest, month.hidden, month.items, before, after,
+                month.name,
             )  # fmt: skip
+            content = _key(month.digest, month.hidden, month.items)
+            month_key = _key(frame, content, before, after)
             for name in settings.formats:
                 file_name = FORMATS[name].name
                 key = f"{month_key}:{file_name}"
                 path = out_path(folder + file_name, feed_plan.members)
-                renderer = partial(render, name, feed_plan, position)
+                renderer = partial(
+                    archives.render, name, feed_plan, position, path, f"{frame}:{file_name}",
+                    content,
+                )  # fmt: skip
                 found.append(PlannedFile(path, key, month.items, renderer, month.name))
     found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
     return found
@@ -200,9 +249,10 @@ def _key(*parts: object) -> str:
 
 
 def planned_files(
-    index: Index, items_dir: Path, settings: FeedSettings, now: int
+    index: Index, items_dir: Path, settings: FeedSettings, now: int, out_dir: Path | None = None
 ) -> list[PlannedFile]:
-    """Every file the build owns, with its key and a way to render it."""
+    """Every file the build owns, with its key and a way to render it; with `out_dir`, the
+    archives found there as this index recorded writing them are patched, not rendered."""
     plans = plan(index, settings, now)
     documents = _Documents(items_dir, settings, index.just_parsed)
     base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
@@ -241,4 +291,5 @@ def planned_files(
         *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
     )
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
-    return found + _archive_files(plans, _Archives(index, items_dir, settings, now), settings)
+    archives = _Archives(index, items_dir, settings, now, out_dir)
+    return found + _archive_files(plans, archives, settings)

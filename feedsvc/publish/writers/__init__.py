@@ -29,6 +29,7 @@ __all__ = [
     "FeedDoc",
     "FeedFile",
     "Marker",
+    "patch_feed",
     "render_feed",
     "render_index_page",
     "shows_whole",
@@ -44,6 +45,17 @@ def render_feed(format_name: FormatName, doc: FeedDoc) -> bytes:
     from feedsvc.publish.writers import _xml
 
     return _xml.rss(doc) if format_name == "rss" else _xml.atom(doc)
+
+
+def patch_feed(
+    format_name: FormatName, doc: FeedDoc, old: bytes, old_count: int,
+    taken: Sequence[int | None],
+) -> bytes | None:  # fmt: skip
+    """An archive's bytes from its previous ones (`old`, holding `old_count` entries): entry j
+    is old entry taken[j], or when None the next of `doc`'s; None when `old` cannot be used."""
+    from feedsvc.publish.writers._patch import patch
+
+    return patch(format_name, doc, old, old_count, taken)
 
 
 def render_index_page(
