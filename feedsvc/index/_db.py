@@ -21,7 +21,7 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
-from feedsvc.index._months import ALL, MonthRange, Months
+from feedsvc.index._months import ALL, Months, WeekRange
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
@@ -30,7 +30,7 @@ from feedsvc.items import Problem, Scan
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-__all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
+__all__ = ["ALL", "ArchiveWeek", "Chosen", "Index", "code_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,11 @@ class Chosen:
 
 
 @dataclass(frozen=True, slots=True)
-class ArchiveMonth:
-    """One calendar month (UTC) of one feed, as live at a moment: what its archive's key needs."""
+class ArchiveWeek:
+    """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
 
     name: str  # '2024-06'
-    digest: str  # of every item of the month, scheduled ones included
+    digest: str  # of every item of the week, scheduled ones included
     hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
     items: int  # live items
 
@@ -252,8 +252,8 @@ class Index:
         return chosen
 
     @_trusted
-    def archive_months(self, now: int) -> dict[str, list[ArchiveMonth]]:
-        """Feed ('' for every item, else a category slug) -> its months with an item live at
+    def archive_weeks(self, now: int) -> dict[str, list[ArchiveWeek]]:
+        """Feed ('' for every item, else a category slug) -> its weeks with an item live at
         `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
         number of items."""
         months = Months(self.db)
@@ -263,20 +263,20 @@ class Index:
                     months.start_keeping()
                     self._store_sums({"months": _sums.EVERY_BUILD["months"]})
         hidden = months.not_live(now)
-        found: dict[str, list[ArchiveMonth]] = {}
+        found: dict[str, list[ArchiveWeek]] = {}
         for feed, rows in months.of_feeds().items():
             for name, digest, items in rows:
                 ids = tuple(hidden.get((feed, name), ()))
                 if items > len(ids):
-                    month = ArchiveMonth(name, digest, ids, items - len(ids))
-                    found.setdefault(feed, []).append(month)
+                    week = ArchiveWeek(name, digest, ids, items - len(ids))
+                    found.setdefault(feed, []).append(week)
         return found
 
     @_trusted
-    def month_items(self, now: int, month: str, category: str | None = None) -> list[Chosen]:
-        """The items of one month live at `now`, newest first, equal moments by id: the same
+    def week_items(self, now: int, week: str, category: str | None = None) -> list[Chosen]:
+        """The items of one week live at `now`, newest first, equal moments by id: the same
         order as newest(), on the same indexes."""
-        span = MonthRange.of(month)
+        span = WeekRange.of(week)
         end = min(span.end, now + 1)
         if category is None or category == ALL:
             rows = self.db.execute(
@@ -346,7 +346,7 @@ class Index:
             with self._transaction("IMMEDIATE"):
                 Archived(self.db).remember(path, path.rpartition("/")[0] + "/", record, rows)
         except sqlite3.Error:
-            pass  # as in _write: the next edit of this month renders it whole
+            pass  # as in _write: the next edit of this week renders it whole
 
     def _write(self, statement: str, *values: object) -> None:
         try:

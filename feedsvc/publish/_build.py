@@ -173,23 +173,23 @@ def publish(
             if not _as_remembered(remembered.get(file.path), file, found[file.path])
         ]
         reports: dict[str, FileReport] = {}
-        # Archives a month at a time, so that memory holds one month's files however long
-        # the history. A month new to out/ goes before the live files, which may link to it;
+        # Archives a week at a time, so that memory holds one week's files however long
+        # the history. A week new to out/ goes before the live files, which may link to it;
         # the rest after them, so that an edit reaches the live feeds first. A build stopped
         # anywhere leaves every link pointing at a file that exists.
-        months: dict[str, list[PlannedFile]] = {}
+        weeks: dict[str, list[PlannedFile]] = {}
         for file in todo:
-            if file.month:
-                months.setdefault(file.month, []).append(file)
-        opened = {m for m, files in months.items() if any(found[f.path] is None for f in files)}
-        for files in (months[month] for month in opened):
+            if file.week:
+                weeks.setdefault(file.week, []).append(file)
+        opened = {m for m, files in weeks.items() if any(found[f.path] is None for f in files)}
+        for files in (weeks[week] for week in opened):
             reports |= _write(index, tree, {file.path: (file, file.render()) for file in files})
-        live = [file for file in todo if not file.month]
+        live = [file for file in todo if not file.week]
         # Every byte of the live files is ready before the first is replaced.
         rendered = {file.path: (file, data) for file, data in _rendered(live, progress)}
         reports |= _write(index, tree, rendered, progress)
-        for month, files in months.items():
-            if month not in opened:
+        for week, files in weeks.items():
+            if week not in opened:
                 reports |= _write(index, tree, {f.path: (f, f.render()) for f in files})
         for file in planned:
             entry = found[file.path]

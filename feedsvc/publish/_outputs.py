@@ -44,7 +44,7 @@ class PlannedFile:
     key: str
     items: int
     render: Callable[[], bytes]
-    month: str = ""  # of an archive: written a month at a time, before the live files
+    week: str = ""  # of an archive: written a week at a time, before the live files
 
 
 class _Documents:
@@ -103,9 +103,9 @@ class _Documents:
 
 
 class _Archives:
-    """Archive documents, a month at a time: the entries of a month are made once for every
-    feed's archive of it and dropped when the build moves on to the next month, so memory
-    holds one month however long the history. Files are asked for month by month. With
+    """Archive documents, a week at a time: the entries of a week are made once for every
+    feed's archive of it and dropped when the build moves on to the next week, so memory
+    holds one week however long the history. Files are asked for week by week. With
     `out_dir`, an archive this index recorded writing is patched rather than rendered (see
     _archive_patch.py); every archive rendered is recorded for the next edit."""
 
@@ -118,31 +118,31 @@ class _Archives:
         self.settings = settings
         self.now = now
         self.out_dir = out_dir
-        self.month = ""
+        self.week = ""
         self.documents = _Documents(items_dir, settings, index.just_parsed)
         self.docs: dict[str, FeedDoc] = {}
         self.chosen: dict[str, list[Chosen]] = {}
 
     def _items(self, plan: FeedPlan, position: int) -> list[Chosen]:
-        month = plan.archives[position].name
-        if month != self.month:
-            self.month, self.documents, self.docs, self.chosen = (
-                month,
+        week = plan.archives[position].name
+        if week != self.week:
+            self.week, self.documents, self.docs, self.chosen = (
+                week,
                 _Documents(self.items_dir, self.settings, self.index.just_parsed),
                 {},
                 {},
             )
         if plan.folder not in self.chosen:
-            self.chosen[plan.folder] = self.index.month_items(self.now, month, plan.slug)
+            self.chosen[plan.folder] = self.index.week_items(self.now, week, plan.slug)
         return self.chosen[plan.folder]
 
     def _document(self, plan: FeedPlan, position: int, entries: tuple[EntryDoc, ...]) -> FeedDoc:
-        month = plan.archives[position].name
+        week = plan.archives[position].name
         before = plan.archives[position - 1].name if position else None
         after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
         return FeedDoc(
-            self.settings, f"{plan.title} : archives {month}", plan.subtitle,
-            archive_folder(plan.folder, month), entries, plan.kind,
+            self.settings, f"{plan.title} : archives {week}", plan.subtitle,
+            archive_folder(plan.folder, week), entries, plan.kind,
             archive=True,
             prev_archive=archive_folder(plan.folder, before) if before else None,
             next_archive=archive_folder(plan.folder, after) if after else None,
@@ -194,37 +194,37 @@ _NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_l
 def _archive_files(
     plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
 ) -> list[PlannedFile]:
-    """Every archive file, month by month (oldest first), each month's feeds together."""
+    """Every archive file, week by week (oldest first), each week's feeds together."""
     # Hashed once: thousands of archive keys share it.
     base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
 
     found = []
     for feed_plan in plans:
-        months = feed_plan.archives
-        for position, month in enumerate(months):
-            before = months[position - 1].name if position else None
-            after = months[position + 1].name if position + 1 < len(months) else None
-            folder = archive_folder(feed_plan.folder, month.name)
-            # One hash per month, whatever the formats, of its fields rather than the
-            # dataclass's repr: thousands of months on every build. The frame is what an
+        weeks = feed_plan.archives
+        for position, week in enumerate(weeks):
+            before = weeks[position - 1].name if position else None
+            after = weeks[position + 1].name if position + 1 < len(weeks) else None
+            folder = archive_folder(feed_plan.folder, week.name)
+            # One hash per week, whatever the formats, of its fields rather than the
+            # dataclass's repr: thousands of weeks on every build. The frame is what an
             # archive kept on disk must share to be patched (_archive_patch.py), the content
             # which items it holds.
             frame = _key(
                 *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                month.name,
+                week.name,
             )  # fmt: skip
-            content = _key(month.digest, month.hidden, month.items)
-            month_key = _key(frame, content, before, after)
+            content = _key(week.digest, week.hidden, week.items)
+            week_key = _key(frame, content, before, after)
             for name in settings.formats:
                 file_name = FORMATS[name].name
-                key = f"{month_key}:{file_name}"
+                key = f"{week_key}:{file_name}"
                 path = out_path(folder + file_name, feed_plan.members)
                 renderer = partial(
                     archives.render, name, feed_plan, position, path, f"{frame}:{file_name}",
                     content,
                 )  # fmt: skip
-                found.append(PlannedFile(path, key, month.items, renderer, month.name))
-    found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
+                found.append(PlannedFile(path, key, week.items, renderer, week.name))
+    found.sort(key=lambda file: file.week)  # stable: each week's feeds stay in plan order
     return found
 
 
