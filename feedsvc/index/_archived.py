@@ -47,8 +47,9 @@ class Archived:
         folder TEXT NOT NULL, content TEXT NOT NULL, rows BLOB NOT NULL, sha TEXT NOT NULL,
         PRIMARY KEY (folder, content)
     );
-    CREATE INDEX archived_folder ON archived (folder);"""
-    TABLES = ("archived", "archived_rows")
+    CREATE INDEX archived_folder ON archived (folder);
+    CREATE TABLE archive_seals (folder TEXT PRIMARY KEY, seal TEXT NOT NULL);"""
+    TABLES = ("archived", "archived_rows", "archive_seals")
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db

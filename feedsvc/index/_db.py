@@ -10,12 +10,14 @@ cold build with the same output, any change to feedsvc's code or libraries empti
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
@@ -30,7 +32,23 @@ from feedsvc.items import Problem, Scan
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-__all__ = ["ALL", "ArchiveWeek", "Chosen", "Index", "code_version"]
+__all__ = ["ALL", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_version"]
+
+# Outputs outside the sealed archive folders: those folders share their last name (the
+# layout's archive folder, 'public/archive/', 'members/archive/'), so each path's would-be
+# archive folder is cut at that name's first place, in SQL, rather than every row of
+# thousands of archive files read to be dropped in Python. A path that name cuts wrongly
+# (a category called so) is simply kept: the filter only ever keeps too much.
+_NOT_SEALED = """WHERE ?1 = '' OR instr(path, ?1) = 0
+    OR substr(path, 1, instr(path, ?1) + length(?1) - 1) NOT IN (SELECT value FROM json_each(?2))"""
+
+
+def _sealed(folders: Collection[str]) -> tuple[str, str]:
+    """The parameters of _NOT_SEALED: the folders' shared last name ('/archive/'), and them."""
+    names = {"/" + folder.rstrip("/").rpartition("/")[2] + "/" for folder in folders}
+    if len(names) != 1:  # none sealed (or, never, unlike folders): nothing left out
+        return "", "[]"
+    return names.pop(), json.dumps(sorted(folders))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +59,18 @@ class Chosen:
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveWeek:
+class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fastest
     """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
 
     name: str  # '2024-06'
     digest: str  # of every item of the week, scheduled ones included
     hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
     items: int  # live items
+
+
+class ArchiveWeeks(NamedTuple):
+    weeks: tuple[ArchiveWeek, ...]  # oldest first
+    digest: str  # of every field of every week
 
 
 class Index:
@@ -124,15 +146,19 @@ class Index:
         return changed
 
     @_trusted
-    def checked_before_writing(self, planned: Mapping[str, str]) -> None:
+    def checked_before_writing(
+        self, planned: Mapping[str, str], sealed: Collection[str] = ()
+    ) -> None:
         """Check the sums of the feeds' choice (see _sums.NO_OP) unless the sync checked them
-        or the `planned` outputs (path -> key) are exactly those this index last wrote.
+        or the `planned` outputs (path -> key) are exactly those this index last wrote, but
+        for the archive folders `sealed`, which a build does not plan.
 
         Raises CacheDamaged, having emptied the index, when they do not match.
         """
         if self._feeds_checked:
             return
-        if dict(self.db.execute("SELECT path, key FROM outputs")) != planned:
+        rows = self.db.execute(f"SELECT path, key FROM outputs {_NOT_SEALED}", _sealed(sealed))
+        if dict(rows) != planned:
             Sync(self.db, self.items_dir).check_feeds()
             self._feeds_checked = True
 
@@ -252,10 +278,10 @@ class Index:
         return chosen
 
     @_trusted
-    def archive_weeks(self, now: int) -> dict[str, list[ArchiveWeek]]:
+    def archive_weeks(self, now: int) -> dict[str, ArchiveWeeks]:
         """Feed ('' for every item, else a category slug) -> its weeks with an item live at
-        `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
-        number of items."""
+        `now`, oldest first, and a digest of them. Read from the stored digests: a few
+        thousand rows, whatever the number of items."""
         months = Months(self.db)
         if not months.kept():
             with self._transaction("IMMEDIATE"):
@@ -263,13 +289,17 @@ class Index:
                     months.start_keeping()
                     self._store_sums({"months": _sums.EVERY_BUILD["months"]})
         hidden = months.not_live(now)
-        found: dict[str, list[ArchiveWeek]] = {}
+        found: dict[str, ArchiveWeeks] = {}
         for feed, rows in months.of_feeds().items():
+            weeks = []
             for name, digest, items in rows:
                 ids = tuple(hidden.get((feed, name), ()))
                 if items > len(ids):
-                    week = ArchiveWeek(name, digest, ids, items - len(ids))
-                    found.setdefault(feed, []).append(week)
+                    weeks.append(ArchiveWeek(name, digest, ids, items - len(ids)))
+            if weeks:
+                # Of the weeks as tuples of text and numbers, whose repr is made natively.
+                digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()
+                found[feed] = ArchiveWeeks(tuple(weeks), digest)
         return found
 
     @_trusted
@@ -314,10 +344,35 @@ class Index:
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
     @_trusted
-    def all_written(self) -> dict[str, tuple[str, int, int]]:
-        """written() of every output, in one query: thousands of archive files."""
-        rows = self.db.execute("SELECT path, key, size, mtime_ns FROM outputs")
+    def all_written(self, sealed: Collection[str] = ()) -> dict[str, tuple[str, int, int]]:
+        """written() of every output but those in the `sealed` archive folders, in one query:
+        thousands of archive files."""
+        rows = self.db.execute(
+            f"SELECT path, key, size, mtime_ns FROM outputs {_NOT_SEALED}", _sealed(sealed)
+        )
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
+
+    # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
+    # stored has every archive file as this index last wrote it, and a build skips them.
+
+    def archive_seals(self) -> dict[str, str]:
+        """Archive folder below out/ ('public/archive/') -> its seal."""
+        try:
+            rows = self.db.execute("SELECT folder, seal FROM archive_seals").fetchall()
+        except sqlite3.Error:  # a damaged table seals nothing: every archive is looked at
+            return {}
+        return {str(folder): str(seal) for folder, seal in rows}
+
+    def unseal(self, keep: Collection[str]) -> None:
+        """Forget every seal but those of `keep`, before a build writes or removes archives,
+        so that a build stopped half way never leaves a seal over files it changed."""
+        self._write(
+            "DELETE FROM archive_seals WHERE folder NOT IN (SELECT value FROM json_each(?))",
+            json.dumps(sorted(keep)),
+        )
+
+    def seal(self, folder: str, seal: str) -> None:
+        self._write("INSERT OR REPLACE INTO archive_seals VALUES (?, ?)", folder, seal)
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
         self._write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", path, key, size, mtime_ns)

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from feedsvc.index._crossfile import chunks
 
@@ -32,9 +33,19 @@ def _micro(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
+_WEEK = 7 * 86_400_000_000  # microseconds
+_MONDAY = 3 * 86_400_000_000  # 1970-01-01 was a Thursday: the epoch's week began 3 days before
+
+
 def week_of(live_from: int) -> str:
     """'2024-W23' (ISO 8601 week, Monday to Sunday) for a moment in UTC microseconds."""
-    year, week, _ = (EPOCH + timedelta(microseconds=live_from)).isocalendar()
+    # Named once per week: every build names the weeks of thousands of scheduled items.
+    return _week_name((live_from + _MONDAY) // _WEEK)
+
+
+@cache
+def _week_name(weeks: int) -> str:
+    year, week, _ = (EPOCH + timedelta(microseconds=weeks * _WEEK - _MONDAY)).isocalendar()
     return f"{year:04d}-W{week:02d}"
 
 

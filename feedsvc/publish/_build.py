@@ -26,7 +26,7 @@ from feedsvc.publish._listing import Listing, list_out
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-from feedsvc.publish._outputs import PlannedFile
+from feedsvc.publish._outputs import PlannedFile, Seals, stamp
 
 __all__ = ["FileReport", "compare", "publish"]
 
@@ -157,16 +157,22 @@ def _rendered(
 
 
 def publish(
-    index: Index, planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+    index: Index,
+    planned: list[PlannedFile],
+    seals: Seals,
+    out_dir: Path,
+    progress: Progress | None = None,
 ) -> list[FileReport]:
     """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
-    and the files of the layout before out/public/ moved into it."""
+    and the files of the layout before out/public/ moved into it. The archive folders of
+    `seals.kept` are neither planned nor looked at; the others are sealed once written."""
     with OutTree(out_dir) as tree:
-        listing = list_out(tree)
+        listing = list_out(tree, skip=seals.kept)
         for path in listing.leftovers():
             _remove(tree, path)
         found = _survey(tree, planned, listing)
-        remembered = index.all_written()
+        remembered = index.all_written(seals.kept)
+        index.unseal(seals.kept)
         todo = [
             file
             for file in planned
@@ -197,6 +203,9 @@ def publish(
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         result += _remove_stale(index, tree, planned, listing, set(reports))
+        for folder, seal in seals.wanted.items():
+            if folder not in seals.kept:
+                index.seal(folder, f"{seal}:{stamp(out_dir, folder)}")
     return result
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "FeedKind",
     "FileFormat",
     "archive_folder",
+    "archives_folder",
     "category_folder",
     "live_feed_address",
     "moved_to",
@@ -99,6 +100,11 @@ OWNED_NAMES = frozenset({*(f.name for f in FORMATS.values()), INDEX_FILE})
 def category_folder(slug: str) -> str:
     """The address folder below public_url of a category's feeds; `slug` is safe as a name."""
     return f"{CATEGORIES_FOLDER}{slug}/"
+
+
+def archives_folder(feed_folder: str) -> str:
+    """The address folder of every archive of the feed in `feed_folder`."""
+    return feed_folder + ARCHIVE_FOLDER
 
 
 def archive_folder(feed_folder: str, week: str) -> str:

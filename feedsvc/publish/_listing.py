@@ -105,10 +105,10 @@ def _read(descriptor: int) -> Listed:
     return Listed(frozenset(names), frozenset(folders), entries)
 
 
-def list_out(tree: OutTree) -> Listing:
+def list_out(tree: OutTree, skip: frozenset[str] = frozenset()) -> Listing:
     """Every folder where a build writes feeds or once did, links left out: the trees, each
     category's folder, the week (or old month) folders of each one's archives, and the
-    temporary folder."""
+    temporary folder; not the archive folders (below out/, 'public/archive/') of `skip`."""
     listing = Listing()
     with tree.folder("", look=True) as root:
         if root is None:
@@ -129,7 +129,7 @@ def list_out(tree: OutTree) -> Listing:
                         visit(descriptor, below, child, below in FEED_FOLDERS)
                     elif rel in CATEGORY_PARENTS:  # a category's feed folder
                         visit(descriptor, below, child, True)
-                    elif child + "/" == ARCHIVE_FOLDER and feed and rel:
+                    elif child + "/" == ARCHIVE_FOLDER and feed and rel and below not in skip:
                         visit(descriptor, below, child, False)
                     elif rel.endswith(ARCHIVE_FOLDER) and _ARCHIVE_NAME.fullmatch(child):
                         visit(descriptor, below, child, True)

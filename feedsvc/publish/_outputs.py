@@ -8,6 +8,8 @@ file are as the index last saw them is neither rendered nor read.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +23,7 @@ from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
     archive_folder,
+    archives_folder,
     out_path,
     public_address,
 )
@@ -35,7 +38,7 @@ from feedsvc.publish.writers import (
     shows_whole,
 )
 
-__all__ = ["PlannedFile", "planned_files"]
+__all__ = ["PlannedFile", "Seals", "planned_files", "stamp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,14 +251,78 @@ def _key(*parts: object) -> str:
     return hasher.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Seals:
+    """Each feed's archives summed up in one seal: a key over every key of its archive files
+    (the settings and feed they share, each week's digest, what of it is live, and so the
+    chain's links) and the stamp of its archive folder in out/ (device, inode, time: a week
+    folder made, removed or renamed there changes it). A feed whose seal is the one stored
+    has its archives as this index last wrote them, so a build neither plans nor looks at
+    its thousands of files; the others are planned, and sealed once written."""
+
+    wanted: dict[str, str]  # archive folder below out/ -> its seal, every feed with archives
+    listed: str  # a key over what the index page lists of them (each week's name and items)
+    kept: frozenset[str] = frozenset()  # those found sealed, whose files are not planned
+
+
+def _archives_of(feed_plan: FeedPlan) -> str:
+    """The folder below out/ of a feed's archives."""
+    return out_path(archives_folder(feed_plan.folder), feed_plan.members)
+
+
+def stamp(out_dir: Path, folder: str) -> str | None:
+    try:
+        found = os.lstat(out_dir / folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(found.st_mode):
+        return None
+    return f"{found.st_dev}:{found.st_ino}:{found.st_mtime_ns}"
+
+
+def _seals(
+    index: Index, plans: list[FeedPlan], settings: FeedSettings, out_dir: Path | None
+) -> Seals:
+    """The seal each feed's archives should have, and those found with it."""
+    base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
+    wanted = {}
+    listed: list[object] = []
+    for feed_plan in plans:
+        if not feed_plan.archives:
+            continue
+        if not feed_plan.members:  # as the page shows them: a category's span only
+            weeks = feed_plan.archives
+            span = [(w.name, w.items) for w in weeks] if feed_plan.kind == "main" else []
+            listed.append(
+                (feed_plan.kind, feed_plan.folder, feed_plan.title, len(weeks), weeks[0].name,
+                 weeks[-1].name, span)
+            )  # fmt: skip
+        wanted[_archives_of(feed_plan)] = _key(
+            base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
+            feed_plan.archives_digest,
+        )  # fmt: skip
+    page = _key(listed)
+    if out_dir is None:  # --check compares every file
+        return Seals(wanted, page)
+    stored = index.archive_seals()
+    kept = frozenset(
+        folder
+        for folder, seal in wanted.items()
+        if folder in stored and stored[folder] == f"{seal}:{stamp(out_dir, folder)}"
+    )
+    return Seals(wanted, page, kept)
+
+
 def planned_files(
     index: Index, items_dir: Path, settings: FeedSettings, now: int, out_dir: Path | None = None
-) -> list[PlannedFile]:
-    """Every file the build owns, with its key and a way to render it; with `out_dir`, the
-    archives found there as this index recorded writing them are patched, not rendered."""
+) -> tuple[list[PlannedFile], Seals]:
+    """Every file the build owns, with its key and a way to render it, but the archives of
+    feeds found sealed; with `out_dir`, the archives found there as this index recorded
+    writing them are patched, not rendered."""
     plans = plan(index, settings, now)
     documents = _Documents(items_dir, settings, index.just_parsed)
     base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
+    seals = _seals(index, plans, settings, out_dir)
 
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
         return render_feed(format_name, documents.doc(feed_plan))
@@ -284,12 +351,12 @@ def planned_files(
             )
             for p, name in listed
         ]  # fmt: skip
-        return render_index_page(documents.doc(main), files, archive_lists)
+        return render_index_page(documents.doc(main), files, _archive_lists(plans, settings))
 
-    archive_lists = _archive_lists(plans, settings)
     index_key = _key(
-        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
+        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, seals.listed
     )
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
     archives = _Archives(index, items_dir, settings, now, out_dir)
-    return found + _archive_files(plans, archives, settings)
+    unsealed = [p for p in plans if _archives_of(p) not in seals.kept]
+    return found + _archive_files(unsealed, archives, settings), seals

@@ -3,18 +3,24 @@ walks them; a closed week keeps its bytes; the members' chain stays in its own t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
 from conformance import check_atom, check_atom_schema, check_rss
 from feeds import NS, build, snapshot, xml
 from helpers import SETTINGS, WriteItem
+
+from feedsvc.publish import _build
 
 PUBLIC = "https://www.example.com/feeds/"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -443,3 +449,129 @@ def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
     assert bodies == {
         f"https://www.example.com/{item[0]}": reads[f"{item[0]}.md"] for item in ITEMS
     }
+
+
+def _listed_week_folders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from feedsvc.publish import _listing
+
+    listed: list[str] = []
+    list_out = _listing.list_out
+
+    def counted(*args: Any, **kwargs: Any) -> _listing.Listing:
+        listing = list_out(*args, **kwargs)
+        listed.extend(rel for rel in listing.folders if "/archive/" in rel)
+        return listing
+
+    monkeypatch.setattr(_build, "list_out", counted)
+    return listed
+
+
+def test_a_no_op_looks_at_no_archive_and_an_edit_at_its_feeds_only(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thousands of week folders at 100,000 items: a no-op must not list them, an edit only
+    # those of the feeds it changes (main, members', its categories').
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    listed = _listed_week_folders(monkeypatch)
+    again = build(items_dir, out, "--verbose")
+    assert again.exit_code == 0 and "written" not in again.output
+    assert listed == []
+    write_item("c.md", _lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    assert build(items_dir, out).exit_code == 0
+    assert {rel.partition("archive/")[0] for rel in listed} == {
+        "public/", "members/", "public/categories/japon/",
+    }  # fmt: skip
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+ARCHIVE_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "out/ removed": lambda out: shutil.rmtree(out),
+    "a feed's archives removed": lambda out: shutil.rmtree(out / "public/categories/asie/archive"),
+    "a week's folder removed": lambda out: shutil.rmtree(out / "members/archive/2024-W12"),
+    "a week's folder renamed": lambda out: (out / "public/archive/2024-W10").rename(
+        out / "public/archive/2024-W11"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", ARCHIVE_DAMAGES, ids=list(ARCHIVE_DAMAGES))
+def test_a_no_op_puts_back_archive_folders_removed_or_renamed(
+    damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, out).exit_code == 0  # sealed
+    ARCHIVE_DAMAGES[damage](out)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_archives_turned_off_then_on_again_are_written_again(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # Their seals go with them: the same items sealed before must not pass for written.
+    _setup(items_dir, write_item)
+    out, settings = tmp_path / "out", items_dir / "feed.yaml"
+    with_archives = settings.read_text(encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    settings.write_text(with_archives.replace("archives: true\n", ""), encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert not list(out.rglob("archive"))
+    settings.write_text(with_archives, encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An edit stopped once its archives are written, before the index records them, then
+    # undone: the archives' seal is the one from before the edit again, but the files on
+    # disk are the edit's.
+    from feedsvc.index import Index
+
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    original = (items_dir / "a.md").read_text(encoding="utf-8")
+    write_item("a.md", original.replace("Résumé a.", "Résumé a, corrigé."))
+
+    def stopping(self: Index, path: str, *args: object) -> None:
+        if "/archive/" in path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Index, "remember", stopping)
+        assert build(items_dir, out).exit_code != 0
+    assert b"corrig" in (out / "public/archive/2024-W10/atom.xml").read_bytes()
+    write_item("a.md", original)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_the_week_of_a_moment_is_its_iso_week_in_utc() -> None:
+    from feedsvc.index._months import WeekRange, week_of
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    hour = 3_600_000_000
+    # Every hour across the turns of 2020 (53 weeks), 2024 and 1969, and a step of 5 h 7 min
+    # through forty years: each moment is in the week isocalendar() gives, and in its range.
+    moments = [
+        (datetime(year, 12, 24, tzinfo=UTC) - epoch) // timedelta(microseconds=1) + h * hour
+        for year in (1969, 2019, 2020, 2023, 2024)
+        for h in range(24 * 16)
+    ]
+    moments += range(-hour * 24 * 365, hour * 24 * 365 * 40, 307 * 60_000_000 * 1009)
+    for micro in moments:
+        moment = epoch + timedelta(microseconds=micro)
+        year, week, _ = moment.isocalendar()
+        assert week_of(micro) == f"{year:04d}-W{week:02d}", moment
+        span = WeekRange.of(week_of(micro))
+        assert span.start <= micro < span.end
