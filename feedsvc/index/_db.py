@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
@@ -34,21 +34,42 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_version"]
 
-# Outputs outside the sealed archive folders: those folders share their last name (the
-# layout's archive folder, 'public/archive/', 'members/archive/'), so each path's would-be
-# archive folder is cut at that name's first place, in SQL, rather than every row of
-# thousands of archive files read to be dropped in Python. A path that name cuts wrongly
-# (a category called so) is simply kept: the filter only ever keeps too much.
-_NOT_SEALED = """WHERE ?1 = '' OR instr(path, ?1) = 0
-    OR substr(path, 1, instr(path, ?1) + length(?1) - 1) NOT IN (SELECT value FROM json_each(?2))"""
+# SQLite's default limit of SELECTs in one compound statement, less a margin.
+_MOST_RANGES = 400
 
 
-def _sealed(folders: Collection[str]) -> tuple[str, str]:
-    """The parameters of _NOT_SEALED: the folders' shared last name ('/archive/'), and them."""
-    names = {"/" + folder.rstrip("/").rpartition("/")[2] + "/" for folder in folders}
-    if len(names) != 1:  # none sealed (or, never, unlike folders): nothing left out
-        return "", "[]"
-    return names.pop(), json.dumps(sorted(folders))
+def _outside(columns: str, sealed: Collection[str]) -> tuple[str, list[str]]:
+    """A query of the outputs outside the `sealed` folders ('a/b/'): one range of the
+    primary key between each two of them, so that the thousands of archive files inside
+    are never read; past SQLite's limit of compound SELECTs, every row, left to filter."""
+    if not sealed or len(sealed) > _MOST_RANGES:
+        return f"SELECT {columns} FROM outputs", []
+    # Every path below 'a/b/' sorts from it up to 'a/b0' ('0' follows '/').
+    bounds: list[str | None] = [None]
+    for folder in sorted(sealed):
+        bounds += [folder, folder[:-1] + "0"]
+    bounds.append(None)
+    parts, values = [], []
+    for low, high in zip(bounds[::2], bounds[1::2], strict=True):
+        terms = []
+        if low is not None:
+            terms.append("path >= ?")
+            values.append(low)
+        if high is not None:
+            terms.append("path < ?")
+            values.append(high)
+        parts.append(f"SELECT {columns} FROM outputs WHERE {' AND '.join(terms)}")
+    return " UNION ALL ".join(parts), values
+
+
+def _rows_outside(
+    db: sqlite3.Connection, columns: str, sealed: Collection[str]
+) -> Iterator[tuple[Any, ...]]:
+    query, values = _outside(columns, sealed)
+    prefixes = tuple(sealed)
+    for row in db.execute(query, values):
+        if not (prefixes and str(row[0]).startswith(prefixes)):
+            yield row
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +178,7 @@ class Index:
         """
         if self._feeds_checked:
             return
-        rows = self.db.execute(f"SELECT path, key FROM outputs {_NOT_SEALED}", _sealed(sealed))
+        rows = _rows_outside(self.db, "path, key", sealed)
         if dict(rows) != planned:
             Sync(self.db, self.items_dir).check_feeds()
             self._feeds_checked = True
@@ -347,9 +368,7 @@ class Index:
     def all_written(self, sealed: Collection[str] = ()) -> dict[str, tuple[str, int, int]]:
         """written() of every output but those in the `sealed` archive folders, in one query:
         thousands of archive files."""
-        rows = self.db.execute(
-            f"SELECT path, key, size, mtime_ns FROM outputs {_NOT_SEALED}", _sealed(sealed)
-        )
+        rows = _rows_outside(self.db, "path, key, size, mtime_ns", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
