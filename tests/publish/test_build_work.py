@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nh3
 import pytest
+from click.testing import CliRunner
 from feedgen.entry import FeedEntry
 from feeds import build, parsed, snapshot
 from helpers import LEAD, TEASER, WriteItem
@@ -20,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stores import generate
 
+from feedsvc.cli import main
 from feedsvc.items import _itemfile
 from feedsvc.publish.writers._jsonfeed import encoded
 
@@ -207,3 +209,28 @@ def test_an_entry_in_several_feeds_is_never_copied(
         )
         assert len(main) == 3
         assert main == category
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_a_one_shot_build_or_validation_runs_no_cycle_collection(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nearly everything a build allocates lives until it ends, so a generational collector
+    would only scan survivors again and again; the collector is back on once it is done."""
+    collecting: list[bool] = []
+    read = _itemfile._read_regular
+
+    def noting(path: Path) -> bytes | str:
+        collecting.append(gc.isenabled())
+        return read(path)
+
+    monkeypatch.setattr(_itemfile, "_read_regular", noting)
+    items = generate(tmp_path / "store", 150, seed=16)
+    if command == "build":
+        result = build(items, tmp_path / "out", "--cache", str(tmp_path / "cache"))
+    else:
+        result = CliRunner().invoke(main, ["validate", "--items", str(items), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert len(collecting) > 150  # the items and feed.yaml
+    assert not any(collecting)
+    assert gc.isenabled()
