@@ -137,10 +137,10 @@ def check_items(
         checked.problems.extend(settings)
     found = scan(items_dir)
     if progress is not None:
-        progress("scan", len(found.files), len(found.files))
+        progress("scan", found.count, found.count)
     checked.problems.extend(found.problems)
     checked.skipped.extend(found.skipped)
-    if not found.files:
+    if not found.folders:
         checked.problems.append(Problem(
             items_dir, 1, "folder",
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",

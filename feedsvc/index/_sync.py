@@ -14,7 +14,7 @@ from feedsvc.index import _changes, _crossfile, _schema, _sums
 from feedsvc.index._damage import Damaged, meta
 from feedsvc.index._months import Months
 from feedsvc.index._pool import Parsed, Record, records
-from feedsvc.items import Scan
+from feedsvc.items import Folder, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
@@ -88,8 +88,8 @@ class Sync:
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
         """
-        listed = _changes.by_folder(scan)
-        digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
+        folders = _changes.by_folder(scan)
+        digests = {prefix: _changes.folder_digest(folder) for prefix, folder in folders.items()}
         combined = _changes.combine(digests.items())
         with _schema.transaction(self.db, "DEFERRED"):  # one snapshot: the sums and their rows
             self._check_sums(_sums.NO_OP)
@@ -98,7 +98,7 @@ class Sync:
         with _schema.transaction(self.db, "IMMEDIATE"):
             self._check_sums({**_sums.EVERY_BUILD, **_sums.CHANGES})
             self.feeds_checked = True
-            return self._apply(listed, digests, processes, progress)
+            return self._apply(folders, digests, processes, progress)
 
     def check_feeds(self) -> None:
         """Check the sums of the feeds' choice, which a sync with no change left unchecked."""
@@ -108,7 +108,7 @@ class Sync:
 
     def _apply(
         self,
-        listed: dict[str, _changes.Stats],
+        folders: dict[str, Folder],
         digests: dict[str, str],
         processes: int | None,
         progress: Progress | None = None,
@@ -119,6 +119,8 @@ class Sync:
             prefix for prefix, value in digests.items() if stored.get(prefix, ("",))[0] != value
         ]
         changed += [prefix for prefix in stored if prefix not in digests]
+        # Stats by path only for the folders that changed: the others' are never looked at.
+        listed = {prefix: folders[prefix].files() for prefix in changed if prefix in folders}
         known: _changes.Stats = {}
         pending: dict[str, dict[int, _changes.Stats]] = {}  # the changed runs, as listed
         for prefix in changed:

@@ -20,13 +20,14 @@ from feedsvc.items._itemfile import (
     read_settings,
 )
 from feedsvc.items._problems import Problem
-from feedsvc.items._scan import Scan, scan
+from feedsvc.items._scan import Folder, Scan, scan
 from feedsvc.items._yaml import use_native as use_native_yaml
 
 __all__ = [
     "ITEM_SUFFIX",
     "MAX_FILE_BYTES",
     "SETTINGS_FILE",
+    "Folder",
     "ItemFile",
     "Problem",
     "Scan",
