@@ -110,10 +110,14 @@ def _synced(
         index.discard(str(error))
         index.sync(found, processes, progress)
     try:
-        return index, _found(index, items_dir, now)
+        problems = _found(index, items_dir, now)
+        index.checked()  # the sums a change checks beside it, before anything is reported
+        return index, problems
     except CacheDamaged:  # noticed only now, and emptied: filled again, once
         index.sync(found, processes, progress)
-        return index, _found(index, items_dir, now)
+        problems = _found(index, items_dir, now)
+        index.checked()
+        return index, problems
 
 
 def check_items(

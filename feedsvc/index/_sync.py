@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feedsvc._procs import workers
 from feedsvc.index import _changes, _crossfile, _schema, _sums
 from feedsvc.index._damage import Damaged, meta
 from feedsvc.index._months import Months
@@ -25,6 +26,11 @@ Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
 Moved = tuple[_sums.Sums, _sums.Sums]  # what the rows deleted, and those inserted, add up to
+
+
+def _file_of(db: sqlite3.Connection) -> str:
+    """The file of the index, or '' for one in memory."""
+    return str(db.execute("PRAGMA database_list").fetchone()[2] or "")
 
 
 def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
@@ -43,6 +49,8 @@ class Sync:
         self.items_dir = items_dir
         self.feeds_checked = False  # whether sync checked the sums of the feeds' choice
         self.parsed: Parsed = {}  # the items this sync parsed in this process
+        # The check of the sums a change started beside it (see checked()).
+        self.checking: _sums.Apart | None = None
 
     def recheck(self, path: str) -> None:
         """Read the file at `path` (relative) again at the next sync: its bytes are not those
@@ -96,9 +104,34 @@ class Sync:
             if combined == meta(self.db, "stats"):
                 return 0
         with _schema.transaction(self.db, "IMMEDIATE"):
-            self._check_sums({**_sums.EVERY_BUILD, **_sums.CHANGES})
+            queries = {**_sums.EVERY_BUILD, **_sums.CHANGES}
+            location = _file_of(self.db)
+            if location:
+                # Under the write lock, before the first write: the index as its sums were
+                # stored. Checked while the change is applied; waited for by checked(), which
+                # the build calls before anything is written or reported.
+                self.checking = _sums.Apart(location, meta(self.db, "sums"), queries, workers())
+            else:
+                self._check_sums(queries)
             self.feeds_checked = True
-            return self._apply(folders, digests, processes, progress)
+            try:
+                return self._apply(folders, digests, processes, progress)
+            except BaseException:
+                self.cancel()
+                raise
+
+    def checked(self) -> None:
+        """Wait for the check the sync started beside it; raises Damaged when it found damage."""
+        checking, self.checking = self.checking, None
+        if checking is not None:
+            found = checking.result()
+            if found is not None:
+                raise Damaged(found)
+
+    def cancel(self) -> None:
+        checking, self.checking = self.checking, None
+        if checking is not None:
+            checking.cancel()
 
     def check_feeds(self) -> None:
         """Check the sums of the feeds' choice, which a sync with no change left unchecked."""
