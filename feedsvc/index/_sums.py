@@ -265,8 +265,10 @@ class Apart:
         try:
             for thread in self.threads:
                 thread.join()
-        finally:
-            self._close()
+        except BaseException:  # stopped while waiting: no query goes on behind the stop
+            self.cancel()
+            raise
+        self._close()
         if self.found:
             return self.found[0]
         if self.failed:
