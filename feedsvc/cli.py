@@ -257,22 +257,29 @@ def build(
       feedsvc build --check      # in CI: is the committed out/ current?
       feedsvc build --watch      # while editing: rebuilds after each save
     """
-    from feedsvc._cli_build import Build, pings_file
-    from feedsvc.publish import SERVED_TREES
+    from feedsvc._cli_build import Build, begin_scan, pings_file
 
-    check_out(out_dir, items_dir, SERVED_TREES)
     if watch and check:
         raise click.UsageError("--watch builds after each change; --check writes nothing: give one")
-    job = Build(
-        items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
-        pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
-    )  # fmt: skip
-    if watch:
-        from feedsvc._cli_watch import watch_items
+    scanning = begin_scan(items_dir)  # its helper stats files while the wings are imported
+    try:
+        from feedsvc.publish import SERVED_TREES
 
-        watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
-    else:
-        job.run()
+        check_out(out_dir, items_dir, SERVED_TREES)
+        job = Build(
+            items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
+            pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
+            scanning=scanning,
+        )  # fmt: skip
+        if watch:
+            from feedsvc._cli_watch import watch_items
+
+            watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
+        else:
+            job.run()
+    finally:
+        if scanning is not None:
+            scanning.abandon()  # a usage error, or a stop, before the build finished it
 
 
 main.add_command(serve)

@@ -18,6 +18,7 @@ from feedsvc.items import (
     ItemFile,
     Problem,
     Scan,
+    Scanning,
     line_of_field,
     read_item,
     read_settings,
@@ -127,10 +128,11 @@ def check_items(
     progress: Progress | None = None,
     now: int | None = None,
     index: Index | None = None,
+    scanning: Scanning | None = None,
 ) -> Checked:
     """Read the settings and sync the index of `items_dir` (`index` when a long-running
-    process keeps one open); collect every problem, those of items not yet live at `now`
-    (default: the clock) as warnings."""
+    process keeps one open; `scanning` when its scan has begun); collect every problem, those
+    of items not yet live at `now` (default: the clock) as warnings."""
     if now is None:
         now = microseconds(datetime.now().astimezone())
     checked = Checked()
@@ -139,7 +141,7 @@ def check_items(
         checked.settings = settings
     else:
         checked.problems.extend(settings)
-    found = scan(items_dir)
+    found = scan(items_dir) if scanning is None else scanning.finish()
     if progress is not None:
         progress("scan", found.count, found.count)
     checked.problems.extend(found.problems)

@@ -18,12 +18,12 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from feedsvc._procs import hold_stops, release_stops, start_child, workers
-from feedsvc.items._itemfile import ITEM_SUFFIX
 from feedsvc.items._problems import Problem
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 FIELDS = 4  # per file: mtime_ns, size, ctime_ns, inode
 # Taken and unpacked in C: a Python loop per file costs a third more than the stats themselves.
@@ -141,18 +141,48 @@ def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
     flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and two
     cores share it.
     """
-    result = Scan()
-    root = os.path.realpath(items_dir)
-    pending = [("", str(items_dir))]
-    while pending:  # again only for folders that replaced a file while it was stat'ed
-        listed: list[_Listed] = []
-        while pending:
-            _visit(*pending.pop(), root, result, pending, listed)
-        for position, taken in enumerate(_stat_all(listed, split_after)):
-            folder = _stated(listed[position], taken, root, result, pending)
-            if folder.names:
-                result.folders.append(folder)
-    return result
+    return Scanning(items_dir, split_after).finish()
+
+
+class Scanning:
+    """A scan begun: the folders listed and, from `split_after` files on, the stats of the
+    last `share` of the files under way in a helper process; finish() takes the rest here.
+
+    A rebuild begins its scan before it imports the models, so that the helper stats while
+    this process imports: it then gives the helper more than half.
+    """
+
+    def __init__(
+        self, items_dir: Path, split_after: int | None = SPLIT_AFTER, share: float = 0.5
+    ) -> None:
+        self.result = Scan()
+        self.root = os.path.realpath(items_dir)
+        self.pending = [("", str(items_dir))]
+        self.listed: list[_Listed] = []
+        while self.pending:
+            _visit(*self.pending.pop(), self.root, self.result, self.pending, self.listed)
+        self.mine, self.helper = _start_stats(self.listed, split_after, share)
+
+    def finish(self) -> Scan:
+        listed, mine, helper = self.listed, self.mine, self.helper
+        self.helper = None
+        while True:
+            for position, taken in enumerate(_stat_all(listed, mine, helper)):
+                folder = _stated(listed[position], taken, self.root, self.result, self.pending)
+                if folder.names:
+                    self.result.folders.append(folder)
+            if not self.pending:  # else folders that replaced a file while it was stat'ed
+                return self.result
+            listed = []
+            while self.pending:
+                _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
+            mine, helper = _start_stats(listed, None, 0)
+
+    def abandon(self) -> None:
+        """Stop the helper of a scan that will not be finished."""
+        helper, self.helper = self.helper, None
+        if helper is not None:
+            helper.stop()
 
 
 def _visit(
@@ -231,15 +261,16 @@ def _stat_jobs(listed: list[_Listed], jobs: list[Job]) -> list[Taken]:
     return [_stat_names(listed[at].path, listed[at].plain[start:stop]) for at, start, stop in jobs]
 
 
-def _halves(listed: list[_Listed], total: int) -> tuple[list[Job], list[Job]]:
-    """The plain files in two shares of about half, a folder split where it must be."""
+def _shares(listed: list[_Listed], total: int, share: float) -> tuple[list[Job], list[Job]]:
+    """The plain files in two: the first ones, and the last `share` of them, a folder split
+    where it must be."""
     mine: list[Job] = []
     theirs: list[Job] = []
-    half = total // 2
+    keep = total - round(total * share)
     seen = 0
     for at, entry in enumerate(listed):
         count = len(entry.plain)
-        cut = min(max(half - seen, 0), count)
+        cut = min(max(keep - seen, 0), count)
         if cut:
             mine.append((at, 0, cut))
         if cut < count:
@@ -248,22 +279,26 @@ def _halves(listed: list[_Listed], total: int) -> tuple[list[Job], list[Job]]:
     return mine, theirs
 
 
-def _stat_all(listed: list[_Listed], split_after: int | None) -> list[Taken]:
-    """The stats of every listed folder's plain files, in the listing's order."""
+def _start_stats(
+    listed: list[_Listed], split_after: int | None, share: float
+) -> tuple[list[Job], _Helper | None]:
+    """This process's share of the stats, and the helper started on the rest, if any."""
     total = sum(len(entry.plain) for entry in listed)
-    mine: list[Job] = [(at, 0, len(entry.plain)) for at, entry in enumerate(listed)]
-    helper = None
-    if split_after is not None and total >= max(split_after, 2):
-        halves = _halves(listed, total)
-        helper = _Helper.start(listed, halves[1])
-        if helper is not None:
-            mine = halves[0]
+    everything: list[Job] = [(at, 0, len(entry.plain)) for at, entry in enumerate(listed)]
+    if split_after is None or total < max(split_after, 2):
+        return everything, None
+    mine, theirs = _shares(listed, total, share)
+    helper = _Helper.start(listed, theirs)
+    return (everything, None) if helper is None else (mine, helper)
+
+
+def _stat_all(listed: list[_Listed], mine: list[Job], helper: _Helper | None) -> list[Taken]:
+    """The stats of every listed folder's plain files, in the listing's order."""
     taken = _stat_jobs(listed, mine)
+    jobs = mine
     if helper is not None:
         jobs = mine + helper.jobs
         taken += helper.result()
-    else:
-        jobs = mine
     joined: list[Taken] = [(array("q"), {}) for _ in listed]
     for (at, start, _), (values, failed) in zip(jobs, taken, strict=True):
         into, into_failed = joined[at]
@@ -347,6 +382,11 @@ class _Helper:
             return cls(listed, jobs)
         except OSError:  # no process to be had (EAGAIN, ENOMEM): stat everything here
             return None
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.receive.close()
 
     def result(self) -> list[Taken]:
         try:
