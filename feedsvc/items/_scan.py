@@ -11,24 +11,14 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from errno import ENOENT
-from itertools import chain
-from operator import attrgetter
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
 
-from feedsvc._procs import hold_stops, release_stops, start_child, workers
+from feedsvc.items import _stats
 from feedsvc.items._problems import Problem
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
 ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
-FIELDS = 4  # per file: mtime_ns, size, ctime_ns, inode
-# Taken and unpacked in C: a Python loop per file costs a third more than the stats themselves.
-_STAT = attrgetter("st_mode", "st_mtime_ns", "st_size", "st_ctime_ns", "st_ino")
-_TAKEN = 1 + FIELDS  # values _STAT gives per file
 
 
 @dataclass(slots=True)
@@ -126,11 +116,8 @@ class _Listed:
     other: Folder
 
 
-# A share of the stats: (position in the listing, first name, last name + 1).
-Job = tuple[int, int, int]
-# What a share found: the values _STAT took, _TAKEN per name, and the names that could
-# not be stat'ed with their errno (0 for the value of a name that failed).
-Taken = tuple["array[int]", dict[int, int]]
+def _named(listed: list[_Listed]) -> _stats.Named:
+    return [(entry.path, entry.plain) for entry in listed]
 
 
 def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
@@ -161,13 +148,13 @@ class Scanning:
         self.listed: list[_Listed] = []
         while self.pending:
             _visit(*self.pending.pop(), self.root, self.result, self.pending, self.listed)
-        self.mine, self.helper = _start_stats(self.listed, split_after, share)
+        self.mine, self.helper = _stats.start(_named(self.listed), split_after, share)
 
     def finish(self) -> Scan:
         listed, mine, helper = self.listed, self.mine, self.helper
         self.helper = None
         while True:
-            for position, taken in enumerate(_stat_all(listed, mine, helper)):
+            for position, taken in enumerate(_stats.stat_all(_named(listed), mine, helper)):
                 folder = _stated(listed[position], taken, self.root, self.result, self.pending)
                 if folder.names:
                     self.result.folders.append(folder)
@@ -176,7 +163,7 @@ class Scanning:
             listed = []
             while self.pending:
                 _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
-            mine, helper = _start_stats(listed, None, 0)
+            mine, helper = _stats.start(_named(listed), None, 0)
 
     def abandon(self) -> None:
         """Stop the helper of a scan that will not be finished."""
@@ -238,96 +225,27 @@ def _unreadable(result: Scan, path: str, errno: int | None) -> None:
     result.problems.append(Problem(Path(path), 1, "file", f"cannot be read ({why})"))
 
 
-def _stat_names(folder: str, names: list[str]) -> Taken:
-    base = os.path.join(folder, "")
-    try:
-        return array(
-            "q", chain.from_iterable(map(_STAT, map(os.lstat, map(base.__add__, names))))
-        ), {}
-    except OSError:
-        pass  # one is gone or cannot be looked at: each is stat'ed on its own
-    values: array[int] = array("q")
-    failed: dict[int, int] = {}
-    for number, name in enumerate(names):
-        try:
-            values.extend(_STAT(os.lstat(base + name)))
-        except OSError as error:
-            failed[number] = error.errno or 0
-            values.extend((0,) * _TAKEN)
-    return values, failed
-
-
-def _stat_jobs(listed: list[_Listed], jobs: list[Job]) -> list[Taken]:
-    return [_stat_names(listed[at].path, listed[at].plain[start:stop]) for at, start, stop in jobs]
-
-
-def _shares(listed: list[_Listed], total: int, share: float) -> tuple[list[Job], list[Job]]:
-    """The plain files in two: the first ones, and the last `share` of them, a folder split
-    where it must be."""
-    mine: list[Job] = []
-    theirs: list[Job] = []
-    keep = total - round(total * share)
-    seen = 0
-    for at, entry in enumerate(listed):
-        count = len(entry.plain)
-        cut = min(max(keep - seen, 0), count)
-        if cut:
-            mine.append((at, 0, cut))
-        if cut < count:
-            theirs.append((at, cut, count))
-        seen += count
-    return mine, theirs
-
-
-def _start_stats(
-    listed: list[_Listed], split_after: int | None, share: float
-) -> tuple[list[Job], _Helper | None]:
-    """This process's share of the stats, and the helper started on the rest, if any."""
-    total = sum(len(entry.plain) for entry in listed)
-    everything: list[Job] = [(at, 0, len(entry.plain)) for at, entry in enumerate(listed)]
-    if split_after is None or total < max(split_after, 2):
-        return everything, None
-    mine, theirs = _shares(listed, total, share)
-    helper = _Helper.start(listed, theirs)
-    return (everything, None) if helper is None else (mine, helper)
-
-
-def _stat_all(listed: list[_Listed], mine: list[Job], helper: _Helper | None) -> list[Taken]:
-    """The stats of every listed folder's plain files, in the listing's order."""
-    taken = _stat_jobs(listed, mine)
-    jobs = mine
-    if helper is not None:
-        jobs = mine + helper.jobs
-        taken += helper.result()
-    joined: list[Taken] = [(array("q"), {}) for _ in listed]
-    for (at, start, _), (values, failed) in zip(jobs, taken, strict=True):
-        into, into_failed = joined[at]
-        into_failed.update({start + number: errno for number, errno in failed.items()})
-        into.extend(values)
-    return joined
-
-
 def _stated(
-    listed: _Listed, taken: Taken, root: str, result: Scan, pending: list[tuple[str, str]]
+    listed: _Listed, taken: _stats.Taken, root: str, result: Scan, pending: list[tuple[str, str]]
 ) -> Folder:
     """The folder's item files with their stats: the plain ones, then the others."""
     values, failed = taken
     folder = Folder(listed.other.prefix)
     count = len(listed.plain)
-    if not failed and all(S_ISREG(mode) for mode in set(values[::_TAKEN])):
+    if not failed and all(S_ISREG(mode) for mode in set(values[:: _stats.TAKEN])):
         folder.names = listed.plain
-        folder.stats = array("q", bytes(8 * FIELDS * count))
-        for column in range(FIELDS):
-            folder.stats[column::FIELDS] = values[column + 1 :: _TAKEN]
+        folder.stats = array("q", bytes(8 * _stats.FIELDS * count))
+        for column in range(_stats.FIELDS):
+            folder.stats[column :: _stats.FIELDS] = values[column + 1 :: _stats.TAKEN]
     else:
         for number, name in enumerate(listed.plain):
-            at = number * _TAKEN
+            at = number * _stats.TAKEN
             if number in failed:
                 if failed[number] != ENOENT:  # not deleted since it was listed
                     _unreadable(result, os.path.join(listed.path, name), failed[number])
             elif S_ISREG(values[at]):
                 folder.names.append(name)
-                folder.stats.extend(values[at + 1 : at + _TAKEN])
+                folder.stats.extend(values[at + 1 : at + _stats.TAKEN])
             else:  # no longer a file since it was listed: looked at as any other entry
                 _relisted(listed, name, root, result, pending)
     folder.names.extend(listed.other.names)
@@ -347,68 +265,6 @@ def _relisted(
         pass
     except OSError as error:
         _unreadable(result, os.path.join(listed.path, name), error.errno)
-
-
-class _Helper:
-    """A forked process stat'ing a share of the files, sending back what it found."""
-
-    def __init__(self, listed: list[_Listed], jobs: list[Job]) -> None:
-        import multiprocessing  # only past SPLIT_AFTER files: a small build never needs it
-
-        self.listed, self.jobs = listed, jobs
-        context = multiprocessing.get_context("fork")
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(
-            target=_stat_in_child, args=(send, self.receive, listed, jobs), daemon=True
-        )
-        mask = hold_stops()
-        try:
-            self.process.start()
-        finally:
-            send.close()
-            release_stops(mask)
-
-    @classmethod
-    def start(cls, listed: list[_Listed], jobs: list[Job]) -> _Helper | None:
-        import multiprocessing
-
-        if (
-            workers() < 2
-            or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon  # may not start processes
-        ):
-            return None
-        try:
-            return cls(listed, jobs)
-        except OSError:  # no process to be had (EAGAIN, ENOMEM): stat everything here
-            return None
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.join()
-        self.receive.close()
-
-    def result(self) -> list[Taken]:
-        try:
-            part: list[Taken] = self.receive.recv()
-        except (EOFError, OSError):  # the helper died: its share is stat'ed here
-            part = _stat_jobs(self.listed, self.jobs)
-        except BaseException:  # stopped: its share is not wanted any more
-            self.process.kill()
-            raise
-        finally:
-            self.receive.close()
-            self.process.join()
-        return part
-
-
-def _stat_in_child(
-    send: Connection, receive: Connection, listed: list[_Listed], jobs: list[Job]
-) -> None:
-    receive.close()  # else a parent that stopped reading leaves this send blocked forever
-    start_child()  # a parent that has gone ends this send with SIGPIPE, silently
-    send.send(_stat_jobs(listed, jobs))
-    send.close()
 
 
 def _unusual(
