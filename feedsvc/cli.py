@@ -260,25 +260,31 @@ def build(
       feedsvc build --check      # in CI: is the committed out/ current?
       feedsvc build --watch      # while editing: rebuilds after each save
     """
+    from feedsvc._cli_build import Build, begin_scan, pings_file
+
+    if watch and check:
+        raise click.UsageError("--watch builds after each change; --check writes nothing: give one")
+    scanning = begin_scan(items_dir)  # its helper stats files while the wings are imported
     # One build ends with its work; a watch runs for hours, and keeps collecting.
-    with contextlib.nullcontext() if watch else no_cycle_collection():
-        from feedsvc._cli_build import Build, pings_file
-        from feedsvc.publish import SERVED_TREES
+    try:
+        with contextlib.nullcontext() if watch else no_cycle_collection():
+            from feedsvc.publish import SERVED_TREES
 
-        check_out(out_dir, items_dir, SERVED_TREES)
-        if watch and check:
-            message = "--watch builds after each change; --check writes nothing: give one"
-            raise click.UsageError(message)
-        job = Build(
-            items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
-            pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
-        )  # fmt: skip
-        if not watch:
-            job.run()
-            return
-    from feedsvc._cli_watch import watch_items
+            check_out(out_dir, items_dir, SERVED_TREES)
+            job = Build(
+                items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
+                pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
+                scanning=scanning,
+            )  # fmt: skip
+            if not watch:
+                job.run()
+                return
+        from feedsvc._cli_watch import watch_items
 
-    watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
+        watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
+    finally:
+        if scanning is not None:
+            scanning.abandon()  # a usage error, or a stop, before the build finished it
 
 
 main.add_command(serve)
