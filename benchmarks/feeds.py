@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import gc
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import synth  # found next to this script, which Python puts first on the path
@@ -149,6 +151,19 @@ def _fresh(doc: FeedDoc) -> FeedDoc:
     return dataclasses.replace(doc, entries=entries)
 
 
+def _timed(write: Callable[[FeedDoc], bytes], doc: FeedDoc) -> float:
+    """Seconds `write` takes, as a build runs it: without the cyclic collector, whose passes
+    over the entries left by earlier runs would fall on whichever writer runs next."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        write(doc)
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
 def feed_phases(repeat: int) -> list[Phase]:
     """Each writer once per round, in turn, so that a slow spell of the machine falls on all."""
     doc = _feed_doc()
@@ -161,12 +176,11 @@ def feed_phases(repeat: int) -> list[Phase]:
         reference.floor = floor  # a ratio without a target: what feedgen alone costs
         # The target is bare feedgen writing the same entries: feedgen alone is 1.5-1.8x lxml.
         phase.floor, phase.target, phase.limit = reference, "<= 1.2x feedgen", 1.2
-        for _ in range(repeat):
+        # Three times the rounds of a build phase: each run is short, and its spread is the
+        # machine's, not the writers'.
+        for _ in range(3 * repeat):
             for write, into in ((theirs, floor), (bare, reference), (ours, phase)):
-                fresh = _fresh(doc)
-                start = time.perf_counter()
-                write(fresh)
-                into.seconds.append(time.perf_counter() - start)
+                into.seconds.append(_timed(write, _fresh(doc)))
             reference.paired.append(floor.seconds[-1])
             phase.paired.append(reference.seconds[-1])
         phases += [floor, reference, phase]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from feedsvc._progress import TerminalProgress
     from feedsvc._report import Report
     from feedsvc.index import Checked, Index
+    from feedsvc.items import Scanning
 
 __all__ = [
     "CACHE_DIR",
@@ -159,15 +160,18 @@ def checked_items(
     report: Report,
     progress: TerminalProgress | None,
     index: Index | None = None,
+    scanning: Scanning | None = None,
 ) -> Checked:
-    """The checked items folder (through `index` when a watching process keeps one open),
-    its problems and notes put in `report`."""
+    """The checked items folder (through `index` when a watching process keeps one open;
+    `scanning` when its scan has begun), its problems and notes put in `report`."""
     from feedsvc._report import PENDING
     from feedsvc.index import check_items
 
     require_folder(items_dir)
     try:
-        checked = check_items(items_dir, cache, progress=progress, now=now, index=index)
+        checked = check_items(
+            items_dir, cache, progress=progress, now=now, index=index, scanning=scanning
+        )
     finally:
         if progress is not None:
             progress.close()

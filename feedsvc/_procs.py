@@ -9,6 +9,7 @@ is gone, and on Linux of the parent's death itself.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import sys
@@ -29,7 +30,15 @@ if TYPE_CHECKING:
     Job = TypeVar("Job")
     Result = TypeVar("Result")
 
-__all__ = ["hold_stops", "parallel", "release_stops", "start_child", "stops_raise", "workers"]
+__all__ = [
+    "hold_stops",
+    "no_cycle_collection",
+    "parallel",
+    "release_stops",
+    "start_child",
+    "stops_raise",
+    "workers",
+]
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -218,6 +227,27 @@ def _serve(function: Callable[[Job], Result], pipe: Connection, parents: list[Co
         except Exception:
             return  # the parent does the job again, and reports what goes wrong
         pipe.send(result)
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a command that ends when its work does runs.
+
+    A build or a validation allocates objects by the million that nearly all live until the
+    work is done (the items read, the index records, the documents and their elements), and
+    makes next to no reference cycles: CPython's generational collector only scans survivors
+    over and over (a tenth of the bundled cold build, 50 ms of one of 1,000 items, 130 ms of
+    one of 10,000). Reference counting still frees every object outside a cycle; the forked
+    workers inherit the setting, and so never write to the pages they share with this process
+    for the collector's bookkeeping. Long-running commands (--watch, serve) keep collecting.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def workers() -> int:

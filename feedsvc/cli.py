@@ -30,6 +30,7 @@ from feedsvc._cli_params import (
 )
 from feedsvc._cli_report import output_options, show, terminal_progress
 from feedsvc._cli_serve import members, serve
+from feedsvc._procs import no_cycle_collection
 from feedsvc.errors import Stopped
 
 if TYPE_CHECKING:
@@ -88,15 +89,17 @@ def validate(
       feedsvc validate items
       feedsvc validate --json items > report.json   # for CI and editors' tools
     """
-    from feedsvc._report import Report
+    with no_cycle_collection():
+        from feedsvc._report import Report
 
-    report = Report(command="validate", ok=True, exit_code=0)
-    moment = microseconds_of(now)
-    cache = cache_file(items_dir, cache_dir, no_cache)
-    checked = checked_items(items_dir, cache, moment, report, terminal_progress(verbosity, as_json))
-    if checked.index is not None:
-        report.tally(checked.index, moment)
-    show(report.finish(), verbosity, as_json, report.items_summary() + ".")
+        report = Report(command="validate", ok=True, exit_code=0)
+        moment = microseconds_of(now)
+        cache = cache_file(items_dir, cache_dir, no_cache)
+        progress = terminal_progress(verbosity, as_json)
+        checked = checked_items(items_dir, cache, moment, report, progress)
+        if checked.index is not None:
+            report.tally(checked.index, moment)
+        show(report.finish(), verbosity, as_json, report.items_summary() + ".")
 
 
 @main.command()
@@ -257,22 +260,31 @@ def build(
       feedsvc build --check      # in CI: is the committed out/ current?
       feedsvc build --watch      # while editing: rebuilds after each save
     """
-    from feedsvc._cli_build import Build, pings_file
-    from feedsvc.publish import SERVED_TREES
+    from feedsvc._cli_build import Build, begin_scan, pings_file
 
-    check_out(out_dir, items_dir, SERVED_TREES)
     if watch and check:
         raise click.UsageError("--watch builds after each change; --check writes nothing: give one")
-    job = Build(
-        items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
-        pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
-    )  # fmt: skip
-    if watch:
+    scanning = begin_scan(items_dir)  # its helper stats files while the wings are imported
+    # One build ends with its work; a watch runs for hours, and keeps collecting.
+    try:
+        with contextlib.nullcontext() if watch else no_cycle_collection():
+            from feedsvc.publish import SERVED_TREES
+
+            check_out(out_dir, items_dir, SERVED_TREES)
+            job = Build(
+                items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
+                pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
+                scanning=scanning,
+            )  # fmt: skip
+            if not watch:
+                job.run()
+                return
         from feedsvc._cli_watch import watch_items
 
         watch_items(items_dir, job.run, ignore=[out_dir, job.cache])
-    else:
-        job.run()
+    finally:
+        if scanning is not None:
+            scanning.abandon()  # a usage error, or a stop, before the build finished it
 
 
 main.add_command(serve)

@@ -14,11 +14,21 @@ import hashlib
 import zlib
 from array import array
 from collections.abc import Iterable
-from itertools import chain, islice
+from itertools import chain
 
-from feedsvc.items import Scan
+from feedsvc.items import Folder, Scan
 
-__all__ = ["RUN", "Stats", "by_folder", "combine", "digest", "run_count", "run_of", "split"]
+__all__ = [
+    "RUN",
+    "Stats",
+    "by_folder",
+    "combine",
+    "digest",
+    "folder_digest",
+    "run_count",
+    "run_of",
+    "split",
+]
 
 # relpath -> (mtime_ns, size, ctime_ns, inode), as git's index compares them: a copy that keeps
 # the modification time (cp -p, touch -r, tar -x) still moves the change time, which no
@@ -26,10 +36,17 @@ __all__ = ["RUN", "Stats", "by_folder", "combine", "digest", "run_count", "run_o
 Stats = dict[str, tuple[int, int, int, int]]
 
 
-def by_folder(scan: Scan) -> dict[str, Stats]:
-    """The scan's files grouped by folder ('' for the top), in the order they were listed."""
-    listed = iter(scan.files.items())
-    return {prefix: dict(islice(listed, count)) for prefix, count in scan.folders}
+def by_folder(scan: Scan) -> dict[str, Folder]:
+    """The scan's folders by prefix ('' for the top)."""
+    return {folder.prefix: folder for folder in scan.folders}
+
+
+def _digest(count: int, paths: Iterable[str], stats: bytes) -> str:
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(count.to_bytes(8, "little"))  # where the paths end and the stats begin
+    hasher.update("\0".join(paths).encode("utf-8", "surrogateescape"))
+    hasher.update(stats)
+    return hasher.hexdigest()
 
 
 def digest(stats: Stats) -> str:
@@ -37,12 +54,15 @@ def digest(stats: Stats) -> str:
 
     Not marshal or pickle: their output can depend on how objects are shared in memory.
     """
-    hasher = hashlib.blake2b(digest_size=16)
-    hasher.update(len(stats).to_bytes(8, "little"))  # where the paths end and the stats begin
-    hasher.update("\0".join(stats).encode())
     # From a list: array() takes one at twice the speed of an iterator.
-    hasher.update(array("q", list(chain.from_iterable(stats.values()))).tobytes())
-    return hasher.hexdigest()
+    values = array("q", list(chain.from_iterable(stats.values())))
+    return _digest(len(stats), stats, values.tobytes())
+
+
+def folder_digest(folder: Folder) -> str:
+    """digest() of the folder's files, from the scan's arrays: no tuple per file is made."""
+    paths = map(folder.prefix.__add__, folder.names)
+    return _digest(len(folder.names), paths, folder.stats.tobytes())
 
 
 def combine(digests: Iterable[tuple[str, str]]) -> str:

@@ -18,6 +18,7 @@ from feedsvc.items import (
     ItemFile,
     Problem,
     Scan,
+    Scanning,
     line_of_field,
     read_item,
     read_settings,
@@ -110,10 +111,14 @@ def _synced(
         index.discard(str(error))
         index.sync(found, processes, progress)
     try:
-        return index, _found(index, items_dir, now)
+        problems = _found(index, items_dir, now)
+        index.checked()  # the sums a change checks beside it, before anything is reported
+        return index, problems
     except CacheDamaged:  # noticed only now, and emptied: filled again, once
         index.sync(found, processes, progress)
-        return index, _found(index, items_dir, now)
+        problems = _found(index, items_dir, now)
+        index.checked()
+        return index, problems
 
 
 def check_items(
@@ -123,10 +128,11 @@ def check_items(
     progress: Progress | None = None,
     now: int | None = None,
     index: Index | None = None,
+    scanning: Scanning | None = None,
 ) -> Checked:
     """Read the settings and sync the index of `items_dir` (`index` when a long-running
-    process keeps one open); collect every problem, those of items not yet live at `now`
-    (default: the clock) as warnings."""
+    process keeps one open; `scanning` when its scan has begun); collect every problem, those
+    of items not yet live at `now` (default: the clock) as warnings."""
     if now is None:
         now = microseconds(datetime.now().astimezone())
     checked = Checked()
@@ -135,12 +141,12 @@ def check_items(
         checked.settings = settings
     else:
         checked.problems.extend(settings)
-    found = scan(items_dir)
+    found = scan(items_dir) if scanning is None else scanning.finish()
     if progress is not None:
-        progress("scan", len(found.files), len(found.files))
+        progress("scan", found.count, found.count)
     checked.problems.extend(found.problems)
     checked.skipped.extend(found.skipped)
-    if not found.files:
+    if not found.folders:
         checked.problems.append(Problem(
             items_dir, 1, "folder",
             f"holds no item files (*{ITEM_SUFFIX}); add one with `feedsvc new lead \"Titre\"`",

@@ -107,6 +107,7 @@ class Index:
         self.just_parsed: Parsed = {}
         self.owner = str(items_dir.resolve())
         self._feeds_checked = False  # see checked_before_writing
+        self._synced: Sync | None = None  # the latest sync, while its check may run
         if location is not None:
             location.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -122,7 +123,13 @@ class Index:
             self.discard(str(error))
 
     def close(self) -> None:
+        self._cancel_check()
         self.db.close()
+
+    def _cancel_check(self) -> None:
+        synced, self._synced = self._synced, None
+        if synced is not None:
+            synced.cancel()
 
     @contextmanager
     def _transaction(self, kind: str) -> Iterator[None]:
@@ -159,12 +166,23 @@ class Index:
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
         """
+        self._cancel_check()
         sync = Sync(self.db, self.items_dir)
         self._feeds_checked = False
         self.just_parsed = sync.parsed
         changed = sync.sync(scan, processes, progress)
         self._feeds_checked = sync.feeds_checked
+        self._synced = sync
         return changed
+
+    @_trusted
+    def checked(self) -> None:
+        """Wait for the check of the sums that the latest sync, having found a change, runs
+        beside the build; to be called before anything read from the index is reported or
+        written. Raises CacheDamaged, having emptied the index, when they do not match."""
+        synced, self._synced = self._synced, None
+        if synced is not None:
+            synced.checked()
 
     @_trusted
     def checked_before_writing(
@@ -176,6 +194,7 @@ class Index:
 
         Raises CacheDamaged, having emptied the index, when they do not match.
         """
+        self.checked()
         if self._feeds_checked:
             return
         rows = _rows_outside(self.db, "path, key", sealed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ __all__ = [
     "EMPTY",
     "EVERY_BUILD",
     "NO_OP",
+    "Apart",
     "Sum",
     "Sums",
     "compute",
@@ -208,3 +210,88 @@ def counts(stored: str | None) -> tuple[int, int, int] | None:
     except (ValueError, TypeError, KeyError, IndexError):
         return None
     return files, valid, dated
+
+
+class Apart:
+    """differs() taken beside the build, on connections of its own, in a few threads.
+
+    Each connection begins its read transaction here, so it reads the index as it stands now,
+    whatever the build writes meanwhile (the write-ahead log keeps that snapshot); SQLite
+    computes the sums with Python's lock released, so they run while the build goes on and
+    on both cores. result() waits for them.
+    """
+
+    def __init__(
+        self, location: str, stored: str | None, queries: Mapping[str, Sum | str], ways: int
+    ) -> None:
+        self.stored = stored
+        # The largest first, each taken by the first thread free: whole tables, then the
+        # scans of an index, then the small tables.
+        self.todo = sorted(queries.items(), key=_size)
+        self.found: list[str] = []
+        self.failed: list[BaseException] = []
+        self.connections: list[sqlite3.Connection] = []
+        self.threads: list[threading.Thread] = []
+        try:
+            for _ in range(max(1, min(ways, len(self.todo)))):
+                db = sqlite3.connect(location, isolation_level=None, check_same_thread=False)
+                self.connections.append(db)
+                db.execute("PRAGMA cache_size = -16384")
+                db.execute("BEGIN")
+                db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # the snapshot starts here
+        except BaseException:
+            self._close()
+            raise
+        for db in self.connections:
+            thread = threading.Thread(target=self._run, args=(db,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _run(self, db: sqlite3.Connection) -> None:
+        try:
+            while not self.found:
+                try:
+                    name, query = self.todo.pop(0)  # atomic under Python's lock
+                except IndexError:
+                    return
+                found = differs(db, self.stored, {name: query})
+                if found is not None:
+                    self.found.append(found)
+        except BaseException as error:  # handed to the thread that waits
+            self.failed.append(error)
+
+    def result(self) -> str | None:
+        """What does not match the stored sums, or None; raises what a query raised."""
+        try:
+            for thread in self.threads:
+                thread.join()
+        except BaseException:  # stopped while waiting: no query goes on behind the stop
+            self.cancel()
+            raise
+        self._close()
+        if self.found:
+            return self.found[0]
+        if self.failed:
+            raise self.failed[0]
+        return None
+
+    def cancel(self) -> None:
+        """Stop the queries, unwanted now (the build stopped, or starts again)."""
+        self.todo.clear()
+        for db in self.connections:
+            db.interrupt()
+        for thread in self.threads:
+            thread.join()
+        self._close()
+
+    def _close(self) -> None:
+        for db in self.connections:
+            db.close()
+        self.connections = []
+
+
+def _size(item: tuple[str, Sum | str]) -> int:
+    query = item[1]
+    if not isinstance(query, Sum):
+        return 2
+    return 0 if query.through == "NOT INDEXED" else 1

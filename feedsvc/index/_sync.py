@@ -10,11 +10,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feedsvc._procs import workers
 from feedsvc.index import _changes, _crossfile, _schema, _sums
 from feedsvc.index._damage import Damaged, meta
 from feedsvc.index._months import Months
 from feedsvc.index._pool import Parsed, Record, records
-from feedsvc.items import Scan
+from feedsvc.items import Folder, Scan
 
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
@@ -25,6 +26,11 @@ Row = tuple[object, ...]
 RACY_NS = 2_000_000_000
 RECHECK = -1  # an mtime no file has: the file is read again at the next build
 Moved = tuple[_sums.Sums, _sums.Sums]  # what the rows deleted, and those inserted, add up to
+
+
+def _file_of(db: sqlite3.Connection) -> str:
+    """The file of the index, or '' for one in memory."""
+    return str(db.execute("PRAGMA database_list").fetchone()[2] or "")
 
 
 def _counted(found: Iterator[Record], total: int, progress: Progress) -> Iterator[Record]:
@@ -43,6 +49,8 @@ class Sync:
         self.items_dir = items_dir
         self.feeds_checked = False  # whether sync checked the sums of the feeds' choice
         self.parsed: Parsed = {}  # the items this sync parsed in this process
+        # The check of the sums a change started beside it (see checked()).
+        self.checking: _sums.Apart | None = None
 
     def recheck(self, path: str) -> None:
         """Read the file at `path` (relative) again at the next sync: its bytes are not those
@@ -88,17 +96,42 @@ class Sync:
 
         Raises Damaged, or SQLite's own error, when the index file is damaged.
         """
-        listed = _changes.by_folder(scan)
-        digests = {prefix: _changes.digest(stats) for prefix, stats in listed.items()}
+        folders = _changes.by_folder(scan)
+        digests = {prefix: _changes.folder_digest(folder) for prefix, folder in folders.items()}
         combined = _changes.combine(digests.items())
         with _schema.transaction(self.db, "DEFERRED"):  # one snapshot: the sums and their rows
             self._check_sums(_sums.NO_OP)
             if combined == meta(self.db, "stats"):
                 return 0
         with _schema.transaction(self.db, "IMMEDIATE"):
-            self._check_sums({**_sums.EVERY_BUILD, **_sums.CHANGES})
+            queries = {**_sums.EVERY_BUILD, **_sums.CHANGES}
+            location = _file_of(self.db)
+            if location:
+                # Under the write lock, before the first write: the index as its sums were
+                # stored. Checked while the change is applied; waited for by checked(), which
+                # the build calls before anything is written or reported.
+                self.checking = _sums.Apart(location, meta(self.db, "sums"), queries, workers())
+            else:
+                self._check_sums(queries)
             self.feeds_checked = True
-            return self._apply(listed, digests, processes, progress)
+            try:
+                return self._apply(folders, digests, processes, progress)
+            except BaseException:
+                self.cancel()
+                raise
+
+    def checked(self) -> None:
+        """Wait for the check the sync started beside it; raises Damaged when it found damage."""
+        checking, self.checking = self.checking, None
+        if checking is not None:
+            found = checking.result()
+            if found is not None:
+                raise Damaged(found)
+
+    def cancel(self) -> None:
+        checking, self.checking = self.checking, None
+        if checking is not None:
+            checking.cancel()
 
     def check_feeds(self) -> None:
         """Check the sums of the feeds' choice, which a sync with no change left unchecked."""
@@ -108,7 +141,7 @@ class Sync:
 
     def _apply(
         self,
-        listed: dict[str, _changes.Stats],
+        folders: dict[str, Folder],
         digests: dict[str, str],
         processes: int | None,
         progress: Progress | None = None,
@@ -119,6 +152,8 @@ class Sync:
             prefix for prefix, value in digests.items() if stored.get(prefix, ("",))[0] != value
         ]
         changed += [prefix for prefix in stored if prefix not in digests]
+        # Stats by path only for the folders that changed: the others' are never looked at.
+        listed = {prefix: folders[prefix].files() for prefix in changed if prefix in folders}
         known: _changes.Stats = {}
         pending: dict[str, dict[int, _changes.Stats]] = {}  # the changed runs, as listed
         for prefix in changed:

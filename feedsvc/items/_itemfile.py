@@ -18,6 +18,7 @@ from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
 from feedsvc.items._located import Where, hidden_comments
 from feedsvc.items._problems import Problem, field_name, from_validation
+from feedsvc.items._scan import ITEM_SUFFIX
 from feedsvc.model import ITEM, FeedSettings, Lead, Teaser, due_moment
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 SETTINGS_FILE = "feed.yaml"
-ITEM_SUFFIX = ".md"
 MAX_FILE_BYTES = 1024 * 1024  # a news item is a few KB; a bigger file is a mistake
 
 

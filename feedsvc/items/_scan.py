@@ -1,37 +1,61 @@
 """Finding item files: every `*.md` below the items folder, with the stat that says if it changed.
 
-A `scandir` walk, no reads: this is what a no-op rebuild costs at most.
+Folders are listed, then files stat'ed; no file is read: this is what a no-op rebuild costs at most.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from errno import ENOENT
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
 
-from feedsvc._procs import hold_stops, release_stops, start_child, workers
-from feedsvc.items._itemfile import ITEM_SUFFIX
+from feedsvc.items import _stats
 from feedsvc.items._problems import Problem
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
+ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 
 
 @dataclass(slots=True)
+class Folder:
+    """The item files of one folder, in the order listed, with their stats."""
+
+    prefix: str  # relative to the items folder, '/'-terminated; '' for the top
+    names: list[str] = field(default_factory=list)
+    # FIELDS per name, in order: a no-op rebuild digests these bytes, never a tuple per file.
+    stats: array[int] = field(default_factory=lambda: array("q"))
+
+    def files(self) -> dict[str, tuple[int, int, int, int]]:
+        """relpath -> (mtime_ns, size, ctime_ns, inode), in order: made only when wanted."""
+        values = iter(self.stats)
+        stats = zip(values, values, values, values, strict=True)
+        return dict(zip(map(self.prefix.__add__, self.names), stats, strict=True))
+
+    def add(self, name: str, stat: os.stat_result) -> None:
+        self.names.append(name)
+        self.stats.extend((stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino))
+
+
+@dataclass(slots=True)
 class Scan:
-    # relpath -> mtime_ns, size, ctime_ns, inode
-    files: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    folders: list[Folder] = field(default_factory=list)  # those that hold item files
     problems: list[Problem] = field(default_factory=list)
     # Files that look like items but are not read as items: named, so none is lost unseen.
     skipped: list[Problem] = field(default_factory=list)
-    # (folder prefix, number of files): each folder's files are one run of `files`, in order.
-    folders: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(folder.names) for folder in self.folders)
+
+    @property
+    def files(self) -> dict[str, tuple[int, int, int, int]]:
+        """Every item file: relpath -> (mtime_ns, size, ctime_ns, inode)."""
+        return {path: stat for folder in self.folders for path, stat in folder.files().items()}
 
 
 def _utf8(name: str) -> bool:
@@ -82,152 +106,169 @@ def _item_name(name: str) -> bool:
     return name[-len(ITEM_SUFFIX) :].lower() == ITEM_SUFFIX
 
 
+@dataclass(slots=True)
+class _Listed:
+    """A folder as listed: the names of its plain item files (regular files by their
+    directory entry), still to stat, and the files found otherwise, stat'ed already."""
+
+    path: str
+    plain: list[str]
+    other: Folder
+
+
+def _named(listed: list[_Listed]) -> _stats.Named:
+    return [(entry.path, entry.plain) for entry in listed]
+
+
 def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
     """Item files by path relative to `items_dir` ('/'-separated); dot-names are skipped.
 
-    Once `split_after` files are listed, half of the folders still to walk go to a second
-    process: a stat per file is most of a no-op rebuild, and two cores do it in about 60%
-    of the time.
+    Folders are listed first, by name and type, with no `stat`; then the files are stat'ed,
+    from `split_after` files on half of them by a second process, whatever the layout (one
+    flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and two
+    cores share it.
     """
-    result = Scan()
-    root = os.path.realpath(items_dir)
-    pending = [("", str(items_dir))]
-    helper = None
-    while pending:
-        if split_after is not None and len(result.files) >= split_after and len(pending) > 1:
-            split_after = None  # one helper at most
-            helper = _Helper.start(pending[1::2], root)
-            if helper is not None:
-                del pending[1::2]
-        _visit(*pending.pop(), root, result, pending)
-    if helper is not None:
-        part = helper.result()
-        result.files.update(part.files)
-        result.problems.extend(part.problems)
-        result.skipped.extend(part.skipped)
-        result.folders.extend(part.folders)
-    return result
+    return Scanning(items_dir, split_after).finish()
 
 
-def _walk(pending: list[tuple[str, str]], root: str) -> Scan:
-    result = Scan()
-    while pending:
-        _visit(*pending.pop(), root, result, pending)
-    return result
+class Scanning:
+    """A scan begun: the folders listed and, from `split_after` files on, the stats of the
+    last `share` of the files under way in a helper process; finish() takes the rest here.
+
+    A rebuild begins its scan before it imports the models, so that the helper stats while
+    this process imports: it then gives the helper more than half.
+    """
+
+    def __init__(
+        self, items_dir: Path, split_after: int | None = SPLIT_AFTER, share: float = 0.5
+    ) -> None:
+        self.result = Scan()
+        self.root = os.path.realpath(items_dir)
+        self.pending = [("", str(items_dir))]
+        self.listed: list[_Listed] = []
+        while self.pending:
+            _visit(*self.pending.pop(), self.root, self.result, self.pending, self.listed)
+        self.mine, self.helper = _stats.start(_named(self.listed), split_after, share)
+
+    def finish(self) -> Scan:
+        listed, mine, helper = self.listed, self.mine, self.helper
+        self.helper = None
+        while True:
+            for position, taken in enumerate(_stats.stat_all(_named(listed), mine, helper)):
+                folder = _stated(listed[position], taken, self.root, self.result, self.pending)
+                if folder.names:
+                    self.result.folders.append(folder)
+            if not self.pending:  # else folders that replaced a file while it was stat'ed
+                return self.result
+            listed = []
+            while self.pending:
+                _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
+            mine, helper = _stats.start(_named(listed), None, 0)
+
+    def abandon(self) -> None:
+        """Stop the helper of a scan that will not be finished."""
+        helper, self.helper = self.helper, None
+        if helper is not None:
+            helper.stop()
 
 
 def _visit(
-    prefix: str, folder: str, root: str, result: Scan, pending: list[tuple[str, str]]
+    prefix: str,
+    folder: str,
+    root: str,
+    result: Scan,
+    pending: list[tuple[str, str]],
+    listed: list[_Listed],
 ) -> None:
-    before = len(result.files)
+    entry = _Listed(folder, [], Folder(prefix))
     try:
         # Iterated as listed, not gathered first: holding a large folder's entries costs a
         # sixth of a no-op rebuild.
         with os.scandir(folder) as entries:
-            _list(entries, prefix, root, result, pending)
+            _list(entries, entry, root, result, pending)
     except OSError as error:
         result.problems.append(
             Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
         )
-    if len(result.files) > before:
-        result.folders.append((prefix, len(result.files) - before))
-
-
-class _Helper:
-    """A forked process walking some of the folders, sending back what it found."""
-
-    def __init__(self, folders: list[tuple[str, str]], root: str) -> None:
-        import multiprocessing  # only past SPLIT_AFTER files: a small build never needs it
-
-        self.folders, self.root = folders, root
-        context = multiprocessing.get_context("fork")
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(
-            target=_walk_in_child, args=(send, self.receive, folders, root), daemon=True
-        )
-        mask = hold_stops()
-        try:
-            self.process.start()
-        finally:
-            send.close()
-            release_stops(mask)
-
-    @classmethod
-    def start(cls, folders: list[tuple[str, str]], root: str) -> _Helper | None:
-        import multiprocessing
-
-        if (
-            workers() < 2
-            or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon  # may not start processes
-        ):
-            return None
-        try:
-            return cls(folders, root)
-        except OSError:  # no process to be had (EAGAIN, ENOMEM): walk everything here
-            return None
-
-    def result(self) -> Scan:
-        try:
-            part: Scan = self.receive.recv()
-        except (EOFError, OSError):  # the helper died: walk its folders here
-            part = _walk(self.folders, self.root)
-        except BaseException:  # stopped: its walk is not wanted any more
-            self.process.kill()
-            raise
-        finally:
-            self.receive.close()
-            self.process.join()
-        return part
-
-
-def _walk_in_child(
-    send: Connection, receive: Connection, folders: list[tuple[str, str]], root: str
-) -> None:
-    receive.close()  # else a parent that stopped reading leaves this send blocked forever
-    start_child()  # a parent that has gone ends this send with SIGPIPE, silently
-    send.send(_walk(folders, root))
-    send.close()
+    listed.append(entry)
 
 
 def _list(
     entries: Iterator[os.DirEntry[str]],
-    prefix: str,
+    listed: _Listed,
     root: str,
     result: Scan,
     pending: list[tuple[str, str]],
 ) -> None:
-    files = result.files
+    plain = listed.plain
     for entry in entries:
         name = entry.name
         try:
-            # The common case first, and cheaply: this loop is most of a no-op rebuild.
+            # The common case first, and cheaply: the type comes with the listing.
             if (
                 name.endswith(ITEM_SUFFIX)
                 and name.isascii()
                 and name[0] != "."
-                and not entry.is_symlink()
+                and entry.is_file(follow_symlinks=False)
             ):
-                stat = entry.stat()
-                if S_ISREG(stat.st_mode):
-                    files[prefix + name] = (
-                        stat.st_mtime_ns,
-                        stat.st_size,
-                        stat.st_ctime_ns,
-                        stat.st_ino,
-                    )
-                    continue
-            _unusual(entry, prefix, root, result, pending)
+                plain.append(name)
+                continue
+            _unusual(entry, listed.other, root, result, pending)
         except FileNotFoundError:
             continue  # deleted since it was listed: it is not content any more
         except OSError as error:  # a link that loops, an entry we may not look at
-            result.problems.append(
-                Problem(Path(entry.path), 1, "file", f"cannot be read ({error.strerror})")
-            )
+            _unreadable(result, entry.path, error.errno)
+
+
+def _unreadable(result: Scan, path: str, errno: int | None) -> None:
+    why = os.strerror(errno) if errno else "unknown error"
+    result.problems.append(Problem(Path(path), 1, "file", f"cannot be read ({why})"))
+
+
+def _stated(
+    listed: _Listed, taken: _stats.Taken, root: str, result: Scan, pending: list[tuple[str, str]]
+) -> Folder:
+    """The folder's item files with their stats: the plain ones, then the others."""
+    values, failed = taken
+    folder = Folder(listed.other.prefix)
+    count = len(listed.plain)
+    if not failed and all(S_ISREG(mode) for mode in set(values[:: _stats.TAKEN])):
+        folder.names = listed.plain
+        folder.stats = array("q", bytes(8 * _stats.FIELDS * count))
+        for column in range(_stats.FIELDS):
+            folder.stats[column :: _stats.FIELDS] = values[column + 1 :: _stats.TAKEN]
+    else:
+        for number, name in enumerate(listed.plain):
+            at = number * _stats.TAKEN
+            if number in failed:
+                if failed[number] != ENOENT:  # not deleted since it was listed
+                    _unreadable(result, os.path.join(listed.path, name), failed[number])
+            elif S_ISREG(values[at]):
+                folder.names.append(name)
+                folder.stats.extend(values[at + 1 : at + _stats.TAKEN])
+            else:  # no longer a file since it was listed: looked at as any other entry
+                _relisted(listed, name, root, result, pending)
+    folder.names.extend(listed.other.names)
+    folder.stats.extend(listed.other.stats)
+    return folder
+
+
+def _relisted(
+    listed: _Listed, name: str, root: str, result: Scan, pending: list[tuple[str, str]]
+) -> None:
+    try:
+        with os.scandir(listed.path) as entries:
+            for entry in entries:
+                if entry.name == name:
+                    _unusual(entry, listed.other, root, result, pending)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        _unreadable(result, os.path.join(listed.path, name), error.errno)
 
 
 def _unusual(
-    entry: os.DirEntry[str], prefix: str, root: str, result: Scan, pending: list[tuple[str, str]]
+    entry: os.DirEntry[str], into: Folder, root: str, result: Scan, pending: list[tuple[str, str]]
 ) -> None:
     """Folders, links, names that are not plain ASCII, and files that are not items."""
     name = entry.name
@@ -239,7 +280,7 @@ def _unusual(
             "has a name that is not UTF-8; rename it with ordinary letters",
         ))  # fmt: skip
         return
-    relative = prefix + name
+    relative = into.prefix + name
     if entry.is_symlink():
         # A link may point anywhere: content must stay inside the items folder.
         target = os.path.realpath(entry.path)
@@ -263,8 +304,7 @@ def _unusual(
         if not entry.is_symlink():  # a link inside the folder would list files twice
             pending.append((relative + "/", entry.path))
     elif _item_name(name) and entry.is_file():
-        stat = entry.stat()
-        result.files[relative] = (stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino)
+        into.add(name, entry.stat())
     elif _item_name(name):
         result.problems.append(Problem(
             Path(entry.path), 1, "file",

@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING
 
-__all__ = ["first_paragraph", "to_html"]
+__all__ = ["first_paragraph", "sanitise", "to_html"]
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -117,9 +117,13 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 def to_html(markdown: str, base_url: str) -> str:
     """Sanitised HTML of a Markdown body, links resolved against `base_url`."""
+    return sanitise(commonmark().render(markdown), base_url)
+
+
+def sanitise(raw: str, base_url: str) -> str:
+    """What readers may be shown of rendered HTML, links resolved against `base_url`."""
     import nh3  # only builds that render a body need it
 
-    raw = commonmark().render(markdown)
     return nh3.clean(
         raw,
         tags=TAGS,

@@ -97,3 +97,37 @@ def test_help_completion_and_usage_errors_load_only_the_command(
     imported = _imported(args, env)
     assert "feedsvc.cli" in imported and "click" in imported
     assert sorted(name for name in HEAVY if name in imported) == []
+
+
+# What a build imports after its scan has begun: the models, the index, the rest of the wings.
+MODELS = ("feedsvc.model", "feedsvc.index", "feedsvc.publish", "feedsvc._report", "pydantic",
+          "yaml", "sqlite3", *WRITERS)  # fmt: skip
+SCAN = """
+import json, sys
+from pathlib import Path
+from feedsvc._cli_build import begin_scan
+from feedsvc.items import _scan
+scanning = begin_scan(Path(sys.argv[1]))
+helper = scanning.helper
+share = sum(stop - start for _, start, stop in helper.jobs) if helper is not None else 0
+heavy = sorted(m for m in {heavy} if m in sys.modules)
+print(json.dumps([share, heavy, scanning.finish().count]))
+"""
+
+
+def test_a_large_build_stats_files_in_its_helper_before_the_models_are_imported(
+    tmp_path: Path,
+) -> None:
+    from feedsvc.items._scan import SPLIT_AFTER
+
+    items = tmp_path / "items"
+    items.mkdir()
+    for number in range(SPLIT_AFTER):
+        (items / f"{number}.md").touch()
+    result = subprocess.run(
+        [sys.executable, "-c", SCAN.format(heavy=MODELS), str(items)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    share, heavy, count = json.loads(result.stdout.splitlines()[-1])
+    # Three quarters of the stats to the helper, which works while this process imports.
+    assert (share, heavy, count) == (SPLIT_AFTER * 3 // 4, [], SPLIT_AFTER)

@@ -23,6 +23,7 @@ from feeds import NOW, snapshot
 from helpers import BUNDLED_ITEMS, TEASER, age
 
 from feedsvc.cli import main
+from feedsvc.errors import CacheDamaged
 from feedsvc.index import Index
 from feedsvc.items import scan
 
@@ -257,3 +258,27 @@ def test_a_file_read_again_in_a_damaged_index_empties_it(tmp_path: Path) -> None
     index.recheck("sub/n1.md")
     assert index.damage is not None
     assert index.sync(scan(items), processes=1) == total == index.count()
+
+
+def test_damage_found_beside_a_change_empties_the_index_before_anything_is_reported(
+    tmp_path: Path,
+) -> None:
+    """A change's check of the sums runs beside the sync, on the index as it was before the
+    change; the sync returns, and the damage is said before any read of it is used."""
+    items = _items(tmp_path / "items")
+    cache = tmp_path / "cache.sqlite3"
+    index = Index(cache, items)
+    total = index.sync(scan(items), processes=1)
+    index.close()
+    with sqlite3.connect(cache) as db:  # a row no change reads: only the sums can tell
+        db.execute("UPDATE files SET live_from = live_from - 1000 WHERE path = 'sub/n2.md'")
+    db.close()
+    _edit(items, 1)
+    index = Index(cache, items)
+    assert index.sync(scan(items), processes=1) == 1
+    with pytest.raises(CacheDamaged, match="no longer matches its check sums"):
+        index.checked()
+    assert index.count() == 0  # emptied: the next sync reads every file
+    assert index.sync(scan(items), processes=1) == total
+    index.checked()
+    index.close()

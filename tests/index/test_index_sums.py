@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,7 @@ def test_each_change_gives_the_rows_and_sums_of_a_new_index(
         index.db.set_trace_callback(statements.append)
         index.sync(scan(items), processes=1)
         index.db.set_trace_callback(None)
+        index.checked()  # the check beside the change: the index it read was whole
         new = Index(None, items)
         new.sync(scan(items), processes=1)
         assert _rows(index) == _rows(new)
@@ -137,3 +139,41 @@ def test_an_edit_in_a_large_folder_stores_the_stats_of_one_run(
     index = Index(cache, items)
     assert index.sync(scan(items), processes=1) == 1
     assert len(dumped) == 1 and dumped[0] <= 12  # one run of about 4, not the folder's 64
+
+
+def test_a_sync_stopped_half_way_stops_the_check_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(1)
+    items = tmp_path / "items"
+    items.mkdir()
+    (items / "feed.yaml").write_text(SETTINGS, encoding="utf-8")
+    for number in range(8):
+        (items / f"n{number}.md").write_text(_teaser(rng, number), encoding="utf-8")
+    age(items)
+    cache = tmp_path / "index.sqlite3"
+    Index(cache, items).sync(scan(items), processes=1)
+    (items / "n3.md").write_text(_teaser(rng, 3), encoding="utf-8")
+    age(items)
+    before = threading.active_count()
+    started: list[sums.Apart] = []
+    real = sums.Apart.__init__
+
+    def noted(self: sums.Apart, *args: object) -> None:
+        real(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    def stopped(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sums.Apart, "__init__", noted)
+    monkeypatch.setattr(_sync.Sync, "_apply", stopped)
+    index = Index(cache, items)
+    with pytest.raises(KeyboardInterrupt):
+        index.sync(scan(items), processes=1)
+    assert len(started) == 1 and not started[0].connections  # closed
+    assert threading.active_count() == before
+    monkeypatch.undo()
+    assert index.sync(scan(items), processes=1) == 1  # nothing of it was kept
+    index.checked()
+    index.close()

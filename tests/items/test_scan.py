@@ -1,4 +1,4 @@
-"""A large items folder is walked by two processes; what they find is what one would find."""
+"""A large items folder is stat'ed by two processes; what they find is what one would find."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.items import _scan as scan_module
+from feedsvc.items import _stats as stats_module
 from feedsvc.items import scan
 
 
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(scan_module, "workers", lambda: 2)  # split even on a one-core runner
+    monkeypatch.setattr(stats_module, "workers", lambda: 2)  # split even on a one-core runner
     items = tmp_path / "items"
     for year in range(2020, 2026):
         for month in range(1, 5):
@@ -36,7 +36,7 @@ def test_a_split_walk_finds_what_one_walk_finds(tree: Path) -> None:
     split = scan(tree, split_after=0)
     assert len(whole.files) == 6 * 4 * 3
     assert split.files == whole.files
-    assert sorted(split.folders) == sorted(whole.folders)
+    assert split.folders == whole.folders
     assert sorted(split.problems) == sorted(whole.problems)
     assert {problem.message.split(";")[0] for problem in whole.problems} == {
         "is a link to outside the items folder",
@@ -50,20 +50,20 @@ def test_a_helper_that_dies_leaves_its_folders_to_the_parent(
     def die(*args: object) -> None:
         os._exit(3)
 
-    monkeypatch.setattr(scan_module, "_walk_in_child", die)
+    monkeypatch.setattr(stats_module, "_stat_in_child", die)
     assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
 
 
 def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shares: list[int] = []
-    real = scan_module._Helper.result
+    real = stats_module.Helper.result
 
-    def counting(helper: scan_module._Helper) -> scan_module.Scan:
+    def counting(helper: stats_module.Helper) -> list[stats_module.Taken]:
         part = real(helper)
-        shares.append(len(part.files))
+        shares.append(sum(len(values) // 5 for values, _ in part))
         return part
 
-    monkeypatch.setattr(scan_module._Helper, "result", counting)
+    monkeypatch.setattr(stats_module.Helper, "result", counting)
     scan(tree, split_after=0)
     assert len(shares) == 1 and 0 < shares[0] < 6 * 4 * 3
 
@@ -85,5 +85,55 @@ def test_a_helper_that_cannot_start_leaves_the_walk_to_the_parent(
     def refuse(*args: object) -> None:
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(scan_module._Helper, "__init__", refuse)
+    monkeypatch.setattr(stats_module.Helper, "__init__", refuse)
     assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
+
+
+def test_one_flat_folder_is_shared_by_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stats_module, "workers", lambda: 2)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for number in range(40):
+        (flat / f"2024-06-{number:02d}-article.md").write_text(str(number))
+    shares: list[int] = []
+    real = stats_module.Helper.result
+
+    def counting(helper: stats_module.Helper) -> list[stats_module.Taken]:
+        part = real(helper)
+        shares.append(sum(len(values) // 5 for values, _ in part))
+        return part
+
+    monkeypatch.setattr(stats_module.Helper, "result", counting)
+    split = scan(flat, split_after=0)
+    assert shares == [20]
+    assert split.files == scan(flat, split_after=None).files
+    assert len(split.files) == 40 and [folder.prefix for folder in split.folders] == [""]
+
+
+@pytest.mark.parametrize("split_after", [None, 0])
+def test_files_that_change_between_listing_and_stat_are_found_as_they_now_are(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, split_after: int | None
+) -> None:
+    folder = tree / "2021" / "02"
+    real = stats_module.stat_all
+
+    def meanwhile(*args: object) -> object:
+        (folder / "2021-02-01-article.md").unlink()
+        (folder / "2021-02-02-article.md").unlink()
+        (folder / "2021-02-02-article.md").mkdir()  # now a folder, holding an item
+        (folder / "2021-02-02-article.md" / "dedans.md").write_text("x")
+        (folder / "2021-02-03-article.md").unlink()
+        os.symlink(tree / "2020" / "01" / "2020-01-01-article.md", folder / "2021-02-03-article.md")
+        monkeypatch.setattr(stats_module, "stat_all", real)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stats_module, "stat_all", meanwhile)
+    raced = scan(tree, split_after=split_after)
+    again = scan(tree, split_after=None)
+    assert raced.files == again.files
+    assert "2021/02/2021-02-01-article.md" not in raced.files
+    assert "2021/02/2021-02-02-article.md/dedans.md" in raced.files
+    assert "2021/02/2021-02-03-article.md" in raced.files  # a link inside the folder: an item
+    assert sorted(raced.skipped) == sorted(again.skipped)

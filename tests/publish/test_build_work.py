@@ -3,6 +3,7 @@ the JSON Feed written natively, with the bytes it had."""
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import json.encoder
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import nh3
 import pytest
+from click.testing import CliRunner
 from feedgen.entry import FeedEntry
 from feeds import build, parsed, snapshot
 from helpers import LEAD, TEASER, WriteItem
@@ -19,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stores import generate
 
+from feedsvc.cli import main
 from feedsvc.items import _itemfile
 from feedsvc.publish.writers._jsonfeed import encoded
 
@@ -160,7 +163,7 @@ def test_an_entry_in_several_feeds_is_made_once_per_format(
     write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each public item is in the main feed and its category's: feedgen makes its entry once
-    per format, and each feed gets a copy of the elements."""
+    per format, and each feed takes its elements over from the feed written before."""
     made: list[str] = []
     init = FeedEntry.__init__
 
@@ -176,3 +179,58 @@ def test_an_entry_in_several_feeds_is_made_once_per_format(
             assert len(parsed(tmp_path / "out" / folder / name).entries) == 3
     # Three items, public and members' variants, two formats; not once per feed (18).
     assert len(made) == 3 * 2 * 2
+
+
+def test_an_entry_in_several_feeds_is_never_copied(
+    write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each feed is bytes before the next is built, so the next takes the entry's elements
+    over (an element appended to another tree moves there) instead of a deep copy of them;
+    every feed still holds every entry, element for element."""
+    from feedsvc.publish.writers import _xml
+
+    copies: list[object] = []
+    deepcopy = copy.deepcopy
+
+    def noting(value: object, memo: dict[int, object] | None = None) -> object:
+        copies.append(value)
+        return deepcopy(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", noting)
+    monkeypatch.setattr(_xml, "deepcopy", noting, raising=False)
+    result = build(_items(write_item), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert copies == []
+    out = tmp_path / "out"
+    for name in ("rss.xml", "atom.xml"):
+        main, category = (
+            {entry.id: entry for entry in parsed(out / folder / name).entries}
+            for folder in ("public/", "public/categories/asie/")
+        )
+        assert len(main) == 3
+        assert main == category
+
+
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_a_one_shot_build_or_validation_runs_no_cycle_collection(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nearly everything a build allocates lives until it ends, so a generational collector
+    would only scan survivors again and again; the collector is back on once it is done."""
+    collecting: list[bool] = []
+    read = _itemfile._read_regular
+
+    def noting(path: Path) -> bytes | str:
+        collecting.append(gc.isenabled())
+        return read(path)
+
+    monkeypatch.setattr(_itemfile, "_read_regular", noting)
+    items = generate(tmp_path / "store", 150, seed=16)
+    if command == "build":
+        result = build(items, tmp_path / "out", "--cache", str(tmp_path / "cache"))
+    else:
+        result = CliRunner().invoke(main, ["validate", "--items", str(items), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert len(collecting) > 150  # the items and feed.yaml
+    assert not any(collecting)
+    assert gc.isenabled()

@@ -19,7 +19,6 @@ broken HTML (W3C NotHtml), and an escaped one anywhere else would be shown as '&
 from __future__ import annotations
 
 import html
-from copy import deepcopy
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -49,8 +48,9 @@ RSS_DOCS = "https://www.rssboard.org/rss-specification"
 
 class _Entry(FeedEntry):  # type: ignore[misc]
     """A feedgen entry whose elements are made once, for every feed of the build that holds
-    it (the main feed, its categories'): the first feed takes them, the others a copy, as
-    an element lives in one tree. An entry in one feed only is never copied."""
+    it (the main feed, its categories'). An element lives in one tree, and appending it to
+    another moves it there: each feed is bytes before the next one is built, so the next
+    takes the elements over from the last, and no feed needs a copy."""
 
     _rss: Any = None
     _atom: Any = None
@@ -58,14 +58,12 @@ class _Entry(FeedEntry):  # type: ignore[misc]
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._rss is None:
             self._rss = super().rss_entry(extensions)
-            return self._rss
-        return deepcopy(self._rss)
+        return self._rss
 
     def atom_entry(self, extensions: bool = True) -> Any:
         if self._atom is None:
             self._atom = super().atom_entry(extensions)
-            return self._atom
-        return deepcopy(self._atom)
+        return self._atom
 
 
 def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
