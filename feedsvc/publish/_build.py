@@ -172,7 +172,7 @@ def publish(
             _remove(tree, path)
         found = _survey(tree, planned, listing)
         remembered = index.all_written(seals.kept)
-        index.unseal(seals.kept)
+        _unseal(index, tree, seals)
         todo = [
             file
             for file in planned
@@ -207,6 +207,19 @@ def publish(
             if folder not in seals.kept:
                 index.seal(folder, f"{seal}:{stamp(out_dir, folder)}")
     return result
+
+
+def _unseal(index: Index, tree: OutTree, seals: Seals) -> None:
+    """Before anything is written: the seals of the feeds whose archives this build looks
+    at are dropped, and their archive folders' stamps moved on, so that a build stopped
+    half way never leaves a seal over files it changed, even when the index cannot be
+    written (the next build finds the stamp changed)."""
+    index.unseal(seals.kept)
+    for folder in seals.wanted.keys() - seals.kept:
+        with tree.folder(folder, look=True) as descriptor:
+            if descriptor is not None:
+                with suppress(OSError):  # a read-only out/: nothing will be written either
+                    os.utime(descriptor)
 
 
 def _remove_stale(

@@ -528,8 +528,13 @@ def test_archives_turned_off_then_on_again_are_written_again(
     assert snapshot(out) == snapshot(tmp_path / "cold")
 
 
+@pytest.mark.parametrize("unseals", [True, False], ids=["index written", "index unwritable"])
 def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
-    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    unseals: bool,
+    items_dir: Path,
+    write_item: WriteItem,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # An edit stopped once its archives are written, before the index records them, then
     # undone: the archives' seal is the one from before the edit again, but the files on
@@ -548,6 +553,8 @@ def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
 
     with monkeypatch.context() as patched:
         patched.setattr(Index, "remember", stopping)
+        if not unseals:  # as when the index cannot be written: the seal stays
+            patched.setattr(Index, "unseal", lambda self, keep: None)
         assert build(items_dir, out).exit_code != 0
     assert b"corrig" in (out / "public/archive/2024-W10/atom.xml").read_bytes()
     write_item("a.md", original)
