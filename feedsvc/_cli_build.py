@@ -58,15 +58,18 @@ def _publish(
             report.tally(checked.index, now)
             # --check compares full renders: it never takes its bytes from out/ itself.
             patch_from = None if build.check else out_dir
-            planned = planned_files(checked.index, items_dir, checked.settings, now, patch_from)
-            checked.index.checked_before_writing({file.path: file.key for file in planned})
+            planned, seals = planned_files(
+                checked.index, items_dir, checked.settings, now, patch_from
+            )
+            keys = {file.path: file.key for file in planned}
+            checked.index.checked_before_writing(keys, seals.kept)
             if build.check:
                 files = compare(planned, out_dir, progress)
                 report.add_files(files, out_dir)
                 if report.counts.differs + report.counts.missing + report.counts.stale:
                     report.fail()
             else:
-                files = publish(checked.index, planned, out_dir, progress)
+                files = publish(checked.index, planned, seals, out_dir, progress)
                 report.add_files(files, out_dir)
             return checked.settings, files
         except CacheDamaged as error:  # emptied: the next attempt reads every file again

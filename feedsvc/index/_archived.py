@@ -1,10 +1,10 @@
 """What each archive file on disk was rendered from, so that an edit can patch it.
 
-A closed month's archive holds about 2,000 rendered entries; an edit changes one. To rewrite
+A closed week's archive holds about 2,000 rendered entries; an edit changes one. To rewrite
 it without reading and rendering every other item again, the build must know, of the file on
 disk, exactly which item bytes (digests) made each of its entries, in order, and each entry's
 last change (the document's `updated` is their newest). That is kept here: per archive file,
-the frame it was made for, the content (month digest) and a hash of the bytes written; per
+the frame it was made for, the content (week digest) and a hash of the bytes written; per
 archive folder and content, the rows. Anything that does not match is simply not used: the
 archive is then rendered in full, as without this table.
 """
@@ -32,7 +32,7 @@ def content_hash(data: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class FileRecord:
     frame: str  # hash of everything but the entries and the chain's links
-    content: str  # which rows: the month's digest and what of it is live
+    content: str  # which rows: the week's digest and what of it is live
     sha: str  # of the bytes rendered for it
 
 
@@ -47,8 +47,9 @@ class Archived:
         folder TEXT NOT NULL, content TEXT NOT NULL, rows BLOB NOT NULL, sha TEXT NOT NULL,
         PRIMARY KEY (folder, content)
     );
-    CREATE INDEX archived_folder ON archived (folder);"""
-    TABLES = ("archived", "archived_rows")
+    CREATE INDEX archived_folder ON archived (folder);
+    CREATE TABLE archive_seals (folder TEXT PRIMARY KEY, seal TEXT NOT NULL);"""
+    TABLES = ("archived", "archived_rows", "archive_seals")
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db

@@ -10,18 +10,20 @@ cold build with the same output, any change to feedsvc's code or libraries empti
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
-from feedsvc.index._months import ALL, MonthRange, Months
+from feedsvc.index._months import ALL, Months, WeekRange
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
@@ -30,7 +32,44 @@ from feedsvc.items import Problem, Scan
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-__all__ = ["ALL", "ArchiveMonth", "Chosen", "Index", "code_version"]
+__all__ = ["ALL", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_version"]
+
+# SQLite's default limit of SELECTs in one compound statement, less a margin.
+_MOST_RANGES = 400
+
+
+def _outside(columns: str, sealed: Collection[str]) -> tuple[str, list[str]]:
+    """A query of the outputs outside the `sealed` folders ('a/b/'): one range of the
+    primary key between each two of them, so that the thousands of archive files inside
+    are never read; past SQLite's limit of compound SELECTs, every row, left to filter."""
+    if not sealed or len(sealed) > _MOST_RANGES:
+        return f"SELECT {columns} FROM outputs", []
+    # Every path below 'a/b/' sorts from it up to 'a/b0' ('0' follows '/').
+    bounds: list[str | None] = [None]
+    for folder in sorted(sealed):
+        bounds += [folder, folder[:-1] + "0"]
+    bounds.append(None)
+    parts, values = [], []
+    for low, high in zip(bounds[::2], bounds[1::2], strict=True):
+        terms = []
+        if low is not None:
+            terms.append("path >= ?")
+            values.append(low)
+        if high is not None:
+            terms.append("path < ?")
+            values.append(high)
+        parts.append(f"SELECT {columns} FROM outputs WHERE {' AND '.join(terms)}")
+    return " UNION ALL ".join(parts), values
+
+
+def _rows_outside(
+    db: sqlite3.Connection, columns: str, sealed: Collection[str]
+) -> Iterator[tuple[Any, ...]]:
+    query, values = _outside(columns, sealed)
+    prefixes = tuple(sealed)
+    for row in db.execute(query, values):
+        if not (prefixes and str(row[0]).startswith(prefixes)):
+            yield row
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +80,18 @@ class Chosen:
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveMonth:
-    """One calendar month (UTC) of one feed, as live at a moment: what its archive's key needs."""
+class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fastest
+    """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
 
     name: str  # '2024-06'
-    digest: str  # of every item of the month, scheduled ones included
+    digest: str  # of every item of the week, scheduled ones included
     hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
     items: int  # live items
+
+
+class ArchiveWeeks(NamedTuple):
+    weeks: tuple[ArchiveWeek, ...]  # oldest first
+    digest: str  # of every field of every week
 
 
 class Index:
@@ -142,16 +185,20 @@ class Index:
             synced.checked()
 
     @_trusted
-    def checked_before_writing(self, planned: Mapping[str, str]) -> None:
+    def checked_before_writing(
+        self, planned: Mapping[str, str], sealed: Collection[str] = ()
+    ) -> None:
         """Check the sums of the feeds' choice (see _sums.NO_OP) unless the sync checked them
-        or the `planned` outputs (path -> key) are exactly those this index last wrote.
+        or the `planned` outputs (path -> key) are exactly those this index last wrote, but
+        for the archive folders `sealed`, which a build does not plan.
 
         Raises CacheDamaged, having emptied the index, when they do not match.
         """
         self.checked()
         if self._feeds_checked:
             return
-        if dict(self.db.execute("SELECT path, key FROM outputs")) != planned:
+        rows = _rows_outside(self.db, "path, key", sealed)
+        if dict(rows) != planned:
             Sync(self.db, self.items_dir).check_feeds()
             self._feeds_checked = True
 
@@ -271,10 +318,10 @@ class Index:
         return chosen
 
     @_trusted
-    def archive_months(self, now: int) -> dict[str, list[ArchiveMonth]]:
-        """Feed ('' for every item, else a category slug) -> its months with an item live at
-        `now`, oldest first. Read from the stored digests: a few thousand rows, whatever the
-        number of items."""
+    def archive_weeks(self, now: int) -> dict[str, ArchiveWeeks]:
+        """Feed ('' for every item, else a category slug) -> its weeks with an item live at
+        `now`, oldest first, and a digest of them. Read from the stored digests: a few
+        thousand rows, whatever the number of items."""
         months = Months(self.db)
         if not months.kept():
             with self._transaction("IMMEDIATE"):
@@ -282,20 +329,24 @@ class Index:
                     months.start_keeping()
                     self._store_sums({"months": _sums.EVERY_BUILD["months"]})
         hidden = months.not_live(now)
-        found: dict[str, list[ArchiveMonth]] = {}
+        found: dict[str, ArchiveWeeks] = {}
         for feed, rows in months.of_feeds().items():
+            weeks = []
             for name, digest, items in rows:
                 ids = tuple(hidden.get((feed, name), ()))
                 if items > len(ids):
-                    month = ArchiveMonth(name, digest, ids, items - len(ids))
-                    found.setdefault(feed, []).append(month)
+                    weeks.append(ArchiveWeek(name, digest, ids, items - len(ids)))
+            if weeks:
+                # Of the weeks as tuples of text and numbers, whose repr is made natively.
+                digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()
+                found[feed] = ArchiveWeeks(tuple(weeks), digest)
         return found
 
     @_trusted
-    def month_items(self, now: int, month: str, category: str | None = None) -> list[Chosen]:
-        """The items of one month live at `now`, newest first, equal moments by id: the same
+    def week_items(self, now: int, week: str, category: str | None = None) -> list[Chosen]:
+        """The items of one week live at `now`, newest first, equal moments by id: the same
         order as newest(), on the same indexes."""
-        span = MonthRange.of(month)
+        span = WeekRange.of(week)
         end = min(span.end, now + 1)
         if category is None or category == ALL:
             rows = self.db.execute(
@@ -333,10 +384,33 @@ class Index:
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
     @_trusted
-    def all_written(self) -> dict[str, tuple[str, int, int]]:
-        """written() of every output, in one query: thousands of archive files."""
-        rows = self.db.execute("SELECT path, key, size, mtime_ns FROM outputs")
+    def all_written(self, sealed: Collection[str] = ()) -> dict[str, tuple[str, int, int]]:
+        """written() of every output but those in the `sealed` archive folders, in one query:
+        thousands of archive files."""
+        rows = _rows_outside(self.db, "path, key, size, mtime_ns", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
+
+    # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
+    # stored has every archive file as this index last wrote it, and a build skips them.
+
+    def archive_seals(self) -> dict[str, str]:
+        """Archive folder below out/ ('public/archive/') -> its seal."""
+        try:
+            rows = self.db.execute("SELECT folder, seal FROM archive_seals").fetchall()
+        except sqlite3.Error:  # a damaged table seals nothing: every archive is looked at
+            return {}
+        return {str(folder): str(seal) for folder, seal in rows}
+
+    def unseal(self, keep: Collection[str]) -> None:
+        """Forget every seal but those of `keep`, before a build writes or removes archives,
+        so that a build stopped half way never leaves a seal over files it changed."""
+        self._write(
+            "DELETE FROM archive_seals WHERE folder NOT IN (SELECT value FROM json_each(?))",
+            json.dumps(sorted(keep)),
+        )
+
+    def seal(self, folder: str, seal: str) -> None:
+        self._write("INSERT OR REPLACE INTO archive_seals VALUES (?, ?)", folder, seal)
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
         self._write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", path, key, size, mtime_ns)
@@ -365,7 +439,7 @@ class Index:
             with self._transaction("IMMEDIATE"):
                 Archived(self.db).remember(path, path.rpartition("/")[0] + "/", record, rows)
         except sqlite3.Error:
-            pass  # as in _write: the next edit of this month renders it whole
+            pass  # as in _write: the next edit of this week renders it whole
 
     def _write(self, statement: str, *values: object) -> None:
         try:

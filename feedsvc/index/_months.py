@@ -1,12 +1,14 @@
-"""Each feed's items by calendar month of publication (UTC), with a digest per month.
+"""Each feed's items by ISO week of publication (UTC), with a digest per week.
 
-An RFC 5005 archive holds one month of one feed; its key needs the ids and digests of every
-item in that month, which a query over the whole archive would cost on every build. So the
-digest of each (feed, month) is stored, and a sync recomputes only the months its changed
-files were or are in, by range queries on the indexes that already order each feed by
-moment (files_live, categories_feed). Feed '' is every item (main and members' feeds); a
-category slug is that category's. Items not live yet (scheduled) are in the digest: the plan
-subtracts them at its moment, so a month's row never depends on the clock.
+An RFC 5005 archive holds one week of one feed: a week rather than a calendar month because
+an edit rewrites its whole archive, and a week's is a quarter of a month's bytes. Its key
+needs the ids and digests of every item in that week, which a query over the whole archive
+would cost on every build. So the digest of each (feed, week) is stored (in the table and
+column named `months` and `month`, from when archives were monthly), and a sync recomputes
+only the weeks its changed files were or are in, by range queries on the indexes that already
+order each feed by moment (files_live, categories_feed). Feed '' is every item (main and
+members' feeds); a category slug is that category's. Items not live yet (scheduled) are in
+the digest: the plan subtracts them at its moment, so a week's row never depends on the clock.
 """
 
 from __future__ import annotations
@@ -16,38 +18,47 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from feedsvc.index._crossfile import chunks
 
-__all__ = ["ALL", "MonthRange", "Months", "month_of"]
+__all__ = ["ALL", "Months", "WeekRange", "week_of"]
 
 ALL = ""  # the feed of every item
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Key = tuple[str, str]  # (feed, month)
+Key = tuple[str, str]  # (feed, week)
 
 
 def _micro(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def month_of(live_from: int) -> str:
-    """'2024-06' for a moment in UTC microseconds."""
-    moment = EPOCH + timedelta(microseconds=live_from)
-    return f"{moment.year:04d}-{moment.month:02d}"
+_WEEK = 7 * 86_400_000_000  # microseconds
+_MONDAY = 3 * 86_400_000_000  # 1970-01-01 was a Thursday: the epoch's week began 3 days before
+
+
+def week_of(live_from: int) -> str:
+    """'2024-W23' (ISO 8601 week, Monday to Sunday) for a moment in UTC microseconds."""
+    # Named once per week: every build names the weeks of thousands of scheduled items.
+    return _week_name((live_from + _MONDAY) // _WEEK)
+
+
+@cache
+def _week_name(weeks: int) -> str:
+    year, week, _ = (EPOCH + timedelta(microseconds=weeks * _WEEK - _MONDAY)).isocalendar()
+    return f"{year:04d}-W{week:02d}"
 
 
 @dataclass(frozen=True, slots=True)
-class MonthRange:
+class WeekRange:
     name: str
     start: int  # UTC microseconds, inclusive
     end: int  # exclusive
 
     @classmethod
-    def of(cls, name: str) -> MonthRange:
-        year, month = int(name[:4]), int(name[5:])
-        start = datetime(year, month, 1, tzinfo=UTC)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-        return cls(name, _micro(start), _micro(end))
+    def of(cls, name: str) -> WeekRange:
+        start = datetime.fromisocalendar(int(name[:4]), int(name[6:]), 1).replace(tzinfo=UTC)
+        return cls(name, _micro(start), _micro(start + timedelta(days=7)))
 
 
 _FEED_ROWS = {
@@ -75,30 +86,30 @@ class Months:
         self.db = db
 
     def touched(self, paths: Iterable[str]) -> set[Key]:
-        """The (feed, month) of every row these files have in the index now."""
+        """The (feed, week) of every row these files have in the index now."""
         found: set[Key] = set()
         for chunk, marks in chunks(sorted(set(paths))):
             rows = self.db.execute(
                 f"SELECT live_from FROM files WHERE live_from IS NOT NULL AND path IN ({marks})",
                 chunk,
             )
-            found.update((ALL, month_of(live_from)) for (live_from,) in rows)
+            found.update((ALL, week_of(live_from)) for (live_from,) in rows)
             rows = self.db.execute(
                 f"SELECT slug, live_from FROM categories WHERE live_from IS NOT NULL "
                 f"AND path IN ({marks})",
                 chunk,
             )
-            found.update((slug, month_of(live_from)) for slug, live_from in rows)
+            found.update((slug, week_of(live_from)) for slug, live_from in rows)
         return found
 
     def refresh(self, keys: Iterable[Key]) -> None:
-        """Recompute the digest of each (feed, month)."""
+        """Recompute the digest of each (feed, week)."""
         for feed, name in sorted(keys):
-            month = MonthRange.of(name)
+            week = WeekRange.of(name)
             if feed == ALL:
-                rows = self.db.execute(_FEED_ROWS[True], (month.start, month.end))
+                rows = self.db.execute(_FEED_ROWS[True], (week.start, week.end))
             else:
-                rows = self.db.execute(_FEED_ROWS[False], (feed, month.start, month.end))
+                rows = self.db.execute(_FEED_ROWS[False], (feed, week.start, week.end))
             hasher = hashlib.blake2b(digest_size=16)
             count = 0
             for row in rows:
@@ -123,7 +134,7 @@ class Months:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('months', 'kept')")
 
     def rebuild(self) -> None:
-        """Every month of every feed, in one ordered pass per feed kind."""
+        """Every week of every feed, in one ordered pass per feed kind."""
         self.db.execute("DELETE FROM months")
         passes = (
             "SELECT '', live_from, id, digest FROM files WHERE live_from IS NOT NULL"
@@ -138,7 +149,7 @@ class Months:
             count = 0
             batch: list[tuple[str, str, str, int]] = []
             for feed, live_from, item_id, digest in self.db.execute(query):
-                key = (feed, month_of(live_from))
+                key = (feed, week_of(live_from))
                 if key != current:
                     if current is not None:
                         batch.append((*current, hasher.hexdigest(), count))
@@ -150,7 +161,7 @@ class Months:
             self.db.executemany("INSERT INTO months VALUES (?, ?, ?, ?)", batch)
 
     def of_feeds(self) -> dict[str, list[tuple[str, str, int]]]:
-        """feed -> [(month, digest, items)], oldest month first."""
+        """feed -> [(week, digest, items)], oldest week first."""
         found: dict[str, list[tuple[str, str, int]]] = {}
         for feed, month, digest, items in self.db.execute(
             "SELECT feed, month, digest, items FROM months ORDER BY feed, month"
@@ -159,7 +170,7 @@ class Months:
         return found
 
     def not_live(self, now: int) -> dict[Key, list[str]]:
-        """(feed, month) -> ids of its items not live at `now` (scheduled), which the
+        """(feed, week) -> ids of its items not live at `now` (scheduled), which the
         stored digests include and the feeds leave out until their moment."""
         found: dict[Key, list[str]] = {}
         rows = self.db.execute(
@@ -167,10 +178,10 @@ class Months:
             (now,),
         ).fetchall()
         for _, live_from, item_id in rows:
-            found.setdefault((ALL, month_of(live_from)), []).append(item_id)
+            found.setdefault((ALL, week_of(live_from)), []).append(item_id)
         for chunk, marks in chunks([path for path, _, _ in rows]):
             for slug, live_from, item_id in self.db.execute(
                 f"SELECT slug, live_from, id FROM categories WHERE path IN ({marks})", chunk
             ):
-                found.setdefault((slug, month_of(live_from)), []).append(item_id)
+                found.setdefault((slug, week_of(live_from)), []).append(item_id)
         return {key: sorted(ids) for key, ids in found.items()}

@@ -1,9 +1,9 @@
-"""An edited month's archive patched from the file on disk rather than rendered again.
+"""An edited week's archive patched from the file on disk rather than rendered again.
 
-Rendering a month's archive reads and renders its ~2,000 items, for an edit of one. The file
+Rendering a week's archive reads and renders its ~2,000 items, for an edit of one. The file
 on disk already holds the other entries, made by the same code from the same item bytes: when
 it is exactly the file this index recorded writing (same bytes, same frame: code, settings,
-feed, month, format), only the entries whose item digest is new are made, and the others are
+feed, week, format), only the entries whose item digest is new are made, and the others are
 kept from it (writers/_patch.py). Anything else (no record, other bytes, a file that does not
 parse, a damaged record) gives None, and the archive is rendered in full.
 """

@@ -26,7 +26,7 @@ from feedsvc.publish._listing import Listing, list_out
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-from feedsvc.publish._outputs import PlannedFile
+from feedsvc.publish._outputs import PlannedFile, Seals, stamp
 
 __all__ = ["FileReport", "compare", "publish"]
 
@@ -157,39 +157,45 @@ def _rendered(
 
 
 def publish(
-    index: Index, planned: list[PlannedFile], out_dir: Path, progress: Progress | None = None
+    index: Index,
+    planned: list[PlannedFile],
+    seals: Seals,
+    out_dir: Path,
+    progress: Progress | None = None,
 ) -> list[FileReport]:
     """Bring out/ to the planned files: changed ones replaced atomically, stale ones removed,
-    and the files of the layout before out/public/ moved into it."""
+    and the files of the layout before out/public/ moved into it. The archive folders of
+    `seals.kept` are neither planned nor looked at; the others are sealed once written."""
     with OutTree(out_dir) as tree:
-        listing = list_out(tree)
+        listing = list_out(tree, skip=seals.kept)
         for path in listing.leftovers():
             _remove(tree, path)
         found = _survey(tree, planned, listing)
-        remembered = index.all_written()
+        remembered = index.all_written(seals.kept)
+        _unseal(index, tree, seals)
         todo = [
             file
             for file in planned
             if not _as_remembered(remembered.get(file.path), file, found[file.path])
         ]
         reports: dict[str, FileReport] = {}
-        # Archives a month at a time, so that memory holds one month's files however long
-        # the history. A month new to out/ goes before the live files, which may link to it;
+        # Archives a week at a time, so that memory holds one week's files however long
+        # the history. A week new to out/ goes before the live files, which may link to it;
         # the rest after them, so that an edit reaches the live feeds first. A build stopped
         # anywhere leaves every link pointing at a file that exists.
-        months: dict[str, list[PlannedFile]] = {}
+        weeks: dict[str, list[PlannedFile]] = {}
         for file in todo:
-            if file.month:
-                months.setdefault(file.month, []).append(file)
-        opened = {m for m, files in months.items() if any(found[f.path] is None for f in files)}
-        for files in (months[month] for month in opened):
+            if file.week:
+                weeks.setdefault(file.week, []).append(file)
+        opened = {m for m, files in weeks.items() if any(found[f.path] is None for f in files)}
+        for files in (weeks[week] for week in opened):
             reports |= _write(index, tree, {file.path: (file, file.render()) for file in files})
-        live = [file for file in todo if not file.month]
+        live = [file for file in todo if not file.week]
         # Every byte of the live files is ready before the first is replaced.
         rendered = {file.path: (file, data) for file, data in _rendered(live, progress)}
         reports |= _write(index, tree, rendered, progress)
-        for month, files in months.items():
-            if month not in opened:
+        for week, files in weeks.items():
+            if week not in opened:
                 reports |= _write(index, tree, {f.path: (f, f.render()) for f in files})
         for file in planned:
             entry = found[file.path]
@@ -197,7 +203,23 @@ def publish(
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         result += _remove_stale(index, tree, planned, listing, set(reports))
+        for folder, seal in seals.wanted.items():
+            if folder not in seals.kept:
+                index.seal(folder, f"{seal}:{stamp(out_dir, folder)}")
     return result
+
+
+def _unseal(index: Index, tree: OutTree, seals: Seals) -> None:
+    """Before anything is written: the seals of the feeds whose archives this build looks
+    at are dropped, and their archive folders' stamps moved on, so that a build stopped
+    half way never leaves a seal over files it changed, even when the index cannot be
+    written (the next build finds the stamp changed)."""
+    index.unseal(seals.kept)
+    for folder in seals.wanted.keys() - seals.kept:
+        with tree.folder(folder, look=True) as descriptor:
+            if descriptor is not None:
+                with suppress(OSError):  # a read-only out/: nothing will be written either
+                    os.utime(descriptor)
 
 
 def _remove_stale(

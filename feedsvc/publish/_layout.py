@@ -22,6 +22,7 @@ from feedsvc.model import FeedSettings, FormatName
 
 __all__ = [
     "ARCHIVE_FOLDER",
+    "ARCHIVE_NAME",
     "CATEGORIES_FOLDER",
     "CATEGORY_PARENTS",
     "FEED_FOLDERS",
@@ -30,16 +31,17 @@ __all__ = [
     "LOCK_FILE",
     "MEMBERS_FOLDER",
     "MEMBERS_TREE",
-    "MONTH",
     "OWNED_NAMES",
     "PUBLIC_TREE",
     "SERVED_TREES",
     "TEMP_FOLDER",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
+    "WEEK",
     "FeedKind",
     "FileFormat",
     "archive_folder",
+    "archives_folder",
     "category_folder",
     "live_feed_address",
     "moved_to",
@@ -53,11 +55,13 @@ INDEX_FILE = "index.html"
 # Addresses below public_url, as readers see them.
 MEMBERS_FOLDER = "members/"
 CATEGORIES_FOLDER = "categories/"
-# RFC 5005 archives of a feed, one folder per calendar month (UTC) beside its live files:
-# archive/2024-06/atom.xml.
+# RFC 5005 archives of a feed, one folder per ISO week (UTC) beside its live files:
+# archive/2024-W23/atom.xml. Builds before weeks wrote calendar months (archive/2024-06/):
+# a build still lists those, to remove them.
 ARCHIVE_FOLDER = "archive/"
-MONTH = r"[0-9]{4}-[0-9]{2}"
-_ARCHIVED = re.compile(rf"(?:^|/){re.escape(ARCHIVE_FOLDER)}{MONTH}$")
+WEEK = r"[0-9]{4}-W[0-9]{2}"
+ARCHIVE_NAME = r"[0-9]{4}-W?[0-9]{2}"
+_ARCHIVED = re.compile(rf"(?:^|/){re.escape(ARCHIVE_FOLDER)}{WEEK}$")
 # Folders below out/, as the web server sees them.
 PUBLIC_TREE = "public/"
 MEMBERS_TREE = "members/"
@@ -98,9 +102,14 @@ def category_folder(slug: str) -> str:
     return f"{CATEGORIES_FOLDER}{slug}/"
 
 
-def archive_folder(feed_folder: str, month: str) -> str:
-    """The address folder of one month's archive of the feed in `feed_folder` ('2024-06')."""
-    return f"{feed_folder}{ARCHIVE_FOLDER}{month}/"
+def archives_folder(feed_folder: str) -> str:
+    """The address folder of every archive of the feed in `feed_folder`."""
+    return feed_folder + ARCHIVE_FOLDER
+
+
+def archive_folder(feed_folder: str, week: str) -> str:
+    """The address folder of one week's archive of the feed in `feed_folder` ('2024-W23')."""
+    return f"{feed_folder}{ARCHIVE_FOLDER}{week}/"
 
 
 def live_feed_address(path: str) -> str | None:

@@ -1,6 +1,6 @@
 """out/ as a build finds it: every folder where feeds are written, or once were, read once.
 
-With archives, out/ holds thousands of month folders. Each is opened from its parent's
+With archives, out/ holds thousands of week folders. Each is opened from its parent's
 descriptor (never through a link) and read with one scandir, and the files a build may own
 are looked at there and then, so the leftovers, the stats of the planned files, the stale
 files and the empty folders all come from that one reading rather than a walk each.
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from feedsvc.publish._folders import OutTree
 from feedsvc.publish._layout import (
     ARCHIVE_FOLDER,
+    ARCHIVE_NAME,
     CATEGORY_PARENTS,
     FEED_FOLDERS,
     MEMBERS_TREE,
-    MONTH,
     OWNED_NAMES,
     TEMP_FOLDER,
     TEMP_PREFIX,
@@ -30,7 +30,7 @@ from feedsvc.publish._layout import (
 __all__ = ["Listed", "Listing", "is_ours", "list_out"]
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_MONTH = re.compile(MONTH)
+_ARCHIVE_NAME = re.compile(ARCHIVE_NAME)
 
 
 def is_ours(name: str) -> bool:
@@ -51,7 +51,7 @@ class Listed:
 @dataclass(slots=True)
 class Listing:
     folders: dict[str, Listed] = field(default_factory=dict)  # 'a/b/' -> its listing
-    feeds: list[str] = field(default_factory=list)  # feed folders, each before its months
+    feeds: list[str] = field(default_factory=list)  # feed folders, each before its weeks
 
     def owned(self) -> list[str]:
         """Feed and index files (regular files only) in the feed folders."""
@@ -75,7 +75,7 @@ class Listing:
 
     def empty_after(self, removed: set[str]) -> list[str]:
         """Folders ('a/b/') left empty once `removed` (paths and folders) are gone, deepest
-        first: month folders, then archive folders, then category folders and their parents."""
+        first: week folders, then archive folders, then category folders and their parents."""
         gone = set(removed)
         found = []
         for rel in sorted(self.folders, key=lambda rel: -rel.count("/")):
@@ -105,9 +105,10 @@ def _read(descriptor: int) -> Listed:
     return Listed(frozenset(names), frozenset(folders), entries)
 
 
-def list_out(tree: OutTree) -> Listing:
+def list_out(tree: OutTree, skip: frozenset[str] = frozenset()) -> Listing:
     """Every folder where a build writes feeds or once did, links left out: the trees, each
-    category's folder, the month folders of each one's archives, and the temporary folder."""
+    category's folder, the week (or old month) folders of each one's archives, and the
+    temporary folder; not the archive folders (below out/, 'public/archive/') of `skip`."""
     listing = Listing()
     with tree.folder("", look=True) as root:
         if root is None:
@@ -128,9 +129,9 @@ def list_out(tree: OutTree) -> Listing:
                         visit(descriptor, below, child, below in FEED_FOLDERS)
                     elif rel in CATEGORY_PARENTS:  # a category's feed folder
                         visit(descriptor, below, child, True)
-                    elif child + "/" == ARCHIVE_FOLDER and feed and rel:
+                    elif child + "/" == ARCHIVE_FOLDER and feed and rel and below not in skip:
                         visit(descriptor, below, child, False)
-                    elif rel.endswith(ARCHIVE_FOLDER) and _MONTH.fullmatch(child):
+                    elif rel.endswith(ARCHIVE_FOLDER) and _ARCHIVE_NAME.fullmatch(child):
                         visit(descriptor, below, child, True)
                     elif below == TEMP_FOLDER:
                         visit(descriptor, below, child, False)

@@ -7,7 +7,10 @@ file are as the index last saw them is neither rendered nor read.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +24,7 @@ from feedsvc.publish._layout import (
     FORMATS,
     INDEX_FILE,
     archive_folder,
+    archives_folder,
     out_path,
     public_address,
 )
@@ -35,7 +39,7 @@ from feedsvc.publish.writers import (
     shows_whole,
 )
 
-__all__ = ["PlannedFile", "planned_files"]
+__all__ = ["PlannedFile", "Seals", "planned_files", "stamp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,7 @@ class PlannedFile:
     key: str
     items: int
     render: Callable[[], bytes]
-    month: str = ""  # of an archive: written a month at a time, before the live files
+    week: str = ""  # of an archive: written a week at a time, before the live files
 
 
 class _Documents:
@@ -103,9 +107,9 @@ class _Documents:
 
 
 class _Archives:
-    """Archive documents, a month at a time: the entries of a month are made once for every
-    feed's archive of it and dropped when the build moves on to the next month, so memory
-    holds one month however long the history. Files are asked for month by month. With
+    """Archive documents, a week at a time: the entries of a week are made once for every
+    feed's archive of it and dropped when the build moves on to the next week, so memory
+    holds one week however long the history. Files are asked for week by week. With
     `out_dir`, an archive this index recorded writing is patched rather than rendered (see
     _archive_patch.py); every archive rendered is recorded for the next edit."""
 
@@ -118,31 +122,37 @@ class _Archives:
         self.settings = settings
         self.now = now
         self.out_dir = out_dir
-        self.month = ""
+        self.week = ""
         self.documents = _Documents(items_dir, settings, index.just_parsed)
         self.docs: dict[str, FeedDoc] = {}
         self.chosen: dict[str, list[Chosen]] = {}
 
     def _items(self, plan: FeedPlan, position: int) -> list[Chosen]:
-        month = plan.archives[position].name
-        if month != self.month:
-            self.month, self.documents, self.docs, self.chosen = (
-                month,
+        week = plan.archives[position].name
+        if week != self.week:
+            self.week, self.documents, self.docs, self.chosen = (
+                week,
                 _Documents(self.items_dir, self.settings, self.index.just_parsed),
                 {},
                 {},
             )
+            if not gc.isenabled():
+                # A one-shot build runs without the cyclic collector (_procs.py), but a week's
+                # documents leave reference cycles behind (feedgen's and lxml's objects): 5 GB
+                # at 100,000 items unless they are collected once the build moves on to the
+                # next week; only what was made since the last week is scanned.
+                gc.collect(0)
         if plan.folder not in self.chosen:
-            self.chosen[plan.folder] = self.index.month_items(self.now, month, plan.slug)
+            self.chosen[plan.folder] = self.index.week_items(self.now, week, plan.slug)
         return self.chosen[plan.folder]
 
     def _document(self, plan: FeedPlan, position: int, entries: tuple[EntryDoc, ...]) -> FeedDoc:
-        month = plan.archives[position].name
+        week = plan.archives[position].name
         before = plan.archives[position - 1].name if position else None
         after = plan.archives[position + 1].name if position + 1 < len(plan.archives) else None
         return FeedDoc(
-            self.settings, f"{plan.title} : archives {month}", plan.subtitle,
-            archive_folder(plan.folder, month), entries, plan.kind,
+            self.settings, f"{plan.title} : archives {week}", plan.subtitle,
+            archive_folder(plan.folder, week), entries, plan.kind,
             archive=True,
             prev_archive=archive_folder(plan.folder, before) if before else None,
             next_archive=archive_folder(plan.folder, after) if after else None,
@@ -194,37 +204,37 @@ _NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_l
 def _archive_files(
     plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
 ) -> list[PlannedFile]:
-    """Every archive file, month by month (oldest first), each month's feeds together."""
+    """Every archive file, week by week (oldest first), each week's feeds together."""
     # Hashed once: thousands of archive keys share it.
     base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
 
     found = []
     for feed_plan in plans:
-        months = feed_plan.archives
-        for position, month in enumerate(months):
-            before = months[position - 1].name if position else None
-            after = months[position + 1].name if position + 1 < len(months) else None
-            folder = archive_folder(feed_plan.folder, month.name)
-            # One hash per month, whatever the formats, of its fields rather than the
-            # dataclass's repr: thousands of months on every build. The frame is what an
+        weeks = feed_plan.archives
+        for position, week in enumerate(weeks):
+            before = weeks[position - 1].name if position else None
+            after = weeks[position + 1].name if position + 1 < len(weeks) else None
+            folder = archive_folder(feed_plan.folder, week.name)
+            # One hash per week, whatever the formats, of its fields rather than the
+            # dataclass's repr: thousands of weeks on every build. The frame is what an
             # archive kept on disk must share to be patched (_archive_patch.py), the content
             # which items it holds.
             frame = _key(
                 *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                month.name,
+                week.name,
             )  # fmt: skip
-            content = _key(month.digest, month.hidden, month.items)
-            month_key = _key(frame, content, before, after)
+            content = _key(week.digest, week.hidden, week.items)
+            week_key = _key(frame, content, before, after)
             for name in settings.formats:
                 file_name = FORMATS[name].name
-                key = f"{month_key}:{file_name}"
+                key = f"{week_key}:{file_name}"
                 path = out_path(folder + file_name, feed_plan.members)
                 renderer = partial(
                     archives.render, name, feed_plan, position, path, f"{frame}:{file_name}",
                     content,
                 )  # fmt: skip
-                found.append(PlannedFile(path, key, month.items, renderer, month.name))
-    found.sort(key=lambda file: file.month)  # stable: each month's feeds stay in plan order
+                found.append(PlannedFile(path, key, week.items, renderer, week.name))
+    found.sort(key=lambda file: file.week)  # stable: each week's feeds stay in plan order
     return found
 
 
@@ -248,14 +258,78 @@ def _key(*parts: object) -> str:
     return hasher.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Seals:
+    """Each feed's archives summed up in one seal: a key over every key of its archive files
+    (the settings and feed they share, each week's digest, what of it is live, and so the
+    chain's links) and the stamp of its archive folder in out/ (device, inode, time: a week
+    folder made, removed or renamed there changes it). A feed whose seal is the one stored
+    has its archives as this index last wrote them, so a build neither plans nor looks at
+    its thousands of files; the others are planned, and sealed once written."""
+
+    wanted: dict[str, str]  # archive folder below out/ -> its seal, every feed with archives
+    listed: str  # a key over what the index page lists of them (each week's name and items)
+    kept: frozenset[str] = frozenset()  # those found sealed, whose files are not planned
+
+
+def _archives_of(feed_plan: FeedPlan) -> str:
+    """The folder below out/ of a feed's archives."""
+    return out_path(archives_folder(feed_plan.folder), feed_plan.members)
+
+
+def stamp(out_dir: Path, folder: str) -> str | None:
+    try:
+        found = os.lstat(out_dir / folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(found.st_mode):
+        return None
+    return f"{found.st_dev}:{found.st_ino}:{found.st_mtime_ns}"
+
+
+def _seals(
+    index: Index, plans: list[FeedPlan], settings: FeedSettings, out_dir: Path | None
+) -> Seals:
+    """The seal each feed's archives should have, and those found with it."""
+    base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
+    wanted = {}
+    listed: list[object] = []
+    for feed_plan in plans:
+        if not feed_plan.archives:
+            continue
+        if not feed_plan.members:  # as the page shows them: a category's span only
+            weeks = feed_plan.archives
+            span = [(w.name, w.items) for w in weeks] if feed_plan.kind == "main" else []
+            listed.append(
+                (feed_plan.kind, feed_plan.folder, feed_plan.title, len(weeks), weeks[0].name,
+                 weeks[-1].name, span)
+            )  # fmt: skip
+        wanted[_archives_of(feed_plan)] = _key(
+            base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
+            feed_plan.archives_digest,
+        )  # fmt: skip
+    page = _key(listed)
+    if out_dir is None:  # --check compares every file
+        return Seals(wanted, page)
+    stored = index.archive_seals()
+    kept = frozenset(
+        folder
+        for folder, seal in wanted.items()
+        if folder in stored and stored[folder] == f"{seal}:{stamp(out_dir, folder)}"
+    )
+    return Seals(wanted, page, kept)
+
+
 def planned_files(
     index: Index, items_dir: Path, settings: FeedSettings, now: int, out_dir: Path | None = None
-) -> list[PlannedFile]:
-    """Every file the build owns, with its key and a way to render it; with `out_dir`, the
-    archives found there as this index recorded writing them are patched, not rendered."""
+) -> tuple[list[PlannedFile], Seals]:
+    """Every file the build owns, with its key and a way to render it, but the archives of
+    feeds found sealed; with `out_dir`, the archives found there as this index recorded
+    writing them are patched, not rendered."""
     plans = plan(index, settings, now)
     documents = _Documents(items_dir, settings, index.just_parsed)
     base = (code_version(), settings.model_dump_json(exclude=_NOT_IN_BYTES))
+    seals = _seals(index, plans, settings, out_dir)
 
     def feed(format_name: FormatName, feed_plan: FeedPlan) -> bytes:
         return render_feed(format_name, documents.doc(feed_plan))
@@ -284,12 +358,12 @@ def planned_files(
             )
             for p, name in listed
         ]  # fmt: skip
-        return render_index_page(documents.doc(main), files, archive_lists)
+        return render_index_page(documents.doc(main), files, _archive_lists(plans, settings))
 
-    archive_lists = _archive_lists(plans, settings)
     index_key = _key(
-        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, archive_lists
+        *base, [(p.folder, p.title, len(p.chosen)) for p in plans], main.chosen, seals.listed
     )
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
     archives = _Archives(index, items_dir, settings, now, out_dir)
-    return found + _archive_files(plans, archives, settings)
+    unsealed = [p for p in plans if _archives_of(p) not in seals.kept]
+    return found + _archive_files(unsealed, archives, settings), seals

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from feedsvc.index import ArchiveMonth, Chosen, Index
+from feedsvc.index import ArchiveWeek, ArchiveWeeks, Chosen, Index
 from feedsvc.model import FeedSettings
 from feedsvc.publish._layout import MEMBERS_FOLDER, FeedKind, category_folder
 
@@ -23,9 +23,10 @@ class FeedPlan:
     title: str
     subtitle: str
     chosen: tuple[Chosen, ...]
-    # RFC 5005 archives, oldest month first; none when archives are off.
-    archives: tuple[ArchiveMonth, ...] = ()
-    slug: str | None = None  # the category's, for the index's month queries
+    # RFC 5005 archives, oldest week first; none when archives are off.
+    archives: tuple[ArchiveWeek, ...] = ()
+    slug: str | None = None  # the category's, for the index's week queries
+    archives_digest: str = ""  # of every field of every week of `archives`
 
     @property
     def members(self) -> bool:
@@ -35,11 +36,13 @@ class FeedPlan:
 
 def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
     """Every feed for the items live at `now` (UTC microseconds): main, categories, members."""
-    months = index.archive_months(now) if settings.archives else {}
+    weeks = index.archive_weeks(now) if settings.archives else {}
+    none = ArchiveWeeks((), "")
     plans = [
         FeedPlan(
             "main", "", settings.title, settings.description,
-            tuple(index.newest(now, settings.limit)), tuple(months.get("", ())),
+            tuple(index.newest(now, settings.limit)), weeks.get("", none).weeks,
+            archives_digest=weeks.get("", none).digest,
         )
     ]  # fmt: skip
     if settings.category_feeds:
@@ -52,7 +55,8 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
                     "category", category_folder(slug),
                     f"{settings.title} : {name}",
                     f"{settings.description} Catégorie : {name}.",
-                    tuple(index.newest(now, limit, slug)), tuple(months.get(slug, ())), slug,
+                    tuple(index.newest(now, limit, slug)), weeks.get(slug, none).weeks, slug,
+                    weeks.get(slug, none).digest,
                 )
             )  # fmt: skip
     if settings.members_feed:
@@ -62,7 +66,7 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
                 f"{settings.title} (membres)",
                 f"{settings.description} Texte intégral, réservé aux membres.",
                 tuple(index.newest(now, settings.members_limit or settings.limit)),
-                tuple(months.get("", ())),
+                weeks.get("", none).weeks, archives_digest=weeks.get("", none).digest,
             )
         )  # fmt: skip
     return plans

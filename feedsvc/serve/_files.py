@@ -16,8 +16,8 @@ from feedsvc.publish._layout import (
     CATEGORIES_FOLDER,
     FORMATS,
     INDEX_FILE,
-    MONTH,
     PUBLIC_TREE,
+    WEEK,
 )
 
 __all__ = [
@@ -35,8 +35,8 @@ _FEED_NAMES = "|".join(re.escape(f.name) for f in FORMATS.values())
 # Only what a build writes, spelt as it writes it: a whitelist rather than a path cleaner, so
 # `..`, encoded dots, NUL, backslashes, dot files, temporary files and the lock cannot match.
 # Category slugs are python-slugify's: lower-case ASCII letters, digits and hyphens.
-# Archives are a feed's month folders: archive/2024-06/atom.xml.
-_ARCHIVE = rf"(?:{re.escape(ARCHIVE_FOLDER)}{MONTH}/)?"
+# Archives are a feed's week folders: archive/2024-W23/atom.xml.
+_ARCHIVE = rf"(?:{re.escape(ARCHIVE_FOLDER)}{WEEK}/)?"
 _PUBLIC = re.compile(
     rf"(?:{re.escape(INDEX_FILE)}|(?:{re.escape(CATEGORIES_FOLDER)}[a-z0-9]+(?:-[a-z0-9]+)*/)?"
     rf"{_ARCHIVE}(?:{_FEED_NAMES}))"

@@ -1,4 +1,4 @@
-"""An edited month's archives are patched from the files on disk, not rendered again: the
+"""An edited week's archives are patched from the files on disk, not rendered again: the
 patched bytes are exactly a cold build's, whatever sequence of edits led there, members'
 text never reaches a public archive, and any doubt about the file or its record (edited by
 hand, truncated, deleted, a damaged record) gives a full render."""
@@ -131,26 +131,26 @@ def test_patched_archives_equal_a_cold_build_through_any_edits(
     assert counted.counts["patched"] > 0, counted.counts
 
 
-def _month_of_items(items_dir: Path, count: int) -> None:
+def _week_of_items(items_dir: Path, count: int) -> None:
     _settings(items_dir)
     for number in range(count):
         access = "members" if number % 3 == 0 else "public"
         categories = ("Asie", "Japon") if number % 2 else ("Asie",)
-        fields = ("2024-03", 1 + number % 27, categories, access, 0, number % 4 == 0)
+        fields = ("2024-03", 4 + number % 7, categories, access, 0, number % 4 == 0)
         (items_dir / f"i{number:02d}.md").write_text(_item(f"i{number:02d}", *fields))
-    # The live feeds hold the newest two, in May: an edit in March changes no live feed.
+    # The live feeds hold the newest two, in May: an edit in week 10 changes no live feed.
     for name in ("y", "z"):
         (items_dir / f"{name}.md").write_text(
             _item(name, "2024-05", 20, ("Asie",), "public", 0, False)
         )
 
 
-def test_an_edit_of_a_closed_month_reads_only_the_edited_item(
+def test_an_edit_of_a_closed_week_reads_only_the_edited_item(
     items_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from feedsvc.publish import _outputs
 
-    _month_of_items(items_dir, 30)
+    _week_of_items(items_dir, 30)
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
     counted = _Counted(monkeypatch)
@@ -162,20 +162,20 @@ def test_an_edit_of_a_closed_month_reads_only_the_edited_item(
         return read(self, path, digest)
 
     monkeypatch.setattr(_outputs._Documents, "_read", counted_read)
-    # Besides the edited item, each feed's newest entry of the month (whose last change is
+    # Besides the edited item, each feed's newest entry of the week (whose last change is
     # the document's `updated`) is made: one per feed here (main, Asie, Japon).
     (items_dir / "i05.md").write_text(
-        _item("i05", "2024-03", 6, ("Asie", "Japon"), "members", 1, False)
+        _item("i05", "2024-03", 9, ("Asie", "Japon"), "members", 1, False)
     )
     assert build(items_dir, out).exit_code == 0
     assert counted.counts["full"] == 0 and counted.counts["patched"] == 12, counted.counts
-    assert reads == {"i05.md": 1, "i26.md": 1, "i25.md": 1}, reads
+    assert reads == {"i05.md": 1, "i20.md": 1, "i13.md": 1}, reads
     assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
     assert snapshot(out) == snapshot(tmp_path / "cold")
     _no_secret_in_public(out)
 
 
-ARCHIVE = "public/archive/2024-03/"
+ARCHIVE = "public/archive/2024-W10/"  # every i: 4 to 10 March
 
 
 def _edit_by_hand(path: Path) -> None:
@@ -220,9 +220,9 @@ DAMAGES: dict[str, Callable[[Path, Path], None]] = {
     "rows lost": _sql("DELETE FROM archived_rows"),
     "file hash damaged": _sql("UPDATE archived SET sha = 'x' || substr(sha, 2)"),
     "frame damaged": _sql("UPDATE archived SET frame = 'x'"),
-    "records of another month": _sql(
+    "records of another week": _sql(
         "UPDATE archived SET content ="
-        " (SELECT content FROM archived WHERE path LIKE '%2024-05%' LIMIT 1)"
+        " (SELECT content FROM archived WHERE path LIKE '%2024-W21%' LIMIT 1)"
     ),
     "months table damaged": _sql("UPDATE months SET digest = 'x', items = items + 1"),
     "archived table dropped": _sql("DROP TABLE archived"),
@@ -233,13 +233,13 @@ DAMAGES: dict[str, Callable[[Path, Path], None]] = {
 def test_a_damaged_archive_or_record_is_rendered_in_full(
     damage: str, items_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _month_of_items(items_dir, 12)
+    _week_of_items(items_dir, 12)
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
     cache = next((items_dir.parent / ".cache").rglob("*.sqlite3"))
     DAMAGES[damage](out, cache)
     _Counted(monkeypatch)
-    (items_dir / "i05.md").write_text(_item("i05", "2024-03", 6, ("Asie",), "public", 2, False))
+    (items_dir / "i05.md").write_text(_item("i05", "2024-03", 9, ("Asie",), "public", 2, False))
     result = build(items_dir, out)
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output

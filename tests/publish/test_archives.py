@@ -1,14 +1,18 @@
-"""RFC 5005 archives: every item stays reachable, a month per document, walked as an aggregator
-walks them; a closed month keeps its bytes; the members' chain stays in its own tree."""
+"""RFC 5005 archives: every item stays reachable, a week per document, walked as an aggregator
+walks them; a closed week keeps its bytes; the members' chain stays in its own tree."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -16,18 +20,20 @@ from conformance import check_atom, check_atom_schema, check_rss
 from feeds import NS, build, snapshot, xml
 from helpers import SETTINGS, WriteItem
 
+from feedsvc.publish import _build
+
 PUBLIC = "https://www.example.com/feeds/"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
-# (name, published, categories, access): four months, a month boundary in UTC that is not
+# (name, published, categories, access): four ISO weeks, a week boundary in UTC that is not
 # one in local time, and members-only items.
 ITEMS = [
     ("a", "2024-03-05T10:00:00+01:00", "[Asie]", "public"),
-    ("b", "2024-03-20T10:00:00+01:00", "[Asie, Japon]", "members"),
-    ("c", "2024-04-30T23:30:00-05:00", "[Japon]", "public"),  # 1 May in UTC
-    ("d", "2024-05-02T08:00:00+09:00", "[Asie]", "public"),
-    ("e", "2024-05-15T08:00:00+09:00", "[Asie]", "members"),
-    ("f", "2024-06-01T08:00:00+09:00", "[Asie, Japon]", "public"),
-    ("g", "2024-06-19T08:00:00+09:00", "[Asie]", "public"),
+    ("b", "2024-03-07T10:00:00+01:00", "[Asie, Japon]", "members"),
+    ("c", "2024-03-17T23:30:00-05:00", "[Japon]", "public"),  # Monday 18 March in UTC
+    ("d", "2024-03-19T08:00:00+09:00", "[Asie]", "public"),
+    ("e", "2024-03-21T08:00:00+09:00", "[Asie]", "members"),
+    ("f", "2024-03-25T08:00:00+09:00", "[Asie, Japon]", "public"),
+    ("g", "2024-03-27T08:00:00+09:00", "[Asie]", "public"),
 ]
 
 
@@ -91,9 +97,9 @@ def test_walking_prev_archive_from_the_live_feed_finds_every_item_once_in_order(
     assert build(items_dir, out).exit_code == 0
     walked = _walk_atom(out, f"{PUBLIC}atom.xml")
     live, archives = walked[0], walked[1:]
-    months = [address.split("/")[-2] for address, _ in archives]
-    assert months == ["2024-06", "2024-05", "2024-03"]  # c is May in UTC: April has none
-    assert archives[0][0] == f"{PUBLIC}archive/2024-06/atom.xml"
+    weeks = [address.split("/")[-2] for address, _ in archives]
+    assert weeks == ["2024-W13", "2024-W12", "2024-W10"]  # c is week 12 in UTC: week 11 has none
+    assert archives[0][0] == f"{PUBLIC}archive/2024-W13/atom.xml"
     in_archives = [item for _, ids in archives for item in ids]
     assert in_archives == _expected()  # each item once, newest first, members' ones marked
     assert set(live[1]) <= set(in_archives)
@@ -148,7 +154,7 @@ def test_archives_pass_the_conformance_checker(
     assert build(items_dir, out).exit_code == 0
     problems = {}
     files = sorted(out.rglob("archive/*/*.xml"))
-    assert len(files) == 2 * (3 + 3 + 2 + 3)  # main, Asie, Japon, members' months
+    assert len(files) == 2 * (3 + 3 + 2 + 3)  # main, Asie, Japon, members' weeks
     for path in files:
         data = path.read_bytes()
         found = (
@@ -173,9 +179,9 @@ def test_members_chain_stays_in_the_members_tree(
         assert b"members/archive" not in data, path
         for name in ("b", "e"):
             assert f"Texte intégral de {name}".encode() not in data, path
-    members = feedparser.parse((out / "members/archive/2024-05/atom.xml").read_bytes())
+    members = feedparser.parse((out / "members/archive/2024-W12/atom.xml").read_bytes())
     assert [entry.id for entry in members.entries] == [
-        "https://www.example.com/f",  # 31 May in UTC
+        "https://www.example.com/f",  # Sunday 24 March in UTC
         "https://www.example.com/e",
         "https://www.example.com/d",
         "https://www.example.com/c",
@@ -183,7 +189,7 @@ def test_members_chain_stays_in_the_members_tree(
     assert "Texte intégral de e" in members.entries[1].content[0].value
     links = {link.rel: link.href for link in members.feed.links}
     assert links["current"] == f"{PUBLIC}members/atom.xml"
-    assert links["prev-archive"] == f"{PUBLIC}members/archive/2024-03/atom.xml"
+    assert links["prev-archive"] == f"{PUBLIC}members/archive/2024-W10/atom.xml"
 
 
 def _mtimes(out: Path) -> dict[str, int]:
@@ -194,7 +200,7 @@ def _mtimes(out: Path) -> dict[str, int]:
     }
 
 
-def test_no_op_writes_nothing_and_an_edit_rewrites_its_month_only(
+def test_no_op_writes_nothing_and_an_edit_rewrites_its_week_only(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
     _setup(items_dir, write_item)
@@ -204,8 +210,8 @@ def test_no_op_writes_nothing_and_an_edit_rewrites_its_month_only(
     again = build(items_dir, out, "--verbose")
     assert "written" not in again.output and "unchanged" in again.output
     assert _mtimes(out) == before
-    # An edit of a March item: March's archives change (main, its categories, members);
-    # no live feed holds it, no other month changes.
+    # An edit of an item of week 10: that week's archives change (main, its categories, members);
+    # no live feed holds it, no other week changes.
     write_item("a.md", _lead(*ITEMS[0]).replace("Résumé a.", "Résumé a, corrigé."))
     edited = build(items_dir, out, "--verbose")
     written = sorted(
@@ -214,27 +220,28 @@ def test_no_op_writes_nothing_and_an_edit_rewrites_its_month_only(
         if line.startswith("written")
     )
     assert written == sorted(
-        f"{tree}archive/2024-03/{name}"
+        f"{tree}archive/2024-W10/{name}"
         for tree in ("public/", "public/categories/asie/", "members/")
         for name in ("rss.xml", "atom.xml", "feed.json")
     )
 
 
-def test_a_closed_month_keeps_its_bytes_as_new_items_arrive(
+def test_a_closed_week_keeps_its_bytes_as_new_items_arrive(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
     _setup(items_dir, write_item)
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    march = (out / "public/archive/2024-03/atom.xml").read_bytes()
-    may = (out / "public/archive/2024-05/atom.xml").read_bytes()
-    write_item("h.md", _lead("h", "2024-06-25T08:00:00+09:00", "[Asie]", "public"))
-    write_item("i.md", _lead("i", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
+    first = (out / "public/archive/2024-W10/atom.xml").read_bytes()
+    third = (out / "public/archive/2024-W12/atom.xml").read_bytes()
+    write_item("h.md", _lead("h", "2024-03-28T08:00:00+09:00", "[Asie]", "public"))
+    write_item("i.md", _lead("i", "2024-04-02T08:00:00+09:00", "[Asie]", "public"))
     assert build(items_dir, out).exit_code == 0
-    assert (out / "public/archive/2024-03/atom.xml").read_bytes() == march
-    assert (out / "public/archive/2024-05/atom.xml").read_bytes() == may
+    assert (out / "public/archive/2024-W10/atom.xml").read_bytes() == first
+    assert (out / "public/archive/2024-W12/atom.xml").read_bytes() == third
     walked = _walk_atom(out, f"{PUBLIC}atom.xml")
-    assert [a.split("/")[-2] for a, _ in walked[1:]] == ["2024-07", "2024-06", "2024-05", "2024-03"]
+    weeks = [a.split("/")[-2] for a, _ in walked[1:]]
+    assert weeks == ["2024-W14", "2024-W13", "2024-W12", "2024-W10"]
 
 
 def test_scheduled_items_join_their_archive_at_their_moment(
@@ -244,10 +251,10 @@ def test_scheduled_items_join_their_archive_at_their_moment(
     write_item("z.md", _lead("z", "2031-02-01T00:00:00Z", "[Asie]", "public"))
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0  # at 2030-01-01: z is scheduled
-    assert not (out / "public/archive/2031-02").exists()
+    assert not (out / "public/archive/2031-W05").exists()
     later = build(items_dir, out, "--now", "2031-03-01T00:00:00+00:00")
     assert later.exit_code == 0, later.output
-    feed = feedparser.parse((out / "public/archive/2031-02/atom.xml").read_bytes())
+    feed = feedparser.parse((out / "public/archive/2031-W05/atom.xml").read_bytes())
     assert [entry.id for entry in feed.entries] == ["https://www.example.com/z"]
 
 
@@ -267,6 +274,27 @@ def test_turning_archives_off_removes_them(
     assert b"prev-archive" not in (out / "public/atom.xml").read_bytes()
 
 
+def test_the_monthly_archives_of_builds_before_weeks_are_removed(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    old = ["public/archive/2024-03/", "public/categories/asie/archive/2024-03/"]
+    old.append("members/archive/2024-05/")
+    for folder in old:
+        (out / folder).mkdir(parents=True)
+        for name in ("atom.xml", "rss.xml", "feed.json"):
+            (out / folder / name).write_bytes(b"<feed/>")
+    (out / "public/archive/2024-04/").mkdir()
+    (out / "public/archive/2024-04/notes.txt").write_text("mine")  # not ours: stays
+    result = build(items_dir, out, "--verbose")
+    assert result.exit_code == 0, result.output
+    assert not [folder for folder in old if (out / folder).exists()]
+    assert (out / "public/archive/2024-04/notes.txt").read_text() == "mine"
+    assert "9 removed" in result.output
+
+
 def test_incremental_archives_equal_a_cold_build_through_edits(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
@@ -275,12 +303,12 @@ def test_incremental_archives_equal_a_cold_build_through_edits(
     _setup(items_dir, write_item)
     out = tmp_path / "out"
     edits = [
-        lambda: write_item("d.md", _lead("d", "2024-07-02T08:00:00+09:00", "[Asie]", "public")),
-        lambda: (items_dir / "a.md").unlink(),  # March keeps b only
-        lambda: (items_dir / "b.md").unlink(),  # March is gone
-        lambda: write_item("c.md", _lead("c", "2024-04-30T23:30:00-05:00", "[Corée]", "public")),
+        lambda: write_item("d.md", _lead("d", "2024-04-02T08:00:00+09:00", "[Asie]", "public")),
+        lambda: (items_dir / "a.md").unlink(),  # week 10 keeps b only
+        lambda: (items_dir / "b.md").unlink(),  # week 10 is gone
+        lambda: write_item("c.md", _lead("c", "2024-03-17T23:30:00-05:00", "[Corée]", "public")),
         lambda: write_item("n.md", _lead("n", "2023-12-31T23:59:59-01:00", "[Japon]", "members")),
-        lambda: write_item("f.md", _lead("f", "2024-06-01T08:00:00+09:00", "[Asie]", "public")),
+        lambda: write_item("f.md", _lead("f", "2024-03-25T08:00:00+09:00", "[Asie]", "public")),
     ]
     assert build(items_dir, out).exit_code == 0
     for number, edit in enumerate(edits):
@@ -290,31 +318,32 @@ def test_incremental_archives_equal_a_cold_build_through_edits(
         assert build(items_dir, cold, "--no-cache").exit_code == 0
         assert snapshot(out) == snapshot(cold), number
     assert not (out / "public/archive/2024-03").exists()
-    assert (out / "public/archive/2024-01/atom.xml").exists()  # n is 2024-01-01 in UTC
+    assert (out / "public/archive/2024-W01/atom.xml").exists()  # n is Monday 1 January 2024 in UTC
 
 
 def test_the_server_serves_archive_names_and_nothing_near_them() -> None:
     from feedsvc.serve._files import member_name, public_name
 
     for name in (
-        "archive/2024-06/atom.xml",
-        "categories/asie/archive/2024-06/rss.xml",
-        "archive/2024-06/feed.json",
+        "archive/2024-W13/atom.xml",
+        "categories/asie/archive/2024-W13/rss.xml",
+        "archive/2024-W13/feed.json",
     ):
         assert public_name(name) == name
     for name in (
-        "archive/2024-6/atom.xml",
+        "archive/2024-W6/atom.xml",
+        "archive/2024-06/atom.xml",  # the calendar months of builds before weeks
         "archive/../members/atom.xml",
-        "archive/2024-06/",
-        "members/archive/2024-06/atom.xml",
-        "archive/2024-06/index.html",
+        "archive/2024-W13/",
+        "members/archive/2024-W13/atom.xml",
+        "archive/2024-W13/index.html",
     ):
         assert public_name(name) is None
-    assert member_name("archive/2024-06/atom.xml") == "archive/2024-06/atom.xml"
-    assert member_name("archive/2024-06/../../public/atom.xml") is None
+    assert member_name("archive/2024-W13/atom.xml") == "archive/2024-W13/atom.xml"
+    assert member_name("archive/2024-W13/../../public/atom.xml") is None
 
 
-def test_an_edit_reaches_the_live_feed_first_and_a_new_month_exists_before_its_link(
+def test_an_edit_reaches_the_live_feed_first_and_a_new_week_exists_before_its_link(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
     _setup(items_dir, write_item)
@@ -326,10 +355,10 @@ def test_an_edit_reaches_the_live_feed_first_and_a_new_month_exists_before_its_l
 
     write_item("g.md", _lead(*ITEMS[6]).replace("Résumé g.", "Résumé g, corrigé."))
     assert build(items_dir, out).exit_code == 0
-    assert mtime("atom.xml") <= mtime("archive/2024-06/atom.xml")  # the live feed first
-    write_item("j.md", _lead("j", "2024-07-02T08:00:00+09:00", "[Asie]", "public"))
+    assert mtime("atom.xml") <= mtime("archive/2024-W13/atom.xml")  # the live feed first
+    write_item("j.md", _lead("j", "2024-04-02T08:00:00+09:00", "[Asie]", "public"))
     assert build(items_dir, out).exit_code == 0
-    assert mtime("archive/2024-07/atom.xml") <= mtime("atom.xml")  # what it links to first
+    assert mtime("archive/2024-W14/atom.xml") <= mtime("atom.xml")  # what it links to first
 
 
 def test_archives_turned_on_over_a_kept_cache_equal_a_cold_build(
@@ -359,7 +388,7 @@ def test_a_damaged_months_table_is_noticed_and_gives_a_cold_builds_bytes(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
     # The months table decides which archives exist and when one is rendered again: a row
-    # lost, or edited, must not drop a month from the chains or keep an edited month as it was.
+    # lost, or edited, must not drop a week from the chains or keep an edited week as it was.
     _setup(items_dir, write_item)
     cache, out, cold = tmp_path / "cache", tmp_path / "out", tmp_path / "cold"
 
@@ -372,15 +401,15 @@ def test_a_damaged_months_table_is_noticed_and_gives_a_cold_builds_bytes(
     assert build(items_dir, cold, "--no-cache").exit_code == 0
     (database,) = cache.glob("*.sqlite3")
     damages = [
-        "DELETE FROM months WHERE feed = '' AND month = '2024-05'",
+        "DELETE FROM months WHERE feed = '' AND month = '2024-W12'",
         "UPDATE months SET items = items + 1 WHERE feed = 'japon'",
-        "UPDATE months SET digest = 'x' || digest WHERE month = '2024-03'",
+        "UPDATE months SET digest = 'x' || digest WHERE month = '2024-W10'",
     ]
     for damage in damages:
         with sqlite3.connect(database) as db:
             db.execute(damage)
         if "digest" in damage:  # then an edit that the damaged row must not hide
-            write_item("d.md", _lead("d", "2024-05-02T08:00:00+09:00", "[Asie]", "members"))
+            write_item("d.md", _lead("d", "2024-03-19T08:00:00+09:00", "[Asie]", "members"))
             age()
             assert build(items_dir, cold, "--no-cache").exit_code == 0
         result = build(items_dir, out, "--cache", str(cache))
@@ -392,9 +421,9 @@ def test_a_damaged_months_table_is_noticed_and_gives_a_cold_builds_bytes(
 def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
     items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A month's archives (main, members', each category's) share one reading of each item,
+    # A week's archives (main, members', each category's) share one reading of each item,
     # and a public lead's entry, the same in public and members' feeds, is made once: an edit
-    # renders a month of thousands of items again.
+    # renders a week of hundreds of items again.
     from feedsvc.publish import _outputs
     from feedsvc.publish.writers import _document
 
@@ -415,8 +444,169 @@ def test_each_item_is_read_and_its_body_rendered_once_per_document_set(
     monkeypatch.setattr(_document, "to_html", counted_html)
     assert build(items_dir, tmp_path / "out").exit_code == 0
     # Once for the live feeds (the newest two of each: f and g, and c in Japon), once for
-    # the item's month.
+    # the item's week.
     assert reads == {f"{item[0]}.md": 2 if item[0] in "cfg" else 1 for item in ITEMS}
     assert bodies == {
         f"https://www.example.com/{item[0]}": reads[f"{item[0]}.md"] for item in ITEMS
     }
+
+
+def _listed_week_folders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from feedsvc.publish import _listing
+
+    listed: list[str] = []
+    list_out = _listing.list_out
+
+    def counted(*args: Any, **kwargs: Any) -> _listing.Listing:
+        listing = list_out(*args, **kwargs)
+        listed.extend(rel for rel in listing.folders if "/archive/" in rel)
+        return listing
+
+    monkeypatch.setattr(_build, "list_out", counted)
+    return listed
+
+
+def test_a_no_op_looks_at_no_archive_and_an_edit_at_its_feeds_only(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thousands of week folders at 100,000 items: a no-op must not list them, an edit only
+    # those of the feeds it changes (main, members', its categories').
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    listed = _listed_week_folders(monkeypatch)
+    again = build(items_dir, out, "--verbose")
+    assert again.exit_code == 0 and "written" not in again.output
+    assert listed == []
+    write_item("c.md", _lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    assert build(items_dir, out).exit_code == 0
+    assert {rel.partition("archive/")[0] for rel in listed} == {
+        "public/", "members/", "public/categories/japon/",
+    }  # fmt: skip
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+ARCHIVE_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "out/ removed": lambda out: shutil.rmtree(out),
+    "a feed's archives removed": lambda out: shutil.rmtree(out / "public/categories/asie/archive"),
+    "a week's folder removed": lambda out: shutil.rmtree(out / "members/archive/2024-W12"),
+    "a week's folder renamed": lambda out: (out / "public/archive/2024-W10").rename(
+        out / "public/archive/2024-W11"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", ARCHIVE_DAMAGES, ids=list(ARCHIVE_DAMAGES))
+def test_a_no_op_puts_back_archive_folders_removed_or_renamed(
+    damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, out).exit_code == 0  # sealed
+    ARCHIVE_DAMAGES[damage](out)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_archives_turned_off_then_on_again_are_written_again(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # Their seals go with them: the same items sealed before must not pass for written.
+    _setup(items_dir, write_item)
+    out, settings = tmp_path / "out", items_dir / "feed.yaml"
+    with_archives = settings.read_text(encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    settings.write_text(with_archives.replace("archives: true\n", ""), encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert not list(out.rglob("archive"))
+    settings.write_text(with_archives, encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("unseals", [True, False], ids=["index written", "index unwritable"])
+def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
+    unseals: bool,
+    items_dir: Path,
+    write_item: WriteItem,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An edit stopped once its archives are written, before the index records them, then
+    # undone: the archives' seal is the one from before the edit again, but the files on
+    # disk are the edit's.
+    from feedsvc.index import Index
+
+    _setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    original = (items_dir / "a.md").read_text(encoding="utf-8")
+    write_item("a.md", original.replace("Résumé a.", "Résumé a, corrigé."))
+
+    def stopping(self: Index, path: str, *args: object) -> None:
+        if "/archive/" in path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Index, "remember", stopping)
+        if not unseals:  # as when the index cannot be written: the seal stays
+            patched.setattr(Index, "unseal", lambda self, keep: None)
+        assert build(items_dir, out).exit_code != 0
+    assert b"corrig" in (out / "public/archive/2024-W10/atom.xml").read_bytes()
+    write_item("a.md", original)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_the_week_of_a_moment_is_its_iso_week_in_utc() -> None:
+    from feedsvc.index._months import WeekRange, week_of
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    hour = 3_600_000_000
+    # Every hour across the turns of 2020 (53 weeks), 2024 and 1969, and a step of 5 h 7 min
+    # through forty years: each moment is in the week isocalendar() gives, and in its range.
+    moments = [
+        (datetime(year, 12, 24, tzinfo=UTC) - epoch) // timedelta(microseconds=1) + h * hour
+        for year in (1969, 2019, 2020, 2023, 2024)
+        for h in range(24 * 16)
+    ]
+    moments += range(-hour * 24 * 365, hour * 24 * 365 * 40, 307 * 60_000_000 * 1009)
+    for micro in moments:
+        moment = epoch + timedelta(microseconds=micro)
+        year, week, _ = moment.isocalendar()
+        assert week_of(micro) == f"{year:04d}-W{week:02d}", moment
+        span = WeekRange.of(week_of(micro))
+        assert span.start <= micro < span.end
+
+
+def test_a_build_without_the_cyclic_collector_leaves_at_most_a_week_of_cycles(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # One-shot builds run without the cyclic collector; each week's documents leave cycles
+    # that would otherwise pile up until the process ends (5 GB at 100,000 items).
+    import gc
+
+    (items_dir / "feed.yaml").write_text(SETTINGS + "limit: 2\narchives: true\n")
+
+    def garbage(weeks: int) -> int:
+        for week in range(weeks):
+            day = datetime(2024, 1, 1, 9, tzinfo=UTC) + timedelta(weeks=week)
+            write_item(f"w{week}.md", _lead(f"w{week}", day.isoformat(), "[Asie]", "public"))
+        out = tmp_path / f"out{weeks}"
+        gc.collect()
+        gc.disable()
+        try:
+            assert build(items_dir, out, "--no-cache").exit_code == 0
+            return gc.collect()
+        finally:
+            gc.enable()
+
+    two, twelve = garbage(2), garbage(12)
+    # Ten more weeks: a few dozen cycles more (of the last week being larger), where every
+    # week's kept would add hundreds.
+    assert twelve - two < two / 2, (two, twelve)

@@ -17,7 +17,7 @@ from feedsvc.cli import main
 from feedsvc.publish.writers.namespaces import ATOM
 
 PUBLIC_URL = "https://www.example.com/feeds/"
-# A second month, so the chain has a prev-archive and a next-archive.
+# A second week, so the chain has a prev-archive and a next-archive.
 MAY_LEAD = MEMBERS_LEAD.replace("2024-06-20T09:00", "2024-05-10T09:00").replace(
     "/enquete", "/enquete-mai"
 )
@@ -71,12 +71,12 @@ def test_a_member_walks_the_xml_archive_chain_at_their_own_address(
         links = xml_links(body)
         walked.append(address)
         assert links["self"] == address and links["current"] == live
-        if newer != live:  # RFC 5005: an older month links forward to the newer one
+        if newer != live:  # RFC 5005: an older week links forward to the newer one
             assert links["next-archive"] == newer
         chain = ("self", "current", "prev-archive", "next-archive")
         assert all(href.startswith(mine) for rel, href in links.items() if rel in chain), links
         newer, address = address, links.get("prev-archive")
-    assert walked == [f"{mine}archive/2024-06/{file}", f"{mine}archive/2024-05/{file}"]
+    assert walked == [f"{mine}archive/2024-W25/{file}", f"{mine}archive/2024-W19/{file}"]
     assert SECRET_SENTENCE in texts  # the full text, as in the live feed
 
 
@@ -92,7 +92,7 @@ def test_a_member_walks_the_json_feed_pages_at_their_own_address(served: Served)
         if any(SECRET_SENTENCE in item.get("content_html", "") for item in feed["items"]):
             pages.append("full text")
     mine = f"{PUBLIC_URL}m/{token}/archive/"
-    assert pages[0] == f"{mine}2024-06/feed.json" and f"{mine}2024-05/feed.json" in pages
+    assert pages[0] == f"{mine}2024-W25/feed.json" and f"{mine}2024-W19/feed.json" in pages
     assert "full text" in pages
 
 
@@ -100,8 +100,8 @@ def test_archives_at_a_wrong_token_get_the_404_of_a_missing_file(served: Served)
     token = token_of(served, "Archiviste 404")
     missing = httpx.get(served.base + "categories/nowhere/rss.xml")
     for address in (
-        f"m/{token[:-1]}/archive/2024-06/rss.xml", f"m/{token}/archive/2024-07/rss.xml",
-        f"m/{token}/archive/2024-06/index.html", f"m/{token}/archive/../../rss.xml",
+        f"m/{token[:-1]}/archive/2024-W25/rss.xml", f"m/{token}/archive/2024-W26/rss.xml",
+        f"m/{token}/archive/2024-W25/index.html", f"m/{token}/archive/../../rss.xml",
     ):  # fmt: skip
         response = httpx.get(served.base + address)
         assert (response.status_code, response.content) == (404, missing.content), address

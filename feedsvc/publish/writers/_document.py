@@ -91,7 +91,7 @@ class FeedDoc:
     kind: FeedKind = "main"
     # WebSub hubs this document announces: the public live feeds only (see the build).
     hubs: tuple[str, ...] = ()
-    # RFC 5005: set on an archive document (one month of a feed, every item of it).
+    # RFC 5005: set on an archive document (one week of a feed, every item of it).
     archive: bool = False
     # Address folders below public_url, e.g. "archive/2024-05/": each format links to its
     # own file there.
@@ -154,6 +154,4 @@ class ArchiveList:
 
     kind: FeedKind
     title: str
-    months: tuple[
-        tuple[str, str, int], ...
-    ]  # (month, address below public_url, items), oldest first
+    weeks: tuple[tuple[str, str, int], ...]  # (week, address below public_url, items), oldest first

@@ -119,23 +119,23 @@ def _by_category(files: Sequence[FeedFile]) -> list[Any]:
 
 
 def _archives(archives: Sequence[ArchiveList]) -> list[Any]:
-    """Compact: every month of the main feed; of a category, its span and newest month, from
+    """Compact: every week of the main feed; of a category, its span and newest week, from
     which its chain of prev-archive links leads to the rest."""
     if not archives:
         return []
     lines: list[Any] = []
     for listed in archives:
-        newest = listed.months[-1]
+        newest = listed.weeks[-1]
         if listed.kind == "main":
             links: list[Any] = []
-            for month, href, items in reversed(listed.months):
+            for week, href, items in reversed(listed.weeks):
                 if links:
                     links.append(" · ")
-                links.append(E.A(month, href=href, title=f"{items} articles"))
+                links.append(E.A(week, href=href, title=f"{items} articles"))
             lines.append(E.P(E.STRONG("Tous les articles : "), *links))
         else:
             name = listed.title.split(" : ", 1)[-1]
-            span = f"{len(listed.months)} mois, de {listed.months[0][0]} à "
+            span = f"{len(listed.weeks)} semaines, de {listed.weeks[0][0]} à "
             lines.append(E.LI(f"{name} : {span}", E.A(newest[0], href=newest[1])))
     main = [line for line in lines if line.tag == "p"]
     others = [line for line in lines if line.tag == "li"]
@@ -143,7 +143,7 @@ def _archives(archives: Sequence[ArchiveList]) -> list[Any]:
         E.E.section(
             E.H2("Archives"),
             E.P(
-                "Chaque flux garde tous ses articles : un document Atom par mois (RFC 5005), "
+                "Chaque flux garde tous ses articles : un document Atom par semaine (RFC 5005), "
                 "relié au précédent et au suivant. Les lecteurs qui le savent remontent "
                 "l'historique depuis le flux lui-même."
             ),

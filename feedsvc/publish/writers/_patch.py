@@ -3,7 +3,7 @@
 The document is rendered by the writers themselves, holding only the entries that must be
 made (the new and changed ones, and the one that gives the document its `updated`), so every
 document-level byte (links, dates) is the writer's own; the other entries' bytes are then
-copied from the previous file at their places. Parsing and serialising a 6 MB month again
+copied from the previous file at their places. Parsing and serialising a 1.5 MB week again
 would cost more than the rest of an edit; the bytes can be cut instead because the writers'
 output is regular: lxml escapes every '<' in text and attributes, so `<item>` and `<entry>`
 occur only as tags (never nested), and orjson's two-space indent puts an item's own braces,
