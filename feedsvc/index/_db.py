@@ -51,6 +51,11 @@ class ArchiveMonth:
     items: int  # live items
 
 
+# A size or time lost (NULL) reads as one no file has: the output is then looked at again,
+# as for any other wrong value in this table, which is only a cache of what was written.
+_WRITTEN = "key, IFNULL(size, -1), IFNULL(mtime_ns, -1)"
+
+
 class Index:
     def __init__(self, location: Path | None, items_dir: Path) -> None:
         """An index at `location` (created if needed), or in memory when None.
@@ -327,15 +332,13 @@ class Index:
     @_trusted
     def written(self, path: str) -> tuple[str, int, int] | None:
         """The key, size and mtime of out/<path> as this index last wrote it."""
-        row = self.db.execute(
-            "SELECT key, size, mtime_ns FROM outputs WHERE path = ?", (path,)
-        ).fetchone()
+        row = self.db.execute(f"SELECT {_WRITTEN} FROM outputs WHERE path = ?", (path,)).fetchone()
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
     @_trusted
     def all_written(self) -> dict[str, tuple[str, int, int]]:
         """written() of every output, in one query: thousands of archive files."""
-        rows = self.db.execute("SELECT path, key, size, mtime_ns FROM outputs")
+        rows = self.db.execute(f"SELECT path, {_WRITTEN} FROM outputs")
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:

@@ -311,3 +311,20 @@ def test_damage_that_breaks_the_change_itself_is_said_as_damage(tmp_path: Path, 
     assert code == 0 and "was damaged" in output, output
     assert _build(items, cold, "--no-cache")[0] == 0
     assert snapshot(warm) == snapshot(cold)
+
+
+@pytest.mark.parametrize("column", ["size", "mtime_ns"])
+def test_an_output_whose_size_or_time_is_lost_is_looked_at_again(
+    tmp_path: Path, column: str
+) -> None:
+    items = _items(tmp_path / "items")
+    cache, warm, cold = tmp_path / "cache", tmp_path / "warm", tmp_path / "cold"
+    assert _build(items, warm, "--cache", str(cache))[0] == 0
+    (database,) = cache.glob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        db.execute(f"UPDATE outputs SET {column} = NULL")
+    db.close()
+    (warm / "public" / "atom.xml").write_bytes(b"edited by hand")
+    assert _build(items, warm, "--cache", str(cache))[0] == 0
+    assert _build(items, cold, "--no-cache")[0] == 0
+    assert snapshot(warm) == snapshot(cold)
