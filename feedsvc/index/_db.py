@@ -83,7 +83,7 @@ class Chosen:
 class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fastest
     """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
 
-    name: str  # '2024-06'
+    name: str  # '2024-W25'
     digest: str  # of every item of the week, scheduled ones included
     hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
     items: int  # live items
@@ -92,6 +92,11 @@ class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fast
 class ArchiveWeeks(NamedTuple):
     weeks: tuple[ArchiveWeek, ...]  # oldest first
     digest: str  # of every field of every week
+
+
+# A size or time lost (NULL) reads as one no file has: the output is then looked at again,
+# as for any other wrong value in this table, which is only a cache of what was written.
+_WRITTEN = "key, IFNULL(size, -1), IFNULL(mtime_ns, -1)"
 
 
 class Index:
@@ -378,16 +383,14 @@ class Index:
     @_trusted
     def written(self, path: str) -> tuple[str, int, int] | None:
         """The key, size and mtime of out/<path> as this index last wrote it."""
-        row = self.db.execute(
-            "SELECT key, size, mtime_ns FROM outputs WHERE path = ?", (path,)
-        ).fetchone()
+        row = self.db.execute(f"SELECT {_WRITTEN} FROM outputs WHERE path = ?", (path,)).fetchone()
         return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
     @_trusted
     def all_written(self, sealed: Collection[str] = ()) -> dict[str, tuple[str, int, int]]:
         """written() of every output but those in the `sealed` archive folders, in one query:
         thousands of archive files."""
-        rows = _rows_outside(self.db, "path, key, size, mtime_ns", sealed)
+        rows = _rows_outside(self.db, f"path, {_WRITTEN}", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one

@@ -116,6 +116,12 @@ class Sync:
             self.feeds_checked = True
             try:
                 return self._apply(folders, digests, processes, progress)
+            except Exception:
+                # Rows the sums would have refused (a value of another type, a path gone)
+                # can make the change itself fail: the damage is what to report, as when the
+                # check ran first.
+                self.checked()
+                raise
             except BaseException:
                 self.cancel()
                 raise

@@ -10,7 +10,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from errno import ENOENT
+from errno import ENOENT, ENOTDIR
 from pathlib import Path
 from stat import S_ISREG
 
@@ -19,6 +19,10 @@ from feedsvc.items._problems import Problem
 
 ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
+# A file listed but gone when stat'ed: deleted, or moved where the listing had already been
+# (a folder renamed, an editor's backup made by renaming).
+_GONE = (ENOENT, ENOTDIR)
+_LISTINGS = 3  # the scan lists again when files vanished, so that moved ones are found
 
 
 @dataclass(slots=True)
@@ -142,6 +146,7 @@ class Scanning:
     def __init__(
         self, items_dir: Path, split_after: int | None = SPLIT_AFTER, share: float = 0.5
     ) -> None:
+        self.items_dir, self.split_after, self.share = items_dir, split_after, share
         self.result = Scan()
         self.root = os.path.realpath(items_dir)
         self.pending = [("", str(items_dir))]
@@ -151,15 +156,35 @@ class Scanning:
         self.mine, self.helper = _stats.start(_named(self.listed), split_after, share)
 
     def finish(self) -> Scan:
+        # The files are stat'ed well after their folders were listed (the command's imports
+        # come between): a file moved meanwhile is gone from where it was listed, and its new
+        # place may have been listed before it got there. Listed again, it is found; a file
+        # only deleted is simply not found again.
+        scanning = self
+        try:
+            for _ in range(_LISTINGS - 1):
+                found, vanished = scanning._finish()
+                if not vanished:
+                    return found
+                scanning = Scanning(self.items_dir, self.split_after, self.share)
+            return scanning._finish()[0]
+        finally:
+            scanning.abandon()  # stopped while its helper was at work
+
+    def _finish(self) -> tuple[Scan, bool]:
+        """The scan, and whether files vanished between their listing and their stat."""
         listed, mine, helper = self.listed, self.mine, self.helper
-        self.helper = None
+        vanished = False
         while True:
-            for position, taken in enumerate(_stats.stat_all(_named(listed), mine, helper)):
+            stats = _stats.stat_all(_named(listed), mine, helper)
+            self.helper = None  # done: kept till now for abandon() to stop
+            for position, taken in enumerate(stats):
+                vanished = vanished or any(errno in _GONE for errno in taken[1].values())
                 folder = _stated(listed[position], taken, self.root, self.result, self.pending)
                 if folder.names:
                     self.result.folders.append(folder)
             if not self.pending:  # else folders that replaced a file while it was stat'ed
-                return self.result
+                return self.result, vanished
             listed = []
             while self.pending:
                 _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
@@ -241,7 +266,7 @@ def _stated(
         for number, name in enumerate(listed.plain):
             at = number * _stats.TAKEN
             if number in failed:
-                if failed[number] != ENOENT:  # not deleted since it was listed
+                if failed[number] not in _GONE:  # not deleted since it was listed
                     _unreadable(result, os.path.join(listed.path, name), failed[number])
             elif S_ISREG(values[at]):
                 folder.names.append(name)

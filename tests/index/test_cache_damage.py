@@ -282,3 +282,49 @@ def test_damage_found_beside_a_change_empties_the_index_before_anything_is_repor
     assert index.sync(scan(items), processes=1) == total
     index.checked()
     index.close()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE files SET live_from = 'x' WHERE path = 'sub/n1.md'",
+        "UPDATE files SET path = NULL WHERE path = 'sub/n1.md'",
+        "UPDATE categories SET slug = x'00ff' WHERE path = 'sub/n1.md'",
+        "UPDATE files SET live_from = 4611686018427387904 WHERE path = 'sub/n1.md'",
+    ],
+)
+def test_damage_that_breaks_the_change_itself_is_said_as_damage(tmp_path: Path, edit: str) -> None:
+    """Rows of another type than their column's, or out of range, make the change fail in
+    Python as it reads them, while its check of the sums is still running beside it: the
+    damage is what the build says (and mends), never the error it caused."""
+    items = _items(tmp_path / "items")
+    with (items / "feed.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("archives: true\n")  # the months of the archives read live_from too
+    cache, warm, cold = tmp_path / "cache", tmp_path / "warm", tmp_path / "cold"
+    assert _build(items, warm, "--cache", str(cache))[0] == 0
+    (database,) = cache.glob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        db.execute(edit)
+    db.close()
+    _edit(items, 1)
+    code, output = _build(items, warm, "--cache", str(cache))
+    assert code == 0 and "was damaged" in output, output
+    assert _build(items, cold, "--no-cache")[0] == 0
+    assert snapshot(warm) == snapshot(cold)
+
+
+@pytest.mark.parametrize("column", ["size", "mtime_ns"])
+def test_an_output_whose_size_or_time_is_lost_is_looked_at_again(
+    tmp_path: Path, column: str
+) -> None:
+    items = _items(tmp_path / "items")
+    cache, warm, cold = tmp_path / "cache", tmp_path / "warm", tmp_path / "cold"
+    assert _build(items, warm, "--cache", str(cache))[0] == 0
+    (database,) = cache.glob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        db.execute(f"UPDATE outputs SET {column} = NULL")
+    db.close()
+    (warm / "public" / "atom.xml").write_bytes(b"edited by hand")
+    assert _build(items, warm, "--cache", str(cache))[0] == 0
+    assert _build(items, cold, "--no-cache")[0] == 0
+    assert snapshot(warm) == snapshot(cold)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,27 @@ def test_files_that_change_between_listing_and_stat_are_found_as_they_now_are(
     assert "2021/02/2021-02-02-article.md/dedans.md" in raced.files
     assert "2021/02/2021-02-03-article.md" in raced.files  # a link inside the folder: an item
     assert sorted(raced.skipped) == sorted(again.skipped)
+
+
+@pytest.mark.parametrize("split_after", [None, 0])
+def test_a_folder_moved_between_listing_and_stat_is_found_where_it_went(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, split_after: int | None
+) -> None:
+    """`feedsvc build` lists the folders before its imports and stats the files after them:
+    a folder renamed meanwhile (its new name sorted before, or listed already) would leave
+    its items out of the build as if deleted; one replaced by a file would be a problem."""
+    real = stats_module.stat_all
+
+    def meanwhile(*args: object) -> object:
+        (tree / "2025" / "04").rename(tree / "2020" / "avril")
+        shutil.rmtree(tree / "2024" / "04")
+        (tree / "2024" / "04").write_text("not a folder any more")
+        monkeypatch.setattr(stats_module, "stat_all", real)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stats_module, "stat_all", meanwhile)
+    raced = scan(tree, split_after=split_after)
+    again = scan(tree, split_after=None)
+    assert raced.files == again.files
+    assert "2020/avril/2025-04-01-article.md" in raced.files
+    assert sorted(raced.problems) == sorted(again.problems)

@@ -234,3 +234,29 @@ def test_a_one_shot_build_or_validation_runs_no_cycle_collection(
     assert len(collecting) > 150  # the items and feed.yaml
     assert not any(collecting)
     assert gc.isenabled()
+
+
+def test_a_build_leaves_no_reference_cycle_to_its_entries(tmp_path: Path) -> None:
+    """A build runs without the cycle collector, so an entry in a reference cycle lives until
+    the build ends: with archives, every month's entries and the last tree each was in (a
+    10,000-item cold build peaked at 259 MB instead of 142). Its feedgen entries must be
+    freed by reference counting alone, as each month is done."""
+    from feedsvc.publish.writers import _xml
+
+    items = generate(tmp_path / "store", 60, seed=3)
+    with (items / "feed.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("archives: true\n")
+    gc.collect()
+    gc.disable()
+    try:
+        result = build(items, tmp_path / "out", "--cache", str(tmp_path / "cache"))
+        assert result.exit_code == 0, result.output
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kept = Counter(type(thing).__name__ for thing in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert list((tmp_path / "out" / "public" / "archive").iterdir())
+    assert kept[_xml._Entry.__name__] == 0, kept.most_common(5)

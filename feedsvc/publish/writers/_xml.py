@@ -58,12 +58,22 @@ class _Entry(FeedEntry):  # type: ignore[misc]
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._rss is None:
             self._rss = super().rss_entry(extensions)
+            self._made()
         return self._rss
 
     def atom_entry(self, extensions: bool = True) -> Any:
         if self._atom is None:
             self._atom = super().atom_entry(extensions)
+            self._made()
         return self._atom
+
+    def _made(self) -> None:
+        # The extension reads its EntryDoc only while the elements are made. Kept, it would
+        # close a cycle (the EntryDoc holds this entry in `made`) that a build, run without
+        # the cycle collector, would keep until it ends: every month's archive entries, with
+        # the last tree each was in.
+        extension: FeedsvcEntryExtension = getattr(self, EXTENSION)
+        extension.doc = None
 
 
 def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
