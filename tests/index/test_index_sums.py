@@ -113,21 +113,27 @@ def test_each_change_gives_the_rows_and_sums_of_a_new_index(
         index.close()
 
 
-def test_an_edit_in_a_large_folder_stores_the_stats_of_one_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_changes, "RUN", 4)
-    rng = random.Random(0)
+def _indexed_then_edited(tmp_path: Path, files: int, edited: int) -> tuple[Path, Path]:
+    """An items folder of `files` teasers, indexed, then teaser `edited` changed: (items, cache)."""
+    rng = random.Random(files)
     items = tmp_path / "items"
     items.mkdir()
     (items / "feed.yaml").write_text(SETTINGS, encoding="utf-8")
-    for number in range(64):
+    for number in range(files):
         (items / f"n{number}.md").write_text(_teaser(rng, number), encoding="utf-8")
     age(items)
     cache = tmp_path / "index.sqlite3"
     Index(cache, items).sync(scan(items), processes=1)
-    (items / "n7.md").write_text(_teaser(rng, 7), encoding="utf-8")
+    (items / f"n{edited}.md").write_text(_teaser(rng, edited), encoding="utf-8")
     age(items)
+    return items, cache
+
+
+def test_an_edit_in_a_large_folder_stores_the_stats_of_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_changes, "RUN", 4)
+    items, cache = _indexed_then_edited(tmp_path, files=64, edited=7)
     dumped: list[int] = []
     dumps = _sync.marshal.dumps
 
@@ -144,17 +150,7 @@ def test_an_edit_in_a_large_folder_stores_the_stats_of_one_run(
 def test_a_sync_stopped_half_way_stops_the_check_beside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rng = random.Random(1)
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "feed.yaml").write_text(SETTINGS, encoding="utf-8")
-    for number in range(8):
-        (items / f"n{number}.md").write_text(_teaser(rng, number), encoding="utf-8")
-    age(items)
-    cache = tmp_path / "index.sqlite3"
-    Index(cache, items).sync(scan(items), processes=1)
-    (items / "n3.md").write_text(_teaser(rng, 3), encoding="utf-8")
-    age(items)
+    items, cache = _indexed_then_edited(tmp_path, files=8, edited=3)
     before = threading.active_count()
     started: list[sums.Apart] = []
     real = sums.Apart.__init__

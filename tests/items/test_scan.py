@@ -55,16 +55,22 @@ def test_a_helper_that_dies_leaves_its_folders_to_the_parent(
     assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
 
 
-def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def helper_shares(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of files each helper process stats, as its results come back."""
     shares: list[int] = []
     real = stats_module.Helper.result
 
     def counting(helper: stats_module.Helper) -> list[stats_module.Taken]:
         part = real(helper)
-        shares.append(sum(len(values) // 5 for values, _ in part))
+        shares.append(sum(len(values) // stats_module.TAKEN for values, _ in part))
         return part
 
     monkeypatch.setattr(stats_module.Helper, "result", counting)
+    return shares
+
+
+def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shares = helper_shares(monkeypatch)
     scan(tree, split_after=0)
     assert len(shares) == 1 and 0 < shares[0] < 6 * 4 * 3
 
@@ -98,15 +104,7 @@ def test_one_flat_folder_is_shared_by_two_processes(
     flat.mkdir()
     for number in range(40):
         (flat / f"2024-06-{number:02d}-article.md").write_text(str(number))
-    shares: list[int] = []
-    real = stats_module.Helper.result
-
-    def counting(helper: stats_module.Helper) -> list[stats_module.Taken]:
-        part = real(helper)
-        shares.append(sum(len(values) // 5 for values, _ in part))
-        return part
-
-    monkeypatch.setattr(stats_module.Helper, "result", counting)
+    shares = helper_shares(monkeypatch)
     split = scan(flat, split_after=0)
     assert shares == [20]
     assert split.files == scan(flat, split_after=None).files
