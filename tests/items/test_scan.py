@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from feedsvc.items import Scan, scan
 from feedsvc.items import _stats as stats_module
-from feedsvc.items import scan
 
 
 @pytest.fixture
@@ -53,6 +54,23 @@ def test_a_helper_that_dies_leaves_its_folders_to_the_parent(
 
     monkeypatch.setattr(stats_module, "_stat_in_child", die)
     assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
+
+
+def scanned_across(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, split_after: int | None,
+    change: Callable[[], None],
+) -> tuple[Scan, Scan]:  # fmt: skip
+    """A scan of `tree` during which `change` runs between the listing and the stats, and a
+    scan of the tree as it is after."""
+    real = stats_module.stat_all
+
+    def meanwhile(*args: object) -> object:
+        change()
+        monkeypatch.setattr(stats_module, "stat_all", real)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stats_module, "stat_all", meanwhile)
+    return scan(tree, split_after=split_after), scan(tree, split_after=None)
 
 
 def helper_shares(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -116,21 +134,16 @@ def test_files_that_change_between_listing_and_stat_are_found_as_they_now_are(
     tree: Path, monkeypatch: pytest.MonkeyPatch, split_after: int | None
 ) -> None:
     folder = tree / "2021" / "02"
-    real = stats_module.stat_all
 
-    def meanwhile(*args: object) -> object:
+    def files_change() -> None:
         (folder / "2021-02-01-article.md").unlink()
         (folder / "2021-02-02-article.md").unlink()
         (folder / "2021-02-02-article.md").mkdir()  # now a folder, holding an item
         (folder / "2021-02-02-article.md" / "dedans.md").write_text("x")
         (folder / "2021-02-03-article.md").unlink()
         os.symlink(tree / "2020" / "01" / "2020-01-01-article.md", folder / "2021-02-03-article.md")
-        monkeypatch.setattr(stats_module, "stat_all", real)
-        return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stats_module, "stat_all", meanwhile)
-    raced = scan(tree, split_after=split_after)
-    again = scan(tree, split_after=None)
+    raced, again = scanned_across(tree, monkeypatch, split_after, files_change)
     assert raced.files == again.files
     assert "2021/02/2021-02-01-article.md" not in raced.files
     assert "2021/02/2021-02-02-article.md/dedans.md" in raced.files
@@ -145,18 +158,13 @@ def test_a_folder_moved_between_listing_and_stat_is_found_where_it_went(
     """`feedsvc build` lists the folders before its imports and stats the files after them:
     a folder renamed meanwhile (its new name sorted before, or listed already) would leave
     its items out of the build as if deleted; one replaced by a file would be a problem."""
-    real = stats_module.stat_all
 
-    def meanwhile(*args: object) -> object:
+    def folders_move() -> None:
         (tree / "2025" / "04").rename(tree / "2020" / "avril")
         shutil.rmtree(tree / "2024" / "04")
         (tree / "2024" / "04").write_text("not a folder any more")
-        monkeypatch.setattr(stats_module, "stat_all", real)
-        return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stats_module, "stat_all", meanwhile)
-    raced = scan(tree, split_after=split_after)
-    again = scan(tree, split_after=None)
+    raced, again = scanned_across(tree, monkeypatch, split_after, folders_move)
     assert raced.files == again.files
     assert "2020/avril/2025-04-01-article.md" in raced.files
     assert sorted(raced.problems) == sorted(again.problems)
