@@ -22,6 +22,9 @@ def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     parent = os.getpid()
+    # Python's own Ctrl-C handler, whatever this run inherited: a shell that starts a job in
+    # the background (`&`, as CI scripts may) starts it with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupted(
         cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
@@ -35,9 +38,12 @@ def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
 
     monkeypatch.setattr(records.Record, "read", classmethod(interrupted))
     todo = [(f"{number:04d}.md", 1, 1) for number in range(2 * records.POOL_THRESHOLD)]
-    with pytest.raises(KeyboardInterrupt):
-        for _ in records.records(tmp_path, todo, processes=2):
-            pass
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for _ in records.records(tmp_path, todo, processes=2):
+                pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert "Traceback" not in capfd.readouterr().err
 
 
