@@ -81,6 +81,10 @@ class Counts(_Out):
     differs: int = Field(default=0, ge=0)
     missing: int = Field(default=0, ge=0)
     stale: int = Field(default=0, ge=0)
+    sealed: int = Field(
+        default=0, ge=0,
+        description="Archive files of feeds whose archives are sealed: current, not looked at",
+    )  # fmt: skip
 
 
 class Report(_Out):
@@ -194,7 +198,7 @@ class Report(_Out):
 
     def build_summary(self, out_dir: Path, check: bool) -> str:
         c = self.counts
-        total = len(self.files)
+        total = len(self.files) + c.sealed
         if check:
             behind = c.differs + c.missing + c.stale
             if behind:
@@ -212,7 +216,7 @@ class Report(_Out):
             ]  # fmt: skip
             if changed:
                 files = f"{out_dir}: {plural(total, 'file')}, {', '.join(changed)}"
-                files += f", {c.unchanged} unchanged"
+                files += f", {c.unchanged + c.sealed} unchanged"
             else:
                 files = f"{out_dir}: nothing changed ({plural(total, 'file')} current)"
         return f"{files}; {self.items_summary()}; {self.seconds:.2f} s."

@@ -38,16 +38,20 @@ __all__ = ["ALL", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_versio
 _MOST_RANGES = 400
 
 
+def _span(folder: str) -> tuple[str, str]:
+    """The range of the paths below 'a/b/': from it up to 'a/b0' ('0' follows '/')."""
+    return folder, folder[:-1] + "0"
+
+
 def _outside(columns: str, sealed: Collection[str]) -> tuple[str, list[str]]:
     """A query of the outputs outside the `sealed` folders ('a/b/'): one range of the
     primary key between each two of them, so that the thousands of archive files inside
     are never read; past SQLite's limit of compound SELECTs, every row, left to filter."""
     if not sealed or len(sealed) > _MOST_RANGES:
         return f"SELECT {columns} FROM outputs", []
-    # Every path below 'a/b/' sorts from it up to 'a/b0' ('0' follows '/').
     bounds: list[str | None] = [None]
     for folder in sorted(sealed):
-        bounds += [folder, folder[:-1] + "0"]
+        bounds += _span(folder)
     bounds.append(None)
     parts, values = [], []
     for low, high in zip(bounds[::2], bounds[1::2], strict=True):
@@ -392,6 +396,16 @@ class Index:
         thousands of archive files."""
         rows = _rows_outside(self.db, f"path, {_WRITTEN}", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
+
+    @_trusted
+    def count_inside(self, sealed: Collection[str]) -> int:
+        """How many outputs the `sealed` archive folders hold, by ranges of the primary key."""
+        total = 0
+        for folder in sealed:
+            query = "SELECT COUNT(*) FROM outputs WHERE path >= ? AND path < ?"
+            row = self.db.execute(query, _span(folder)).fetchone()
+            total += int(row[0])
+        return total
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
     # stored has every archive file as this index last wrote it, and a build skips them.

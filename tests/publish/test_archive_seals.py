@@ -1,0 +1,149 @@
+"""Sealed archives: a no-op looks at none of them, and what a seal still notices."""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from archived import ITEMS, lead, setup
+from feeds import build, snapshot
+from helpers import WriteItem
+
+from feedsvc.publish import _build
+
+
+def _listed_week_folders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from feedsvc.publish import _listing
+
+    listed: list[str] = []
+    list_out = _listing.list_out
+
+    def counted(*args: Any, **kwargs: Any) -> _listing.Listing:
+        listing = list_out(*args, **kwargs)
+        listed.extend(rel for rel in listing.folders if "/archive/" in rel)
+        return listing
+
+    monkeypatch.setattr(_build, "list_out", counted)
+    return listed
+
+
+def test_a_no_op_looks_at_no_archive_and_an_edit_at_its_feeds_only(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thousands of week folders at 100,000 items: a no-op must not list them, an edit only
+    # those of the feeds it changes (main, members', its categories').
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    listed = _listed_week_folders(monkeypatch)
+    again = build(items_dir, out, "--verbose")
+    assert again.exit_code == 0 and "written" not in again.output
+    assert listed == []
+    write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    assert build(items_dir, out).exit_code == 0
+    assert {rel.partition("archive/")[0] for rel in listed} == {
+        "public/", "members/", "public/categories/japon/",
+    }  # fmt: skip
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+ARCHIVE_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "out/ removed": lambda out: shutil.rmtree(out),
+    "a feed's archives removed": lambda out: shutil.rmtree(out / "public/categories/asie/archive"),
+    "a week's folder removed": lambda out: shutil.rmtree(out / "members/archive/2024-W12"),
+    "a week's folder renamed": lambda out: (out / "public/archive/2024-W10").rename(
+        out / "public/archive/2024-W11"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", ARCHIVE_DAMAGES, ids=list(ARCHIVE_DAMAGES))
+def test_a_no_op_puts_back_archive_folders_removed_or_renamed(
+    damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, out).exit_code == 0  # sealed
+    ARCHIVE_DAMAGES[damage](out)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_archives_turned_off_then_on_again_are_written_again(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # Their seals go with them: the same items sealed before must not pass for written.
+    setup(items_dir, write_item)
+    out, settings = tmp_path / "out", items_dir / "feed.yaml"
+    with_archives = settings.read_text(encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    settings.write_text(with_archives.replace("archives: true\n", ""), encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert not list(out.rglob("archive"))
+    settings.write_text(with_archives, encoding="utf-8")
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("unseals", [True, False], ids=["index written", "index unwritable"])
+def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
+    unseals: bool,
+    items_dir: Path,
+    write_item: WriteItem,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An edit stopped once its archives are written, before the index records them, then
+    # undone: the archives' seal is the one from before the edit again, but the files on
+    # disk are the edit's.
+    from feedsvc.index import Index
+
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    original = (items_dir / "a.md").read_text(encoding="utf-8")
+    write_item("a.md", original.replace("Résumé a.", "Résumé a, corrigé."))
+
+    def stopping(self: Index, path: str, *args: object) -> None:
+        if "/archive/" in path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Index, "remember", stopping)
+        if not unseals:  # as when the index cannot be written: the seal stays
+            patched.setattr(Index, "unseal", lambda self, keep: None)
+        assert build(items_dir, out).exit_code != 0
+    assert b"corrig" in (out / "public/archive/2024-W10/atom.xml").read_bytes()
+    write_item("a.md", original)
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, tmp_path / "cold", "--no-cache").exit_code == 0
+    assert snapshot(out) == snapshot(tmp_path / "cold")
+
+
+def test_a_no_op_counts_the_sealed_archives_among_the_current_files(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # Not looked at is not gone: the summary still speaks of every file the build owns.
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    first = build(items_dir, out)
+    assert first.exit_code == 0
+    written = int(re.search(r": (\d+) files, \1 written", first.output)[1])  # type: ignore[index]
+    archives = [path for path in out.rglob("*") if path.is_file() and "/archive/" in str(path)]
+    assert archives
+    again = build(items_dir, out, "--json")
+    assert again.exit_code == 0
+    counts = json.loads(again.output)["counts"]
+    assert counts["sealed"] == len(archives)
+    assert counts["unchanged"] + counts["sealed"] == written
+    assert f"nothing changed ({written} files current)" in build(items_dir, out).output
