@@ -506,8 +506,10 @@ def test_text_reads_back_as_written_or_is_refused(
         found = read_back(root / "out")
         assert_reads(found, "title", stripped(fields_read["title"]))
         assert_reads(found, "categories", categories_of(fields_read["categories"]))
-        if caption is not None:
+        if isinstance(photo_data, dict):
             assert_reads(found, "caption", folded(written_caption or ""))
+        elif caption is not None:  # a quote left open before it swallowed the photo's lines
+            assert_reads(found, "caption", None)
         if isinstance(fields_read.get("summary"), str):
             expected_summary = folded(fields_read["summary"])
         else:  # derived from the body: the same everywhere, NFC, folded, cut to 300
