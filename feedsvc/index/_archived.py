@@ -1,6 +1,6 @@
 """What each archive file on disk was rendered from, so that an edit can patch it.
 
-A closed week's archive holds about 2,000 rendered entries; an edit changes one. To rewrite
+A closed week's archive holds hundreds of rendered entries; an edit changes one. To rewrite
 it without reading and rendering every other item again, the build must know, of the file on
 disk, exactly which item bytes (digests) made each of its entries, in order, and each entry's
 last change (the document's `updated` is their newest). That is kept here: per archive file,
@@ -24,7 +24,7 @@ Row = tuple[str, str]  # (item digest, the entry's `updated` in ISO 8601, offset
 
 def content_hash(data: bytes) -> str:
     """A check of bytes this index wrote against damage and hand edits, not an adversary's
-    forgery (whoever can write out/ can publish anything): CRC-32 reads 6 MB in 1.5 ms, a
+    forgery (whoever can write out/ can publish anything): CRC-32 reads a 6 MB file in 1.5 ms, a
     quarter of BLAKE2's time, and catches every change of up to 32 bits in a row."""
     return f"{len(data)}:{zlib.crc32(data):08x}"
 

@@ -100,7 +100,7 @@ publisher: La rédaction
 # hub: https://pubsubhubbub.appspot.com/
 # ping: false
 # ping_timeout: 10
-# Keep every item reachable: a document per feed and calendar month (RFC 5005).
+# Keep every item reachable: a document per feed and ISO week, in UTC (RFC 5005).
 # archives: false
 """
 

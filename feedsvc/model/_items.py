@@ -248,7 +248,7 @@ class FeedSettings(_Model):
     # Off by default: a cold build renders every item of the history once per feed it is in.
     archives: bool = Field(
         default=False,
-        description="Write RFC 5005 archives: every item, one document per calendar month",
+        description="Write RFC 5005 archives: every item, one document per ISO week (UTC)",
     )
 
     members_title_prefix: Label | None = Field(

@@ -70,7 +70,7 @@ class _Entry(FeedEntry):  # type: ignore[misc]
     def _made(self) -> None:
         # The extension reads its EntryDoc only while the elements are made. Kept, it would
         # close a cycle (the EntryDoc holds this entry in `made`) that a build, run without
-        # the cycle collector, would keep until it ends: every month's archive entries, with
+        # the cycle collector, would keep until it ends: every week's archive entries, with
         # the last tree each was in.
         extension: FeedsvcEntryExtension = getattr(self, EXTENSION)
         extension.doc = None
