@@ -36,6 +36,14 @@ def parsed(path: Path) -> Any:
     return feed
 
 
+def cold_snapshot(items_dir: Path, out_dir: Path) -> dict[str, bytes]:
+    """snapshot() of what a build with no cache writes into `out_dir` from `items_dir`: what
+    every incremental build must equal."""
+    result = build(items_dir, out_dir, "--no-cache")
+    assert result.exit_code == 0, result.output
+    return snapshot(out_dir)
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` but the build lock, which is empty and never changes."""
     return {
