@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from feedsvc._procs import stops_raise
+from feedsvc._procs import stops_raise, swallowed_stop
 from feedsvc.errors import Stopped
 
 
@@ -18,10 +18,20 @@ def main() -> None:
 
             command()
         except (KeyboardInterrupt, Stopped) as error:
-            stop = Stopped.of(error)
-            with contextlib.suppress(OSError):  # a terminal that hung up
-                print(stop.line(None), file=sys.stderr, flush=True)
-            sys.exit(stop.exit_code)
+            _stopped(Stopped.of(error))
+        except SystemExit:
+            # The command ended, but a signal's stop was swallowed on the way (see
+            # swallowed_stop): it still ends as a stop, in one line, never as a success.
+            stop = swallowed_stop()
+            if stop is None:
+                raise
+            _stopped(stop)
+
+
+def _stopped(stop: Stopped) -> None:
+    with contextlib.suppress(OSError):  # a terminal that hung up
+        print(stop.line(None), file=sys.stderr, flush=True)
+    sys.exit(stop.exit_code)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ __all__ = [
     "release_stops",
     "start_child",
     "stops_raise",
+    "swallowed_stop",
     "workers",
 ]
 
@@ -67,6 +68,24 @@ def _ignore_stops() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
+# A Stopped raised where Python cannot let an exception out (a weakref callback, such as the
+# import system's module locks run, or a __del__) is printed as ignored and lost: the command
+# would go on to its end and exit 0. The hook keeps it quiet and here, for swallowed_stop().
+_swallowed: list[Stopped] = []
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    if isinstance(unraisable.exc_value, Stopped):
+        _swallowed.append(unraisable.exc_value)
+    else:
+        sys.__unraisablehook__(unraisable)
+
+
+def swallowed_stop() -> Stopped | None:
+    """The stop a signal asked for where its exception could not propagate, if one did."""
+    return _swallowed[0] if _swallowed else None
+
+
 @contextmanager
 def stops_raise() -> Iterator[None]:
     """In the command's process: Ctrl-C, SIGTERM and SIGHUP raise Stopped, once.
@@ -75,6 +94,7 @@ def stops_raise() -> Iterator[None]:
     command is over, the process is only exiting with its own status: a signal then is
     ignored rather than raised into the interpreter's exit handlers.
     """
+    sys.unraisablehook = _unraisable
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
     try:

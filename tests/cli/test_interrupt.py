@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -75,3 +77,31 @@ def test_an_interrupted_validate_makes_no_claim_about_out(
     result = CliRunner().invoke(main, ["validate", str(bundled_copy), "--now", NOW])
     assert result.exit_code == INTERRUPTED
     assert result.output.splitlines() == ["feedsvc: interrupted."]
+
+
+SWALLOWING_COMMAND = """
+import os, signal, sys, weakref
+import feedsvc.cli
+from feedsvc import __main__
+
+def command():
+    # A SIGTERM whose handler runs inside a weakref callback, as the import system's module
+    # locks have: Python cannot let an exception out of there, and prints it as ignored.
+    class Held:
+        pass
+    held = Held()
+    ref = weakref.ref(held, lambda _: os.kill(os.getpid(), signal.SIGTERM))
+    del held
+    sys.exit(0)
+
+feedsvc.cli.main = command
+__main__.main()
+"""
+
+
+def test_a_stop_raised_where_python_ignores_exceptions_still_ends_as_a_stop() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SWALLOWING_COMMAND], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
