@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 from feedsvc._procs import stops_raise, swallowed_stop
 from feedsvc.errors import Stopped
+
+TYPE_CHECKING = False  # not `typing`'s, whose import would slow every start-up (see _procs)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def main() -> None:
@@ -19,16 +24,35 @@ def main() -> None:
             command()
         except (KeyboardInterrupt, Stopped) as error:
             _stopped(Stopped.of(error))
-        except SystemExit:
+        except SystemExit as end:
             # The command ended, but a signal's stop was swallowed on the way (see
             # swallowed_stop): it still ends as a stop, in one line, never as a success.
             stop = swallowed_stop()
             if stop is None:
-                raise
+                _leave(end)
             _stopped(stop)
 
 
-def _stopped(stop: Stopped) -> None:
+def _leave(end: SystemExit) -> NoReturn:
+    """Exit with the command's status, without the interpreter's teardown when nothing is
+    left running: freeing a build's objects one by one, which the system does at once, took
+    25-30 ms of a 0.5 s no-op rebuild at 100,000 items. Every file the command wrote is
+    closed by then; a thread or child still at work gets the ordinary exit, which waits."""
+    threading = sys.modules.get("threading")
+    multiprocessing = sys.modules.get("multiprocessing")
+    if (
+        not isinstance(end.code, int)
+        or (threading is not None and threading.active_count() > 1)
+        or (multiprocessing is not None and multiprocessing.active_children())
+    ):
+        raise end
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, a stream closed
+            stream.flush()
+    os._exit(end.code)
+
+
+def _stopped(stop: Stopped) -> NoReturn:
     with contextlib.suppress(OSError):  # a terminal that hung up
         print(stop.line(None), file=sys.stderr, flush=True)
     sys.exit(stop.exit_code)

@@ -155,6 +155,12 @@ class Build:
             if not self.watching:
                 raise
 
+    def close(self) -> None:
+        """Close the index the builds kept open (once the last of them is over)."""
+        index, self.index = self.index, None
+        if index is not None:
+            index.close()
+
     def _run(self, verbosity: Verbosity) -> None:
         scanning, self.scanning = self.scanning or begin_scan(self.items_dir), None
         try:

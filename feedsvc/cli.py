@@ -98,7 +98,10 @@ def validate(
         progress = terminal_progress(verbosity, as_json)
         checked = checked_items(items_dir, cache, moment, report, progress)
         if checked.index is not None:
-            report.tally(checked.index, moment)
+            try:
+                report.tally(checked.index, moment)
+            finally:
+                checked.index.close()
         show(report.finish(), verbosity, as_json, report.items_summary() + ".")
 
 
@@ -277,7 +280,10 @@ def build(
                 scanning=scanning,
             )  # fmt: skip
             if not watch:
-                job.run()
+                try:
+                    job.run()
+                finally:
+                    job.close()
                 return
         from feedsvc._cli_watch import watch_items
 
