@@ -44,3 +44,13 @@ def test_a_failed_validation_ends_with_its_status_and_its_last_line(
     assert item.name in result.stdout + result.stderr
     assert (result.stdout + result.stderr).rstrip().splitlines()[-1].endswith(".")
     assert sorted(path.name for path in (tmp_path / "c").iterdir()) == ["items.sqlite3"]
+
+
+def test_a_profiled_command_still_gets_its_profile_written(tmp_path: Path) -> None:
+    profile = tmp_path / "build.prof"
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "feedsvc", "--help"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    assert profile.stat().st_size > 0  # written by the profiler once the command returned
