@@ -5,17 +5,23 @@ Folders are listed, then files stat'ed; no file is read: this is what a no-op re
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import threading
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from errno import ENOENT, ENOTDIR
 from pathlib import Path
 from stat import S_ISREG
+from typing import TYPE_CHECKING, cast
 
 from feedsvc.items import _stats
 from feedsvc.items._problems import Problem
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
@@ -23,6 +29,9 @@ SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than
 # (a folder renamed, an editor's backup made by renaming).
 _GONE = (ENOENT, ENOTDIR)
 _LISTINGS = 3  # the scan lists again when files vanished, so that moved ones are found
+# A folder with folders in it, or with this many bytes of entries (some 800 names), is listed
+# by a helper while a build imports; below, forking would cost more than the listing.
+_LARGE_FOLDER = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -124,36 +133,67 @@ def _named(listed: list[_Listed]) -> _stats.Named:
     return [(entry.path, entry.plain) for entry in listed]
 
 
-def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER) -> Scan:
+def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER, early: bool = False) -> Scan:
     """Item files by path relative to `items_dir` ('/'-separated); dot-names are skipped.
 
     Folders are listed first, by name and type, with no `stat`; then the files are stat'ed,
-    from `split_after` files on half of them by a second process, whatever the layout (one
-    flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and two
-    cores share it.
+    from `split_after` files on a share of them by a second process, whatever the layout
+    (one flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and
+    two cores share it.
     """
-    return Scanning(items_dir, split_after).finish()
+    return Scanning(items_dir, split_after, early=early).finish()
 
 
 class Scanning:
     """A scan begun: the folders listed and, from `split_after` files on, the stats of the
     last `share` of the files under way in a helper process; finish() takes the rest here.
 
-    A rebuild begins its scan before it imports the models, so that the helper stats while
-    this process imports: it then gives the helper more than half.
+    `early`: the command has its slow imports ahead of it. The helper is then forked before
+    anything is listed, lists every folder while this process imports, sends the listing,
+    and stats its share of the files; no process is started for a folder that looks small.
     """
 
     def __init__(
-        self, items_dir: Path, split_after: int | None = SPLIT_AFTER, share: float = 0.5
+        self,
+        items_dir: Path,
+        split_after: int | None = SPLIT_AFTER,
+        share: float = 0.5,
+        early: bool = False,
     ) -> None:
         self.items_dir, self.split_after, self.share = items_dir, split_after, share
         self.result = Scan()
         self.root = os.path.realpath(items_dir)
         self.pending = [("", str(items_dir))]
         self.listed: list[_Listed] = []
+        self.split = _stats.Split([], [])
+        self.lister: _stats.Helper | None = None
+        if early and split_after is not None and _looks_large(items_dir):
+            self.lister = _stats.Helper.start(functools.partial(_list_in_helper, self))
+        if self.lister is None:
+            self._list()
+
+    def _visit_all(self) -> None:
         while self.pending:
             _visit(*self.pending.pop(), self.root, self.result, self.pending, self.listed)
-        self.mine, self.helper = _stats.start(_named(self.listed), split_after, share)
+
+    def _list(self) -> None:
+        self._visit_all()
+        self.split = _stats.start(_named(self.listed), self.split_after, self.share)
+
+    def _take_listing(self, lister: _stats.Helper) -> None:
+        listing = lister.take()  # stopped meanwhile: take() stops the helper
+        if listing is None:  # the helper died: everything is done here
+            lister.end()
+            self._list()
+            return
+        self.result, self.listed = _unpacked(cast(_Packed, listing))
+        self.pending.clear()  # listed there
+        # The helper split the same listing the same way: it is at work on its share.
+        self.split = _stats.shares(_named(self.listed), self.split_after, self.share)
+        if self.split.theirs:
+            self.split.helper = lister
+        else:
+            lister.end()
 
     def finish(self) -> Scan:
         # The files are stat'ed well after their folders were listed (the command's imports
@@ -173,11 +213,13 @@ class Scanning:
 
     def _finish(self) -> tuple[Scan, bool]:
         """The scan, and whether files vanished between their listing and their stat."""
-        listed, mine, helper = self.listed, self.mine, self.helper
+        lister, self.lister = self.lister, None
+        if lister is not None:
+            self._take_listing(lister)
+        listed, split = self.listed, self.split
         vanished = False
         while True:
-            stats = _stats.stat_all(_named(listed), mine, helper)
-            self.helper = None  # done: kept till now for abandon() to stop
+            stats = _stats.stat_all(split)
             for position, taken in enumerate(stats):
                 vanished = vanished or any(errno in _GONE for errno in taken[1].values())
                 folder = _stated(listed[position], taken, self.root, self.result, self.pending)
@@ -188,13 +230,53 @@ class Scanning:
             listed = []
             while self.pending:
                 _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
-            mine, helper = _stats.start(_named(listed), None, 0)
+            split = _stats.start(_named(listed), None, 0)
 
     def abandon(self) -> None:
-        """Stop the helper of a scan that will not be finished."""
-        helper, self.helper = self.helper, None
-        if helper is not None:
-            helper.stop()
+        """Stop the helpers of a scan that will not be finished."""
+        lister, self.lister = self.lister, None
+        helper, self.split.helper = self.split.helper, None
+        for process in (lister, helper):
+            if process is not None:
+                process.stop()
+
+
+def _looks_large(items_dir: Path) -> bool:
+    """Whether the folder has folders in it or many entries: worth a helper process, which a
+    build of a few files at the top of the folder never starts."""
+    try:
+        info = os.stat(items_dir)
+    except OSError:
+        return False
+    return info.st_nlink > 2 or info.st_size >= _LARGE_FOLDER
+
+
+# The listing as the helper sends it: each folder's plain names joined by NUL, which no file
+# name holds (plain names are ASCII), since one string pickles many times faster than a list.
+_Packed = tuple[Scan, list[tuple[str, str, "Folder"]]]
+
+
+def _list_in_helper(scanning: Scanning, send: Connection) -> None:
+    """In the helper: list every folder, send the listing, then stat this process's share."""
+    scanning._visit_all()
+    packed = [(entry.path, "\0".join(entry.plain), entry.other) for entry in scanning.listed]
+    # Sent by a thread: the command reads it only once its imports are done, and the pipe
+    # holds far less than a large listing, so this share is stat'ed meanwhile.
+    sending = threading.Thread(target=send.send, args=((scanning.result, packed),))
+    sending.start()
+    split = _stats.shares(_named(scanning.listed), scanning.split_after, scanning.share)
+    taken = _stats.stat_jobs(split.named, split.theirs) if split.theirs else None
+    sending.join()
+    if taken is not None:
+        send.send(taken)
+
+
+def _unpacked(packed: _Packed) -> tuple[Scan, list[_Listed]]:
+    result, folders = packed
+    listed = [
+        _Listed(path, plain.split("\0") if plain else [], other) for path, plain, other in folders
+    ]
+    return result, listed
 
 
 def _visit(

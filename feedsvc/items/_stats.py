@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from feedsvc._procs import hold_stops, release_stops, start_child, workers
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["FIELDS", "TAKEN", "Helper", "Job", "Named", "Taken", "start", "stat_all"]
+__all__ = [
+    "FIELDS",
+    "TAKEN",
+    "Helper",
+    "Job",
+    "Named",
+    "Split",
+    "Taken",
+    "shares",
+    "start",
+    "stat_all",
+    "stat_jobs",
+]
 
 FIELDS = 4  # per file: mtime_ns, size, ctime_ns, inode
 # Taken and unpacked in C: a Python loop per file costs a third more than the stats themselves.
@@ -47,7 +62,7 @@ def _stat_names(folder: str, names: list[str]) -> Taken:
     return values, failed
 
 
-def _stat_jobs(named: Named, jobs: list[Job]) -> list[Taken]:
+def stat_jobs(named: Named, jobs: list[Job]) -> list[Taken]:
     return [_stat_names(named[at][0], named[at][1][start:stop]) for at, start, stop in jobs]
 
 
@@ -69,43 +84,69 @@ def _shares(named: Named, total: int, share: float) -> tuple[list[Job], list[Job
     return mine, theirs
 
 
-def start(named: Named, split_after: int | None, share: float) -> tuple[list[Job], Helper | None]:
-    """This process's share of the stats, and the helper started on the rest, if any."""
+@dataclass(slots=True)
+class Split:
+    """The stats of listed files, shared: this process's jobs, and the helper's, if any."""
+
+    named: Named
+    mine: list[Job]
+    theirs: list[Job] = field(default_factory=list)
+    helper: Helper | None = None
+
+
+def shares(named: Named, split_after: int | None, share: float) -> Split:
+    """How the stats are shared: from `split_after` files on, the last `share` of them to a
+    helper. The same listing always gives the same split, in whichever process asks."""
     total = sum(len(names) for _, names in named)
-    everything: list[Job] = [(at, 0, len(names)) for at, (_, names) in enumerate(named)]
     if split_after is None or total < max(split_after, 2):
-        return everything, None
-    mine, theirs = _shares(named, total, share)
-    helper = Helper.start(named, theirs)
-    return (everything, None) if helper is None else (mine, helper)
+        return Split(named, [(at, 0, len(names)) for at, (_, names) in enumerate(named)])
+    return Split(named, *_shares(named, total, share))
 
 
-def stat_all(named: Named, mine: list[Job], helper: Helper | None) -> list[Taken]:
+def start(named: Named, split_after: int | None, share: float) -> Split:
+    """The stats shared, the helper started on its share (none if it cannot start)."""
+    split = shares(named, split_after, share)
+    if split.theirs:
+        split.helper = Helper.start(functools.partial(_send_stats, named, split.theirs))
+        if split.helper is None:
+            split.mine, split.theirs = split.mine + split.theirs, []
+    return split
+
+
+def stat_all(split: Split) -> list[Taken]:
     """The stats of every listed folder's plain files, in the listing's order."""
-    taken = _stat_jobs(named, mine)
-    jobs = mine
-    if helper is not None:
-        jobs = mine + helper.jobs
-        taken += helper.result()
+    named = split.named
+    taken = stat_jobs(named, split.mine)
+    if split.theirs:
+        helper, split.helper = split.helper, None
+        part = cast("list[Taken] | None", helper.take() if helper is not None else None)
+        if helper is not None:
+            helper.end()
+        # A helper that died (or none at all): its share is stat'ed here.
+        taken += stat_jobs(named, split.theirs) if part is None else part
     joined: list[Taken] = [(array("q"), {}) for _ in named]
-    for (at, start, _), (values, failed) in zip(jobs, taken, strict=True):
+    for (at, start, _), (values, failed) in zip(split.mine + split.theirs, taken, strict=True):
         into, into_failed = joined[at]
         into_failed.update({start + number: errno for number, errno in failed.items()})
         into.extend(values)
     return joined
 
 
+def _send_stats(named: Named, jobs: list[Job], send: Connection) -> None:
+    send.send(stat_jobs(named, jobs))
+
+
 class Helper:
-    """A forked process stat'ing a share of the files, sending back what it found."""
+    """A forked process that works for the scan and sends back what it finds, message by
+    message: the stats of a share of the files, or the whole listing first."""
 
-    def __init__(self, named: Named, jobs: list[Job]) -> None:
-        import multiprocessing  # only past SPLIT_AFTER files: a small build never needs it
+    def __init__(self, work: Callable[[Connection], None]) -> None:
+        import multiprocessing  # only for a large scan: a small build never needs it
 
-        self.named, self.jobs = named, jobs
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_stat_in_child, args=(send, self.receive, named, jobs), daemon=True
+            target=_in_child, args=(send, self.receive, work), daemon=True
         )
         mask = hold_stops()
         try:
@@ -115,7 +156,7 @@ class Helper:
             release_stops(mask)
 
     @classmethod
-    def start(cls, named: Named, jobs: list[Job]) -> Helper | None:
+    def start(cls, work: Callable[[Connection], None]) -> Helper | None:
         import multiprocessing
 
         if (
@@ -125,31 +166,34 @@ class Helper:
         ):
             return None
         try:
-            return cls(named, jobs)
-        except OSError:  # no process to be had (EAGAIN, ENOMEM): stat everything here
+            return cls(work)
+        except OSError:  # no process to be had (EAGAIN, ENOMEM): the work is done here
             return None
+
+    def take(self) -> object | None:
+        """The helper's next message; None when it died before sending it."""
+        try:
+            message: object = self.receive.recv()
+        except (EOFError, OSError):
+            return None
+        except BaseException:  # stopped: nothing more is wanted of it
+            self.stop()
+            raise
+        return message
+
+    def end(self) -> None:
+        """Wait for the helper, which has sent all it had to."""
+        self.receive.close()
+        self.process.join()
 
     def stop(self) -> None:
         self.process.kill()
         self.process.join()
         self.receive.close()
 
-    def result(self) -> list[Taken]:
-        try:
-            part: list[Taken] = self.receive.recv()
-        except (EOFError, OSError):  # the helper died: its share is stat'ed here
-            part = _stat_jobs(self.named, self.jobs)
-        except BaseException:  # stopped: its share is not wanted any more
-            self.process.kill()
-            raise
-        finally:
-            self.receive.close()
-            self.process.join()
-        return part
 
-
-def _stat_in_child(send: Connection, receive: Connection, named: Named, jobs: list[Job]) -> None:
+def _in_child(send: Connection, receive: Connection, work: Callable[[Connection], None]) -> None:
     receive.close()  # else a parent that stopped reading leaves this send blocked forever
     start_child()  # a parent that has gone ends this send with SIGPIPE, silently
-    send.send(_stat_jobs(named, jobs))
+    work(send)
     send.close()

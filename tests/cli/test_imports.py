@@ -108,14 +108,15 @@ from pathlib import Path
 from feedsvc._cli_build import begin_scan
 from feedsvc.items import _scan
 scanning = begin_scan(Path(sys.argv[1]))
-helper = scanning.helper
-share = sum(stop - start for _, start, stop in helper.jobs) if helper is not None else 0
+listing_here = scanning.lister is None or scanning.listed != []
 heavy = sorted(m for m in {heavy} if m in sys.modules)
-print(json.dumps([share, heavy, scanning.finish().count]))
+count = scanning.finish().count
+share = sum(stop - start for _, start, stop in scanning.split.theirs)
+print(json.dumps([listing_here, share, heavy, count]))
 """
 
 
-def test_a_large_build_stats_files_in_its_helper_before_the_models_are_imported(
+def test_a_large_build_lists_and_stats_in_its_helper_while_the_models_are_imported(
     tmp_path: Path,
 ) -> None:
     from feedsvc.items._scan import SPLIT_AFTER
@@ -128,6 +129,6 @@ def test_a_large_build_stats_files_in_its_helper_before_the_models_are_imported(
         [sys.executable, "-c", SCAN.format(heavy=MODELS), str(items)],
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    share, heavy, count = json.loads(result.stdout.splitlines()[-1])
-    # Three quarters of the stats to the helper, which works while this process imports.
-    assert (share, heavy, count) == (SPLIT_AFTER * 3 // 4, [], SPLIT_AFTER)
+    listing_here, share, heavy, count = json.loads(result.stdout.splitlines()[-1])
+    # The helper lists while this process imports, then stats more than half of the files.
+    assert (listing_here, share, heavy, count) == (False, SPLIT_AFTER * 3 // 5, [], SPLIT_AFTER)

@@ -1,4 +1,5 @@
-"""A large items folder is stat'ed by two processes; what they find is what one would find."""
+"""A large items folder is listed and stat'ed by two processes; what they find is what one
+would find."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.items import Scan, scan
+from feedsvc.items import _scan as scan_module
 from feedsvc.items import _stats as stats_module
 
 
@@ -33,27 +35,46 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return items
 
 
-def test_a_split_walk_finds_what_one_walk_finds(tree: Path) -> None:
+@pytest.mark.parametrize("early", [False, True])
+def test_a_split_walk_finds_what_one_walk_finds(tree: Path, early: bool) -> None:
     whole = scan(tree, split_after=None)
-    split = scan(tree, split_after=0)
+    split = scan(tree, split_after=0, early=early)
     assert len(whole.files) == 6 * 4 * 3
     assert split.files == whole.files
     assert split.folders == whole.folders
     assert sorted(split.problems) == sorted(whole.problems)
+    assert sorted(split.skipped) == sorted(whole.skipped)
     assert {problem.message.split(";")[0] for problem in whole.problems} == {
         "is a link to outside the items folder",
         "has a name that is not UTF-8",
     }
 
 
-def test_a_helper_that_dies_leaves_its_folders_to_the_parent(
+def die_in_helpers(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+    """`module.name` ends any helper process that calls it; this process still runs it."""
+    parent, real = os.getpid(), getattr(module, name)
+
+    def dying(*args: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, dying)
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_a_helper_that_dies_leaves_its_files_to_the_parent(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, early: bool
+) -> None:
+    die_in_helpers(monkeypatch, stats_module, "stat_jobs")  # early: once it sent its listing
+    assert scan(tree, split_after=0, early=early).files == scan(tree, split_after=None).files
+
+
+def test_a_helper_that_dies_before_its_listing_leaves_the_walk_to_the_parent(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def die(*args: object) -> None:
-        os._exit(3)
-
-    monkeypatch.setattr(stats_module, "_stat_in_child", die)
-    assert scan(tree, split_after=0).files == scan(tree, split_after=None).files
+    die_in_helpers(monkeypatch, scan_module, "_visit")
+    assert scan(tree, split_after=0, early=True).files == scan(tree, split_after=None).files
 
 
 def scanned_across(
@@ -76,21 +97,58 @@ def scanned_across(
 def helper_shares(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of files each helper process stats, as its results come back."""
     shares: list[int] = []
-    real = stats_module.Helper.result
+    real = stats_module.Helper.take
 
-    def counting(helper: stats_module.Helper) -> list[stats_module.Taken]:
+    def counting(helper: stats_module.Helper) -> object:
         part = real(helper)
-        shares.append(sum(len(values) // stats_module.TAKEN for values, _ in part))
+        if isinstance(part, list):  # not the listing, which comes first from an early helper
+            shares.append(sum(len(values) // stats_module.TAKEN for values, _ in part))
         return part
 
-    monkeypatch.setattr(stats_module.Helper, "result", counting)
+    monkeypatch.setattr(stats_module.Helper, "take", counting)
     return shares
 
 
-def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("early", [False, True])
+def test_a_helper_sends_its_share(tree: Path, monkeypatch: pytest.MonkeyPatch, early: bool) -> None:
     shares = helper_shares(monkeypatch)
-    scan(tree, split_after=0)
+    scan(tree, split_after=0, early=early)
     assert len(shares) == 1 and 0 < shares[0] < 6 * 4 * 3
+
+
+def test_an_early_helper_lists_every_folder_and_this_process_none(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent, listed_here = os.getpid(), []
+    real = scan_module._visit
+
+    def visit(*args: object) -> None:
+        if os.getpid() == parent:
+            listed_here.append(args[1])
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_module, "_visit", visit)
+    assert len(scan(tree, split_after=0, early=True).files) == 6 * 4 * 3
+    assert listed_here == []
+    assert len(scan(tree, split_after=0).files) == 6 * 4 * 3
+    assert len(listed_here) == 1 + 6 + 6 * 4  # the top, the years, the months
+
+
+def test_a_small_flat_folder_starts_no_process_to_list_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stats_module, "workers", lambda: 2)
+    started: list[object] = []
+    monkeypatch.setattr(stats_module.Helper, "start", lambda work: started.append(work))
+    flat = tmp_path / "few"
+    flat.mkdir()
+    for number in range(3):
+        (flat / f"{number}.md").write_text(str(number))
+    assert len(scan(flat, early=True).files) == 3
+    assert started == []
+    (flat / "2024").mkdir()  # a folder in it: worth a helper, which lists
+    scan(flat, early=True)
+    assert len(started) == 1
 
 
 def test_an_entry_that_cannot_be_read_is_reported_and_the_folder_still_walked(
