@@ -60,9 +60,14 @@ def digest(stats: Stats) -> str:
 
 
 def folder_digest(folder: Folder) -> str:
-    """digest() of the folder's files, from the scan's arrays: no tuple per file is made."""
-    paths = map(folder.prefix.__add__, folder.names)
-    return _digest(len(folder.names), paths, folder.stats.tobytes())
+    """The folder's names and stats, in order, from the scan's arrays: no tuple per file is
+    made, and the names' own digest is often taken already (by the scan's helper). Not
+    digest()'s, whose paths include the folder: combine() names the folder."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(len(folder.names).to_bytes(8, "little"))
+    hasher.update(folder.names_digest())
+    hasher.update(folder.stats)
+    return hasher.hexdigest()
 
 
 def combine(digests: Iterable[tuple[str, str]]) -> str:

@@ -42,6 +42,15 @@ class Folder:
     names: list[str] = field(default_factory=list)
     # FIELDS per name, in order: a no-op rebuild digests these bytes, never a tuple per file.
     stats: array[int] = field(default_factory=lambda: array("q"))
+    # The digest of the names once taken: by the helper that listed them, while the command
+    # was still importing, or when first asked.
+    names_hash: bytes = field(default=b"", compare=False, repr=False)
+
+    def names_digest(self) -> bytes:
+        """A digest of the names, in order."""
+        if not self.names_hash:
+            self.names_hash = _names_digest("\0".join(self.names))
+        return self.names_hash
 
     def files(self) -> dict[str, tuple[int, int, int, int]]:
         """relpath -> (mtime_ns, size, ctime_ns, inode), in order: made only when wanted."""
@@ -69,6 +78,12 @@ class Scan:
     def files(self) -> dict[str, tuple[int, int, int, int]]:
         """Every item file: relpath -> (mtime_ns, size, ctime_ns, inode)."""
         return {path: stat for folder in self.folders for path, stat in folder.files().items()}
+
+
+def _names_digest(joined: str) -> bytes:
+    import hashlib  # where the digest is first wanted: in the helper, while the command imports
+
+    return hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16).digest()
 
 
 def _utf8(name: str) -> bool:
@@ -127,6 +142,7 @@ class _Listed:
     path: str
     plain: list[str]
     other: Folder
+    plain_hash: bytes = b""  # _names_digest of `plain`, when the helper took it
 
 
 def _named(listed: list[_Listed]) -> _stats.Named:
@@ -253,13 +269,16 @@ def _looks_large(items_dir: Path) -> bool:
 
 # The listing as the helper sends it: each folder's plain names joined by NUL, which no file
 # name holds (plain names are ASCII), since one string pickles many times faster than a list.
-_Packed = tuple[Scan, list[tuple[str, str, "Folder"]]]
+_Packed = tuple[Scan, list[tuple[str, str, bytes, "Folder"]]]
 
 
 def _list_in_helper(scanning: Scanning, send: Connection) -> None:
     """In the helper: list every folder, send the listing, then stat this process's share."""
     scanning._visit_all()
-    packed = [(entry.path, "\0".join(entry.plain), entry.other) for entry in scanning.listed]
+    packed = []
+    for entry in scanning.listed:
+        joined = "\0".join(entry.plain)
+        packed.append((entry.path, joined, _names_digest(joined), entry.other))
     # Sent by a thread: the command reads it only once its imports are done, and the pipe
     # holds far less than a large listing, so this share is stat'ed meanwhile.
     sending = threading.Thread(target=send.send, args=((scanning.result, packed),))
@@ -274,7 +293,8 @@ def _list_in_helper(scanning: Scanning, send: Connection) -> None:
 def _unpacked(packed: _Packed) -> tuple[Scan, list[_Listed]]:
     result, folders = packed
     listed = [
-        _Listed(path, plain.split("\0") if plain else [], other) for path, plain, other in folders
+        _Listed(path, plain.split("\0") if plain else [], other, plain_hash)
+        for path, plain, plain_hash, other in folders
     ]
     return result, listed
 
@@ -341,6 +361,8 @@ def _stated(
     count = len(listed.plain)
     if not failed and all(S_ISREG(mode) for mode in set(values[:: _stats.TAKEN])):
         folder.names = listed.plain
+        if not listed.other.names:
+            folder.names_hash = listed.plain_hash
         folder.stats = array("q", bytes(8 * _stats.FIELDS * count))
         for column in range(_stats.FIELDS):
             folder.stats[column :: _stats.FIELDS] = values[column + 1 :: _stats.TAKEN]

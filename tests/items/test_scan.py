@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feedsvc.index._changes import folder_digest
 from feedsvc.items import Scan, scan
 from feedsvc.items import _scan as scan_module
 from feedsvc.items import _stats as stats_module
@@ -44,6 +45,12 @@ def test_a_split_walk_finds_what_one_walk_finds(tree: Path, early: bool) -> None
     assert split.folders == whole.folders
     assert sorted(split.problems) == sorted(whole.problems)
     assert sorted(split.skipped) == sorted(whole.skipped)
+    # The digest of each folder's names, taken by an early helper, is the one taken here.
+    assert [folder_digest(folder) for folder in split.folders] == [
+        folder_digest(folder) for folder in whole.folders
+    ]
+    if early:
+        assert all(folder.names_hash for folder in split.folders)
     assert {problem.message.split(";")[0] for problem in whole.problems} == {
         "is a link to outside the items folder",
         "has a name that is not UTF-8",
