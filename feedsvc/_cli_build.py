@@ -91,10 +91,10 @@ def _publish(
     return None
 
 
-def begin_scan(items_dir: Path) -> Scanning | None:
-    """The scan of a build, begun before the slow imports, so that its helper process lists
-    the folders while this one imports, unless the models are imported already (a watch's
-    later builds list here)."""
+def begin_scan(items_dir: Path, cache: Path | None) -> Scanning | None:
+    """The scan of a build, begun before the slow imports. When the last build indexed many
+    files, its helper process lists the folders while this one imports; a watch's later
+    builds, with the models imported, list here."""
     from feedsvc.items import Scanning
 
     if not items_dir.is_dir():
@@ -104,7 +104,21 @@ def begin_scan(items_dir: Path) -> Scanning | None:
     # The helper's share of the stats begins as soon as its listing is sent; this process's
     # once it has read the listing, after its imports: at 100,000 items, shares from 0.57 to
     # 0.62 did best (0.5 and 0.67 cost 0.01-0.03 s more).
-    return Scanning(items_dir, share=0.6, early=True)
+    return Scanning(items_dir, share=0.6, early=_indexed_many(cache))
+
+
+# An index this large holds some thousands of files (2.2 KB each for the benchmark's items):
+# enough for a helper to stat a share, so that importing multiprocessing and forking early
+# costs nothing extra. Below, or with no index (a first build, whose scan is a small part of
+# it), the command lists the folders itself.
+_MANY_INDEXED = 8 * 1024 * 1024
+
+
+def _indexed_many(cache: Path | None) -> bool:
+    try:
+        return cache is not None and cache.stat().st_size >= _MANY_INDEXED
+    except OSError:
+        return False
 
 
 def pings_file(items_dir: Path, cache_dir: Path | None) -> Path:
@@ -167,7 +181,7 @@ class Build:
             index.close()
 
     def _run(self, verbosity: Verbosity) -> None:
-        scanning, self.scanning = self.scanning or begin_scan(self.items_dir), None
+        scanning, self.scanning = self.scanning or begin_scan(self.items_dir, self.cache), None
         try:
             self._scanned(verbosity, scanning)
         finally:

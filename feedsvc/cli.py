@@ -267,7 +267,8 @@ def build(
 
     if watch and check:
         raise click.UsageError("--watch builds after each change; --check writes nothing: give one")
-    scanning = begin_scan(items_dir)  # its helper stats files while the wings are imported
+    cache = cache_file(items_dir, cache_dir, no_cache)
+    scanning = begin_scan(items_dir, cache)  # its helper works while the wings are imported
     # One build ends with its work; a watch runs for hours, and keeps collecting.
     try:
         with contextlib.nullcontext() if watch else no_cycle_collection():
@@ -275,7 +276,7 @@ def build(
 
             check_out(out_dir, items_dir, SERVED_TREES)
             job = Build(
-                items_dir, out_dir, now, cache_file(items_dir, cache_dir, no_cache),
+                items_dir, out_dir, now, cache,
                 pings_file(items_dir, cache_dir), wait, ping, verbosity, as_json, check, watch,
                 scanning=scanning,
             )  # fmt: skip

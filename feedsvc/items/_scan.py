@@ -29,9 +29,6 @@ SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than
 # (a folder renamed, an editor's backup made by renaming).
 _GONE = (ENOENT, ENOTDIR)
 _LISTINGS = 3  # the scan lists again when files vanished, so that moved ones are found
-# A folder with folders in it, or with this many bytes of entries (some 800 names), is listed
-# by a helper while a build imports; below, forking would cost more than the listing.
-_LARGE_FOLDER = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -164,9 +161,9 @@ class Scanning:
     """A scan begun: the folders listed and, from `split_after` files on, the stats of the
     last `share` of the files under way in a helper process; finish() takes the rest here.
 
-    `early`: the command has its slow imports ahead of it. The helper is then forked before
-    anything is listed, lists every folder while this process imports, sends the listing,
-    and stats its share of the files; no process is started for a folder that looks small.
+    `early`: the command has its slow imports ahead of it, and many files to scan. The helper
+    is then forked before anything is listed, lists every folder while this process imports,
+    sends the listing, and stats its share of the files.
     """
 
     def __init__(
@@ -183,7 +180,7 @@ class Scanning:
         self.listed: list[_Listed] = []
         self.split = _stats.Split([], [])
         self.lister: _stats.Helper | None = None
-        if early and split_after is not None and _looks_large(items_dir):
+        if early and split_after is not None:
             self.lister = _stats.Helper.start(functools.partial(_list_in_helper, self))
         if self.lister is None:
             self._list()
@@ -255,16 +252,6 @@ class Scanning:
         for process in (lister, helper):
             if process is not None:
                 process.stop()
-
-
-def _looks_large(items_dir: Path) -> bool:
-    """Whether the folder has folders in it or many entries: worth a helper process, which a
-    build of a few files at the top of the folder never starts."""
-    try:
-        info = os.stat(items_dir)
-    except OSError:
-        return False
-    return info.st_nlink > 2 or info.st_size >= _LARGE_FOLDER
 
 
 # The listing as the helper sends it: each folder's plain names joined by NUL, which no file

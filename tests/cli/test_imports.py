@@ -13,6 +13,8 @@ import pytest
 from feeds import NOW
 from helpers import BUNDLED_ITEMS
 
+from feedsvc import _cli_build
+
 # The costly imports behind the writers: feedgen and lxml (RSS, Atom, the index page), the
 # Markdown renderer and the sanitiser (bodies).
 WRITERS = ("feedgen", "lxml", "markdown_it", "nh3")
@@ -107,7 +109,7 @@ import json, sys
 from pathlib import Path
 from feedsvc._cli_build import begin_scan
 from feedsvc.items import _scan
-scanning = begin_scan(Path(sys.argv[1]))
+scanning = begin_scan(Path(sys.argv[1]), Path(sys.argv[2]))
 listing_here = scanning.lister is None or scanning.listed != []
 heavy = sorted(m for m in {heavy} if m in sys.modules)
 count = scanning.finish().count
@@ -125,10 +127,36 @@ def test_a_large_build_lists_and_stats_in_its_helper_while_the_models_are_import
     items.mkdir()
     for number in range(SPLIT_AFTER):
         (items / f"{number}.md").touch()
+    index = tmp_path / "items.sqlite3"  # the last build's index: as large as many files make
+    with index.open("wb") as file:
+        file.truncate(_cli_build._MANY_INDEXED)
     result = subprocess.run(
-        [sys.executable, "-c", SCAN.format(heavy=MODELS), str(items)],
+        [sys.executable, "-c", SCAN.format(heavy=MODELS), str(items), str(index)],
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     listing_here, share, heavy, count = json.loads(result.stdout.splitlines()[-1])
     # The helper lists while this process imports, then stats more than half of the files.
     assert (listing_here, share, heavy, count) == (False, SPLIT_AFTER * 3 // 5, [], SPLIT_AFTER)
+
+
+def test_only_a_build_that_indexed_many_files_lists_them_in_a_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forking early, and importing multiprocessing for it, pays only when there are many
+    files to list; with no index (a first build) or a small one, the command lists them."""
+    from feedsvc.items import _stats
+
+    monkeypatch.setattr(_stats, "workers", lambda: 2)
+    monkeypatch.delitem(sys.modules, "feedsvc.model")  # as when the command starts
+    items = shutil.copytree(BUNDLED_ITEMS, tmp_path / "items")
+    index = tmp_path / "items.sqlite3"
+    assert _cli_build.begin_scan(items, None).lister is None  # type: ignore[union-attr]
+    assert _cli_build.begin_scan(items, index).lister is None  # type: ignore[union-attr]
+    with index.open("wb") as file:
+        file.truncate(_cli_build._MANY_INDEXED - 1)
+    assert _cli_build.begin_scan(items, index).lister is None  # type: ignore[union-attr]
+    with index.open("wb") as file:
+        file.truncate(_cli_build._MANY_INDEXED)
+    scanning = _cli_build.begin_scan(items, index)
+    assert scanning is not None and scanning.lister is not None
+    assert len(scanning.finish().files) == len(list(BUNDLED_ITEMS.glob("*.md")))

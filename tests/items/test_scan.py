@@ -141,23 +141,6 @@ def test_an_early_helper_lists_every_folder_and_this_process_none(
     assert len(listed_here) == 1 + 6 + 6 * 4  # the top, the years, the months
 
 
-def test_a_small_flat_folder_starts_no_process_to_list_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(stats_module, "workers", lambda: 2)
-    started: list[object] = []
-    monkeypatch.setattr(stats_module.Helper, "start", lambda work: started.append(work))
-    flat = tmp_path / "few"
-    flat.mkdir()
-    for number in range(3):
-        (flat / f"{number}.md").write_text(str(number))
-    assert len(scan(flat, early=True).files) == 3
-    assert started == []
-    (flat / "2024").mkdir()  # a folder in it: worth a helper, which lists
-    scan(flat, early=True)
-    assert len(started) == 1
-
-
 def test_an_entry_that_cannot_be_read_is_reported_and_the_folder_still_walked(
     tree: Path,
 ) -> None:
