@@ -49,6 +49,9 @@ class PlannedFile:
     items: int
     render: Callable[[], bytes]
     week: str = ""  # of an archive: written a week at a time, before the live files
+    # Makes what render() shares with other files (its feed's document, the entries): called
+    # before rendering is shared between processes, so that each is made once.
+    prepare: Callable[[], object] | None = None
 
 
 class _Documents:
@@ -346,7 +349,8 @@ def planned_files(
             )  # fmt: skip
             render = partial(feed, name, feed_plan)
             path = out_path(feed_plan.folder + file_name, feed_plan.members)
-            found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
+            prepare = partial(documents.doc, feed_plan)
+            found.append(PlannedFile(path, key, len(feed_plan.chosen), render, prepare=prepare))
             listed.append((feed_plan, name))
     main = plans[0]
 
