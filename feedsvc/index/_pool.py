@@ -20,12 +20,13 @@ from feedsvc.items import (
     line_of_field,
     parse_item,
     raw_digest,
+    read_again,
     read_item_bytes,
     use_native_yaml,
 )
 from feedsvc.model import NEVER, Lead, Teaser, microseconds, slug
 
-__all__ = ["Parsed", "Record", "records"]
+__all__ = ["Parsed", "Record", "items_again", "records"]
 
 # Below this many files, one process is faster: forking workers, and sharing two cores between
 # them and the parent that stores their records, cost more than they save. Measured on a busy
@@ -37,6 +38,9 @@ CHUNK = 200
 # process, and sends back its items as well as their records: unpickling an item costs a tenth
 # of parsing it, and rendering then finds every item parsed here, as in one process.
 SPLIT_THRESHOLD = 500
+# Items read again to render them (those the sync's pool parsed) from this many on are read
+# by the pool, which sends them back: unpickling an item costs a tenth of reading it.
+AGAIN_THRESHOLD = 200
 # Importing yaml-rs costs 4-20 ms and saves about 0.13 ms per front matter: from this many files
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
@@ -151,3 +155,25 @@ def records(
             yield from _kept(theirs(), parsed)
     else:
         yield from _kept(map(partial(_parse, items_dir), todo), parsed)
+
+
+def _again_chunk(job: tuple[str, list[tuple[str, str]]]) -> list[tuple[str, Lead | Teaser]]:
+    items_dir, chunk = job
+    return [(path, read_again(Path(items_dir) / path, digest)) for path, digest in chunk]
+
+
+def items_again(
+    items_dir: Path, wanted: list[tuple[str, str]], processes: int | None = None
+) -> Iterator[tuple[str, Lead | Teaser]]:
+    """Each (path, digest)'s item, read again as it was indexed (see read_again), in no
+    particular order; by worker processes when there are many."""
+    processes = workers() if processes is None else processes
+    if processes <= 1 or len(wanted) < AGAIN_THRESHOLD:
+        for path, digest in wanted:
+            yield path, read_again(items_dir / path, digest)
+        return
+    use_native_yaml()
+    size = -(-len(wanted) // (2 * processes))  # two chunks a worker, so that none waits long
+    jobs = [(str(items_dir), wanted[i : i + size]) for i in range(0, len(wanted), size)]
+    for chunk in parallel(_again_chunk, jobs, processes):
+        yield from chunk

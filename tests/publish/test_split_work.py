@@ -12,8 +12,9 @@ from feeds import cold_snapshot
 from stores import generate
 
 from feedsvc import _procs
+from feedsvc.errors import ChangedDuringBuild
 from feedsvc.index import _pool
-from feedsvc.publish import _build
+from feedsvc.publish import _build, _outputs
 
 
 def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,6 +40,30 @@ def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch: pytest.M
     two = cold_snapshot(items, tmp_path / "two")
     assert len(shares) == 2 and shares[0] == 60 and 0 < shares[1] < len(one)
     assert two == one
+    # Parsed by the pool, whose workers keep their items: the chosen ones are read again by
+    # workers too, before the documents are made.
+    again: list[int] = []
+
+    def counted_again(items_dir: Path, wanted: list[tuple[str, str]]) -> object:
+        again.append(len(wanted))
+        return _pool.items_again(items_dir, wanted, processes=2)
+
+    monkeypatch.setattr(_pool, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(_pool, "AGAIN_THRESHOLD", 2)
+    monkeypatch.setattr(_outputs, "items_again", counted_again)
+    assert cold_snapshot(items, tmp_path / "pooled") == one
+    assert again and again[0] > 50
+
+
+def test_an_item_changed_before_it_is_read_again_stops_the_build_in_the_command(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pool, "AGAIN_THRESHOLD", 2)
+    items = generate(tmp_path / "items", 6, seed=6)
+    wanted = [(path.name, "not its digest") for path in sorted(items.glob("*.md"))]
+    with pytest.raises(ChangedDuringBuild):
+        list(_pool.items_again(items, wanted, processes=2))
+    assert capfd.readouterr().err == ""  # the workers said nothing
 
 
 def test_a_small_build_forks_nothing(bundled_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
