@@ -72,7 +72,7 @@ class _Documents:
         self.settings = settings
         self.parsed = parsed
         self.items: dict[str, Lead | Teaser] = {}
-        self.read = False  # whether read_ahead() ran
+        self.read_ahead_done = False
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
         self.docs: dict[str, FeedDoc] = {}
 
@@ -107,8 +107,8 @@ class _Documents:
         self.items.update(items_again(self.items_dir, list(wanted.items())))
 
     def prepare(self, plans: list[FeedPlan], plan: FeedPlan) -> FeedDoc:
-        if not self.read:
-            self.read = True
+        if not self.read_ahead_done:
+            self.read_ahead_done = True
             self.read_ahead(plans)
         return self.doc(plan)
 
