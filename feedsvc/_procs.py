@@ -1,4 +1,4 @@
-"""Child processes (the parsing pool, the scan helper): how many, and how they take signals.
+"""Child processes (parsing pool, scan helper, rendering child): how many, and their signals.
 
 The command's process alone answers a signal that asks it to stop (Ctrl-C, SIGTERM, SIGHUP):
 it unwinds, says so in one line and exits 128 + N. Its children say nothing: they ignore
