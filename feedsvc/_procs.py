@@ -1,4 +1,4 @@
-"""Child processes (the parsing pool, the scan helper): how many, and how they take signals.
+"""Child processes (parsing pool, scan helper, rendering child): how many, and their signals.
 
 The command's process alone answers a signal that asks it to stop (Ctrl-C, SIGTERM, SIGHUP):
 it unwinds, says so in one line and exits 128 + N. Its children say nothing: they ignore
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     Result = TypeVar("Result")
 
 __all__ = [
+    "beside",
     "hold_stops",
     "no_cycle_collection",
     "parallel",
@@ -247,6 +248,63 @@ def _serve(function: Callable[[Job], Result], pipe: Connection, parents: list[Co
         except Exception:
             return  # the parent does the job again, and reports what goes wrong
         pipe.send(result)
+
+
+@contextmanager
+def beside(function: Callable[[Job], Result], job: Job) -> Iterator[Callable[[], Result]]:
+    """function(job) in one forked child while this process does its own share of the work;
+    the block gets a callable that waits for the result.
+
+    As parallel()'s workers do, the child takes signals its own way, dies with this process
+    and is killed when the block ends early; when it dies or fails, the result is made here,
+    so an error is raised, and reported, in this process like any other.
+    """
+    import multiprocessing  # not for every command's start-up
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield lambda: function(job)
+        return
+    context = multiprocessing.get_context("fork")  # the child inherits `job`: nothing pickled
+    ours, theirs = context.Pipe(duplex=False)
+    child = None
+    try:
+        mask = hold_stops()
+        try:
+            child = context.Process(target=_once, args=(function, job, theirs, ours), daemon=True)
+            child.start()
+        finally:
+            release_stops(mask)  # a stop that came meanwhile raises here
+        theirs.close()
+
+        def result() -> Result:
+            try:
+                found: Result = ours.recv()
+            except (EOFError, OSError):  # the child died or failed: its share is made here
+                return function(job)
+            return found
+
+        yield result
+    except BaseException:
+        if child is not None:
+            child.kill()
+        raise
+    finally:
+        theirs.close()
+        ours.close()
+        if child is not None:
+            child.join()
+
+
+def _once(
+    function: Callable[[Job], Result], job: Job, pipe: Connection, parents: Connection
+) -> None:
+    parents.close()  # else the child would hold the parent's end open, and never see it go
+    start_child()
+    try:
+        result = function(job)
+    except Exception:
+        return  # the parent does the job again, and reports what goes wrong
+    pipe.send(result)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 from feedsvc.index._archived import FileRecord, Row, content_hash
 from feedsvc.index._check import Checked, check_items, load_items
 from feedsvc.index._db import ArchiveWeek, ArchiveWeeks, Chosen, Index, code_version
+from feedsvc.index._pool import items_again
 
 __all__ = [
     "ArchiveWeek",
@@ -22,5 +23,6 @@ __all__ = [
     "check_items",
     "code_version",
     "content_hash",
+    "items_again",
     "load_items",
 ]

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feedsvc._procs import beside, workers
 from feedsvc.index import Index
 from feedsvc.publish import _atomic
 from feedsvc.publish._folders import OutTree
-from feedsvc.publish._layout import moved_to
+from feedsvc.publish._layout import FORMATS, moved_to
 from feedsvc.publish._listing import Listing, list_out
 
 if TYPE_CHECKING:
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
 from feedsvc.publish._outputs import PlannedFile, Seals, stamp
 
 __all__ = ["FileReport", "compare", "publish"]
+
+# Below this many entries to render (the sum over the files), one process renders them all:
+# forking a child and taking its bytes back costs more than the second core saves. A cold
+# build of 1,000 items renders about 6,000; an edit of one item, a few hundred.
+SPLIT_ENTRIES = 2000
+_COSTS = {f.name: f.cost for f in FORMATS.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +156,54 @@ def _write(
 def _rendered(
     files: list[PlannedFile], progress: Progress | None
 ) -> Iterator[tuple[PlannedFile, bytes]]:
-    for done, file in enumerate(files, 1):
-        data = file.render()
-        if progress is not None:
-            progress("render", done, len(files))
-        yield file, data
+    """Each file with its bytes, in the order given; a large build's shared by two processes."""
+    theirs, ours = _shares(files)
+    if not theirs or not ours:
+        for done, file in enumerate(files, 1):
+            data = file.render()
+            if progress is not None:
+                progress("render", done, len(files))
+            yield file, data
+        return
+    for file in files:  # made here once, and inherited by the child
+        if file.prepare is not None:
+            file.prepare()
+    with beside(_render_all, theirs) as their_bytes:
+        found = {}
+        for done, file in enumerate(ours, 1):
+            found[file.path] = file.render()
+            if progress is not None:
+                progress("render", done, len(files))
+        found |= zip((file.path for file in theirs), their_bytes(), strict=True)
+    if progress is not None:
+        progress("render", len(files), len(files))
+    for file in files:
+        yield file, found[file.path]
+
+
+def _render_all(files: list[PlannedFile]) -> list[bytes]:
+    return [file.render() for file in files]
+
+
+def _shares(files: list[PlannedFile]) -> tuple[list[PlannedFile], list[PlannedFile]]:
+    """The files a child renders, and those this process does: whole formats, so that each
+    entry's elements are made once per format (see writers/_xml.py), balanced by what their
+    entries cost. Small renders stay in one process: (), files."""
+    if sum(file.items for file in files) < SPLIT_ENTRIES or workers() < 2:
+        return [], files
+    formats: dict[str, list[PlannedFile]] = {}
+    for file in files:
+        formats.setdefault(_split(file.path)[1], []).append(file)
+    cost = {
+        name: _COSTS.get(name, 1) * sum(f.items for f in group) for name, group in formats.items()
+    }
+    shares: tuple[list[PlannedFile], list[PlannedFile]] = ([], [])
+    loads = [0, 0]
+    for name in sorted(formats, key=cost.__getitem__, reverse=True):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        shares[lighter].extend(formats[name])
+        loads[lighter] += cost[name]
+    return shares
 
 
 def publish(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from feedsvc.index import Chosen, FileRecord, Index, code_version, content_hash
+from feedsvc.index import Chosen, FileRecord, Index, code_version, content_hash, items_again
 from feedsvc.items import read_again
 from feedsvc.model import FeedSettings, FormatName, Lead, Teaser
 from feedsvc.publish._archive_patch import patched
@@ -49,6 +49,9 @@ class PlannedFile:
     items: int
     render: Callable[[], bytes]
     week: str = ""  # of an archive: written a week at a time, before the live files
+    # Makes what render() shares with other files (its feed's document, the entries): called
+    # before rendering is shared between processes, so that each is made once.
+    prepare: Callable[[], object] | None = None
 
 
 class _Documents:
@@ -69,6 +72,7 @@ class _Documents:
         self.settings = settings
         self.parsed = parsed
         self.items: dict[str, Lead | Teaser] = {}
+        self.read_ahead_done = False
         self.entries: dict[tuple[str, bool], EntryDoc] = {}
         self.docs: dict[str, FeedDoc] = {}
 
@@ -90,6 +94,23 @@ class _Documents:
             cached = EntryDoc.from_item(item, self.settings, members=members)
             self.entries[(path, whole)] = cached
         return cached
+
+    def read_ahead(self, plans: list[FeedPlan]) -> None:
+        """Every item `plans` choose, and this build has not parsed, read now: by worker
+        processes when there are many (the sync's pool parsed them, and kept none)."""
+        wanted = {
+            c.path: c.digest
+            for p in plans
+            for c in p.chosen
+            if c.path not in self.items and self.parsed.get(c.path, ("",))[0] != c.digest
+        }
+        self.items.update(items_again(self.items_dir, list(wanted.items())))
+
+    def prepare(self, plans: list[FeedPlan], plan: FeedPlan) -> FeedDoc:
+        if not self.read_ahead_done:
+            self.read_ahead_done = True
+            self.read_ahead(plans)
+        return self.doc(plan)
 
     def doc(self, plan: FeedPlan) -> FeedDoc:
         if plan.folder not in self.docs:
@@ -346,7 +367,8 @@ def planned_files(
             )  # fmt: skip
             render = partial(feed, name, feed_plan)
             path = out_path(feed_plan.folder + file_name, feed_plan.members)
-            found.append(PlannedFile(path, key, len(feed_plan.chosen), render))
+            prepare = partial(documents.prepare, plans, feed_plan)
+            found.append(PlannedFile(path, key, len(feed_plan.chosen), render, prepare=prepare))
             listed.append((feed_plan, name))
     main = plans[0]
 

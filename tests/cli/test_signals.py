@@ -30,11 +30,11 @@ from helpers import SETTINGS
 from stores import command, generate, is_temp, malformed
 
 from feedsvc import _procs
-from feedsvc._procs import parallel
+from feedsvc._procs import beside, parallel
 from feedsvc.index import _pool
 from feedsvc.items import _scan
 from feedsvc.publish import exclusive
-from feedsvc.publish._layout import LOCK_FILE
+from feedsvc.publish._layout import LOCK_FILE, TEMP_FOLDER
 
 SIGNALS = int(os.environ.get("FEEDSVC_SIGNALS", "8"))
 ITEMS = int(os.environ.get("FEEDSVC_SIGNAL_ITEMS", str(_pool.POOL_THRESHOLD + 20)))
@@ -331,3 +331,82 @@ def test_a_worker_whose_parent_dies_mid_job_exits_silently(
     worker.join(timeout=30)
     assert worker.exitcode == 0
     assert capfd.readouterr().err == ""
+
+
+def rendering(watch: Watch) -> bool:
+    """Poll until the child that renders a share of the feeds is at work (the one that comes
+    once the pool's workers are gone); False once the build is over without one."""
+    between = False
+    while watch.phase() != "exited":
+        kids = children(watch.build.pid)
+        if watch.pooled and not kids:
+            between = True
+        elif between and any(cpu_ticks(kid) > 0 for kid in kids):
+            return True
+    return False
+
+
+def start_rendering(store: Store, out: Path) -> Watch:
+    for _ in range(5):  # the child lives for a fraction of a second: polling may miss it
+        watch = start(store, out, ["--no-cache"])
+        if rendering(watch):
+            return watch
+        ended(watch)
+    raise AssertionError("no build was ever caught with a child rendering")
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["parent", "group"])
+def test_a_sigterm_while_two_processes_render_leaves_out_whole(
+    store: Store, tmp_path: Path, whole: bool
+) -> None:
+    out = tmp_path / "out"
+    for _ in range(5):  # a build may finish between the poll that saw its child and the signal
+        watch = start_rendering(store, out)
+        (os.killpg if whole else os.kill)(watch.build.pid, signal.SIGTERM)
+        stderr = ended(watch)
+        if watch.build.returncode != 0:
+            break
+    assert watch.build.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr == f"feedsvc: stopped by SIGTERM{WHOLE}.\n"
+    old_or_new(out, store)
+    assert not any(is_temp(path) for path in snapshot(out))
+    assert not (out / TEMP_FOLDER).exists()
+
+
+def test_the_rendering_child_of_a_killed_parent_exits_silently(
+    store: Store, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    watch = start_rendering(store, out)
+    watch.build.kill()
+    assert ended(watch) == ""  # the child is gone too, without a word
+    assert snapshot(out) == store.old
+    with exclusive(out, 0):
+        pass
+
+
+def _fails_in_a_child(number: int) -> int:
+    if os.getpid() != PARENT:
+        if number == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise ValueError(f"bad number {number}")
+    if number == 2:
+        raise ValueError(f"bad number {number}")
+    return number * number
+
+
+@pytest.mark.parametrize("number", [1, 3])
+def test_a_child_beside_that_dies_or_fails_has_its_job_done_by_the_parent(
+    capfd: pytest.CaptureFixture[str], number: int
+) -> None:
+    with beside(_fails_in_a_child, number) as result:
+        assert result() == number * number
+    assert capfd.readouterr().err == ""
+
+
+def test_an_error_in_a_child_beside_is_raised_by_the_parent_alone(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(ValueError, match="bad number 2"), beside(_fails_in_a_child, 2) as result:
+        result()
+    assert capfd.readouterr().err == ""  # no traceback from the child

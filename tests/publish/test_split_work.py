@@ -1,0 +1,72 @@
+"""A large build renders in two processes, one forked child beside the command, and reads
+the items its pool parsed again in worker processes: what it writes is byte for byte what
+one process writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+from feeds import cold_snapshot
+from stores import generate
+
+from feedsvc import _procs
+from feedsvc.errors import ChangedDuringBuild
+from feedsvc.index import _pool
+from feedsvc.publish import _build, _outputs
+
+
+def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = generate(tmp_path / "items", 120, seed=5)
+    monkeypatch.setattr(_build, "SPLIT_ENTRIES", 10**9)
+    one = cold_snapshot(items, tmp_path / "one")
+
+    shares: list[int] = []  # how many files the child was given to render
+
+    def counted(
+        function: Callable[[object], object], job: object
+    ) -> AbstractContextManager[Callable[[], object]]:
+        shares.append(len(job))  # type: ignore[arg-type]
+        return _procs.beside(function, job)
+
+    monkeypatch.setattr(_build, "SPLIT_ENTRIES", 1)
+    monkeypatch.setattr(_build, "workers", lambda: 2)
+    monkeypatch.setattr(_build, "beside", counted)
+    two = cold_snapshot(items, tmp_path / "two")
+    assert len(shares) == 1 and 0 < shares[0] < len(one)
+    assert two == one
+    # Parsed by the pool, whose workers keep their items: the chosen ones are read again by
+    # workers too, before the documents are made.
+    again: list[int] = []
+
+    def counted_again(items_dir: Path, wanted: list[tuple[str, str]]) -> object:
+        again.append(len(wanted))
+        return _pool.items_again(items_dir, wanted, processes=2)
+
+    monkeypatch.setattr(_pool, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(_pool, "AGAIN_THRESHOLD", 2)
+    monkeypatch.setattr(_pool, "workers", lambda: 2)
+    monkeypatch.setattr(_outputs, "items_again", counted_again)
+    assert cold_snapshot(items, tmp_path / "pooled") == one
+    assert again and again[0] > 50
+
+
+def test_an_item_changed_before_it_is_read_again_stops_the_build_in_the_command(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pool, "AGAIN_THRESHOLD", 2)
+    items = generate(tmp_path / "items", 6, seed=6)
+    wanted = [(path.name, "not its digest") for path in sorted(items.glob("*.md"))]
+    with pytest.raises(ChangedDuringBuild):
+        list(_pool.items_again(items, wanted, processes=2))
+    assert capfd.readouterr().err == ""  # the workers said nothing
+
+
+def test_a_small_build_forks_nothing(bundled_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object) -> Iterator[None]:
+        raise AssertionError("a small build forked a child")
+
+    monkeypatch.setattr(_build, "beside", refused)
+    assert cold_snapshot(bundled_copy, bundled_copy.parent / "out")
