@@ -9,6 +9,7 @@ attributes feedgen drops.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -18,13 +19,38 @@ from feedsvc.publish.writers._document import EntryDoc
 from feedsvc.publish.writers._marker import Marker
 from feedsvc.publish.writers.namespaces import ATOM, DC, DCTERMS, FH, MEDIA
 
-__all__ = ["EXTENSION", "NAMESPACES", "FeedsvcEntryExtension", "FeedsvcExtension"]
+__all__ = ["EXTENSION", "NAMESPACES", "FeedsvcEntryExtension", "FeedsvcExtension", "used_prefixes"]
 
-# Declared on every root that feedgen builds, and pruned there when unused.
+# Declared on every root that feedgen builds (RSS adds atom and content after them), and
+# pruned there, before the entries come, to those the document uses.
 NAMESPACES = {"media": MEDIA, "dc": DC, "dcterms": DCTERMS, "fh": FH}
 EXTENSION = "feedsvc"
 
 _Element = Any  # lxml elements as feedgen hands them over
+
+
+def used_prefixes(entries: Sequence[EntryDoc], *, rss: bool, archive: bool) -> list[str]:
+    """The prefixes of the namespaces a document's elements use, known before they are made:
+    the elements of the extensions below, and RSS's atom:link and content:encoded."""
+    used = ["dcterms"] if entries else []  # every entry's dcterms:accessRights
+    if any(entry.photo for entry in entries):
+        used.append("media")
+    if archive:
+        used.append("fh")
+    if rss:
+        used.append("atom")  # the self link, always
+        if any(entry.authors for entry in entries):
+            used.append("dc")
+        if any(entry.content_html is not None for entry in entries):
+            used.append("content")
+    return used
+
+
+def _prune(root: _Element, used: list[str]) -> None:
+    # The root holds only its own head yet: pruning here is a pass over a few elements,
+    # where one after the entries came would walk every one of them. Entries appended later
+    # take the root's declarations, so none of them declares its own.
+    etree.cleanup_namespaces(root, keep_ns_prefixes=used)
 
 
 class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
@@ -32,11 +58,13 @@ class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
     # Hub and archive links (rel, address), which feedgen's RSS does not write either.
     links: tuple[tuple[str, str, str | None], ...] = ()  # rel, href, type
     archive: bool = False  # RFC 5005's fh:archive, which feedgen knows nothing of
+    used: list[str] = []  # noqa: RUF012 (never changed in place) what used_prefixes says
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
 
     def extend_rss(self, rss: _Element) -> _Element:
+        _prune(rss, self.used)
         channel = rss.find("channel")
         if self.related:
             etree.SubElement(
@@ -57,6 +85,7 @@ class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
         return rss
 
     def extend_atom(self, feed: _Element) -> _Element:
+        _prune(feed, self.used)
         if self.archive:
             first = feed.find("entry")
             mark = etree.Element(f"{{{FH}}}archive")
