@@ -3,11 +3,13 @@ and the root's namespaces settled before the entries come, with nothing left to 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from feedgen.entry import FeedEntry
 from feeds import build
@@ -15,7 +17,7 @@ from helpers import LEAD, TEASER, WriteItem
 from lxml import etree
 
 from feedsvc.model import FeedSettings, Person, Photo
-from feedsvc.publish.writers import Category, EntryDoc, FeedDoc, render_feed
+from feedsvc.publish.writers import Category, EntryDoc, FeedDoc, Marker, render_feed
 
 SETTINGS = FeedSettings.model_validate(
     {
@@ -113,3 +115,23 @@ def test_each_entry_registers_its_extension_once_whatever_the_feeds_holding_it(
     # Two items, each in the main, category and members' feeds: made once per format and
     # audience, as test_build_work counts them, so 2 x 2 x 2; not once per feed (2 x 2 x 3).
     assert len(registered) == 2 * 2 * 2
+
+
+def test_a_feed_hashes_its_marker_once_not_per_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry's elements are kept per marker and format; the marker's hash is Python code
+    (a dataclass's), which keying each entry's lookup by the marker itself ran twice per
+    entry."""
+    hashed: list[Marker] = []
+    marker_hash = Marker.__hash__
+
+    def noting(self: Marker) -> int:
+        hashed.append(self)
+        return marker_hash(self)
+
+    monkeypatch.setattr(Marker, "__hash__", noting)
+    doc = _doc(photo=True, byline=True, body=True, members=True, archive=False)
+    entries = tuple(dataclasses.replace(entry, made={}) for entry in doc.entries * 20)
+    many = FeedDoc(SETTINGS, doc.title, doc.subtitle, "", entries)
+    for format_name in ("rss", "atom"):
+        assert len(feedparser.parse(render_feed(format_name, many)).entries) == 60
+    assert len(hashed) <= 2

@@ -59,22 +59,18 @@ class _Entry(FeedEntry):  # type: ignore[misc]
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._rss is None:
             self._rss = super().rss_entry(extensions)
-            self._made()
+            # The extension reads its EntryDoc only while the elements are made. Kept, it
+            # would close a cycle (the EntryDoc holds this entry in `made`) that a build, run
+            # without the cycle collector, would keep until it ends: every week's archive
+            # entries, with the last tree each was in.
+            getattr(self, EXTENSION).doc = None
         return self._rss
 
     def atom_entry(self, extensions: bool = True) -> Any:
         if self._atom is None:
             self._atom = super().atom_entry(extensions)
-            self._made()
+            getattr(self, EXTENSION).doc = None  # as above
         return self._atom
-
-    def _made(self) -> None:
-        # The extension reads its EntryDoc only while the elements are made. Kept, it would
-        # close a cycle (the EntryDoc holds this entry in `made`) that a build, run without
-        # the cycle collector, would keep until it ends: every week's archive entries, with
-        # the last tree each was in.
-        extension: FeedsvcEntryExtension = getattr(self, EXTENSION)
-        extension.doc = None
 
 
 def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
@@ -82,7 +78,10 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> Fe
     fg.register_extension(EXTENSION, FeedsvcExtension, FeedsvcEntryExtension)
     _channel(fg, doc, self_name, self_type, rss=rss)
     marker = doc.marker
-    key = (marker, rss)  # what an entry's elements depend on, besides the entry itself
+    # What an entry's elements depend on, besides the entry itself. A marker's repr names
+    # each of its fields; its hash is Python code, which a tuple holding it would run twice
+    # per entry.
+    key = (repr(marker), rss)
     entries: list[_Entry] = fg._FeedGenerator__feed_entries  # feedgen's own list, see above
     for entry in doc.entries:
         made = entry.made.get(key)
