@@ -140,10 +140,12 @@ class FeedsvcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         # feedgen builds Atom elements without a namespace and declares the Atom namespace as
         # the root's default, so elements added here are un-namespaced too.
         # feedgen 1.0.0 writes entry links with href only (it reads rel/type back from the new
-        # element instead of the link data); the only link it is given is the article.
-        for link in entry.iterchildren("link"):
-            link.set("rel", "alternate")
-            link.set("type", "text/html")
+        # element instead of the link data); the only link it is given is the article, after
+        # id, title, updated, an author per byline and the content, if any (see _xml._entry).
+        # Reached by position: a search of the children cost as much as the two attributes.
+        link = entry[3 + len(doc.authors) + (doc.content_html is not None)]
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
         if doc.comments:
             etree.SubElement(entry, "link", href=doc.comments, rel="replies", type="text/html")
         if marker.marks(doc.access):
