@@ -36,7 +36,7 @@ _ACCESS_RIGHTS = f"{{{DCTERMS}}}accessRights"
 _Element = Any  # lxml elements as feedgen hands them over
 
 
-def used_prefixes(entries: Sequence[EntryDoc], *, rss: bool, archive: bool) -> list[str]:
+def used_prefixes(entries: Sequence[EntryDoc], *, rss: bool, archive: bool) -> tuple[str, ...]:
     """The prefixes of the namespaces a document's elements use, known before they are made:
     the elements of the extensions below, and RSS's atom:link and content:encoded."""
     used = ["dcterms"] if entries else []  # every entry's dcterms:accessRights
@@ -50,10 +50,10 @@ def used_prefixes(entries: Sequence[EntryDoc], *, rss: bool, archive: bool) -> l
             used.append("dc")
         if any(entry.content_html is not None for entry in entries):
             used.append("content")
-    return used
+    return tuple(used)
 
 
-def _prune(root: _Element, used: list[str]) -> None:
+def _prune(root: _Element, used: tuple[str, ...]) -> None:
     # The root holds only its own head yet: pruning here is a pass over a few elements,
     # where one after the entries came would walk every one of them. Entries appended later
     # take the root's declarations, so none of them declares its own.
@@ -65,7 +65,7 @@ class FeedsvcExtension(BaseExtension):  # type: ignore[misc]
     # Hub and archive links (rel, address), which feedgen's RSS does not write either.
     links: tuple[tuple[str, str, str | None], ...] = ()  # rel, href, type
     archive: bool = False  # RFC 5005's fh:archive, which feedgen knows nothing of
-    used: list[str] = []  # noqa: RUF012 (never changed in place) what used_prefixes says
+    used: tuple[str, ...] = ()  # the namespace prefixes the document uses: used_prefixes
 
     def extend_ns(self) -> dict[str, str]:
         return dict(NAMESPACES)
