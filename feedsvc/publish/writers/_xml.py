@@ -1,7 +1,9 @@
 """RSS 2.0 and Atom 1.0 bytes from a feed document, written with feedgen and lxml.
 
 feedgen 1.0.0 traps, and what this module does about each:
-- `add_entry` prepends (reversing the order, in quadratic time): entries are appended.
+- `add_entry` prepends (reversing the order, in quadratic time), and tries to register every
+  extension of the feed on the entry, an ImportError raised and caught per entry already
+  registered: entries are appended to the feed's list, each registered once when made.
 - feed and entry `updated` default to now: both are always set from the items.
 - the RSS channel `<link>` is the last link added: the self link goes first, the site last.
 - `description()` after `content()` replaces the Atom content: only `summary()` is called.
@@ -30,12 +32,11 @@ from feedsvc.publish._layout import FORMATS, INDEX_FILE, public_address
 from feedsvc.publish.writers._document import EntryDoc, FeedDoc
 from feedsvc.publish.writers._feedgen_ext import (
     EXTENSION,
-    NAMESPACES,
     FeedsvcEntryExtension,
     FeedsvcExtension,
+    used_prefixes,
 )
 from feedsvc.publish.writers._marker import Marker
-from feedsvc.publish.writers.namespaces import ATOM, CONTENT
 
 __all__ = ["atom", "rss"]
 
@@ -58,22 +59,18 @@ class _Entry(FeedEntry):  # type: ignore[misc]
     def rss_entry(self, extensions: bool = True) -> Any:
         if self._rss is None:
             self._rss = super().rss_entry(extensions)
-            self._made()
+            # The extension reads its EntryDoc only while the elements are made. Kept, it
+            # would close a cycle (the EntryDoc holds this entry in `made`) that a build, run
+            # without the cycle collector, would keep until it ends: every week's archive
+            # entries, with the last tree each was in.
+            getattr(self, EXTENSION).doc = None
         return self._rss
 
     def atom_entry(self, extensions: bool = True) -> Any:
         if self._atom is None:
             self._atom = super().atom_entry(extensions)
-            self._made()
+            getattr(self, EXTENSION).doc = None  # as above
         return self._atom
-
-    def _made(self) -> None:
-        # The extension reads its EntryDoc only while the elements are made. Kept, it would
-        # close a cycle (the EntryDoc holds this entry in `made`) that a build, run without
-        # the cycle collector, would keep until it ends: every week's archive entries, with
-        # the last tree each was in.
-        extension: FeedsvcEntryExtension = getattr(self, EXTENSION)
-        extension.doc = None
 
 
 def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> FeedGenerator:
@@ -81,12 +78,16 @@ def _generator(doc: FeedDoc, self_name: str, self_type: str, *, rss: bool) -> Fe
     fg.register_extension(EXTENSION, FeedsvcExtension, FeedsvcEntryExtension)
     _channel(fg, doc, self_name, self_type, rss=rss)
     marker = doc.marker
+    # What an entry's elements depend on, besides the entry itself. A marker's repr names
+    # each of its fields; its hash is Python code, which a tuple holding it would run twice
+    # per entry.
+    key = (repr(marker), rss)
+    entries: list[_Entry] = fg._FeedGenerator__feed_entries  # feedgen's own list, see above
     for entry in doc.entries:
-        # What an entry's elements depend on: the entry, the marker of its feed, the format.
-        made = entry.made.get((marker, rss))
+        made = entry.made.get(key)
         if made is None:
-            made = entry.made[(marker, rss)] = _entry(entry, marker, rss=rss)
-        fg.add_entry(made, order="append")  # its extension is registered already
+            made = entry.made[key] = _entry(entry, marker, rss=rss)
+        entries.append(made)
     return fg
 
 
@@ -102,6 +103,7 @@ def _channel(fg: FeedGenerator, doc: FeedDoc, self_name: str, self_type: str, *,
     extension: FeedsvcExtension = getattr(fg, EXTENSION)
     extension.related = index_page
     extension.archive = doc.archive
+    extension.used = used_prefixes(doc.entries, rss=rss, archive=doc.archive)
     links = tuple(
         (rel, href, None if rel == "hub" else self_type) for rel, href in doc.links(self_name)
     )
@@ -160,9 +162,9 @@ def _entry(entry: EntryDoc, marker: Marker, *, rss: bool) -> _Entry:
     return fe
 
 
-def _serialise(root: Any, nsmap: dict[str, str]) -> bytes:
-    # Every namespace on the root, once; none that the document does not use.
-    etree.cleanup_namespaces(root, top_nsmap=nsmap)
+def _serialise(root: Any) -> bytes:
+    # Every namespace on the root, once, and none that the document does not use: the
+    # extension pruned them (see _feedgen_ext.py).
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True)) + b"\n"
 
 
@@ -171,10 +173,10 @@ def rss(doc: FeedDoc) -> bytes:
     # The private builder hands over the element tree, so no serialise-and-reparse is needed
     # to tidy namespaces; feedgen is pinned to the release this was written against.
     root, _ = fg._create_rss()
-    return _serialise(root, {**NAMESPACES, "atom": ATOM, "content": CONTENT})
+    return _serialise(root)
 
 
 def atom(doc: FeedDoc) -> bytes:
     fg = _generator(doc, ATOM_FILE, ATOM_TYPE, rss=False)
     root, _ = fg._create_atom()
-    return _serialise(root, dict(NAMESPACES))
+    return _serialise(root)
