@@ -8,11 +8,12 @@ traffic between processes low.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from feedsvc._procs import parallel, workers
+from feedsvc._procs import beside, parallel, workers
 from feedsvc.items import (
     Problem,
     due_despite_problems,
@@ -31,11 +32,14 @@ __all__ = ["Parsed", "Record", "items_again", "records"]
 # them and the parent that stores their records, cost more than they save. Measured on a busy
 # 2-core machine, syncing N files with one process against the pool: 1,000 files 0.30 s
 # against 0.44 s, 2,000 files 0.55 s against 0.72 s, 4,000 even, 8,000 1.78 s against 1.68 s.
-# One child parsing half of 1,000 files beside the command, sending back its items so that
-# rendering finds them all parsed, took the command's CPU from 0.89 to 0.85 s for 0.1 s more
-# CPU in all (forking, copied pages, pickling), and was slower on a loaded machine: not kept.
 POOL_THRESHOLD = 2000
 CHUNK = 200
+# From this many files up to POOL_THRESHOLD, one forked child parses half of them beside this
+# process, and sends back its items as well as their records: unpickling an item costs a tenth
+# of parsing it, and rendering then finds every item parsed here, as in one process. With
+# both cores free it took a cold build of 1,000 items from 0.74 to 0.69 s (medians of 7), for
+# 0.06 s more CPU in all; on a machine whose cores are busy, the child waits for one.
+SPLIT_THRESHOLD = 500
 # Items read again to render them (those the sync's pool parsed) from this many on are read
 # by the pool, which sends them back: unpickling an item costs a tenth of reading it.
 AGAIN_THRESHOLD = 200
@@ -43,9 +47,9 @@ AGAIN_THRESHOLD = 200
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
 
-# Items parsed in this process, by path: (digest of the bytes, item). A build renders the
-# chosen ones from here instead of reading and validating them again; the digest says they are
-# the bytes the index recorded. At most POOL_THRESHOLD items: workers' items stay in them.
+# Items parsed by this sync, by path: (digest of the bytes, item). A build renders the chosen
+# ones from here instead of reading and validating them again; the digest says they are the
+# bytes the index recorded. At most POOL_THRESHOLD items: a pool's workers keep theirs.
 Parsed = dict[str, tuple[str, Lead | Teaser]]
 
 
@@ -106,6 +110,26 @@ class Record(NamedTuple):
         return record, parsed
 
 
+def _parse(items_dir: Path, entry: tuple[str, int, int]) -> tuple[Record, Lead | Teaser | None]:
+    return Record.parse(items_dir, *entry)
+
+
+def _parse_chunk(
+    job: tuple[str, list[tuple[str, int, int]]],
+) -> list[tuple[Record, Lead | Teaser | None]]:
+    items_dir, chunk = job
+    return [Record.parse(Path(items_dir), *entry) for entry in chunk]
+
+
+def _kept(
+    found: Iterable[tuple[Record, Lead | Teaser | None]], parsed: Parsed | None
+) -> Iterator[Record]:
+    for record, item in found:
+        if item is not None and parsed is not None:
+            parsed[record.path] = (record.digest, item)
+        yield record
+
+
 def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     items_dir, chunk = job
     return [Record.read(Path(items_dir), *entry) for entry in chunk]
@@ -117,21 +141,22 @@ def records(
     processes: int | None = None,
     parsed: Parsed | None = None,
 ) -> Iterator[Record]:
-    """A record per (relpath, mtime_ns, size), in no particular order; the valid items read
-    in this process go into `parsed`."""
+    """A record per (relpath, mtime_ns, size), in no particular order; the valid items parsed
+    here or by the one child beside go into `parsed` (a pool's workers keep theirs)."""
     processes = workers() if processes is None else processes
     if len(todo) >= NATIVE_YAML_THRESHOLD:
         use_native_yaml()
-    if processes <= 1 or len(todo) < POOL_THRESHOLD:
-        for entry in todo:
-            record, item = Record.parse(items_dir, *entry)
-            if item is not None and parsed is not None:
-                parsed[record.path] = (record.digest, item)
-            yield record
-        return
-    jobs = [(str(items_dir), todo[start : start + CHUNK]) for start in range(0, len(todo), CHUNK)]
-    for chunk in parallel(_record_chunk, jobs, processes):
-        yield from chunk
+    if processes > 1 and len(todo) >= POOL_THRESHOLD:
+        jobs = [(str(items_dir), todo[i : i + CHUNK]) for i in range(0, len(todo), CHUNK)]
+        for chunk in parallel(_record_chunk, jobs, processes):
+            yield from chunk
+    elif processes > 1 and len(todo) >= SPLIT_THRESHOLD:
+        half = len(todo) // 2
+        with beside(_parse_chunk, (str(items_dir), todo[half:])) as theirs:
+            yield from _kept(map(partial(_parse, items_dir), todo[:half]), parsed)
+            yield from _kept(theirs(), parsed)
+    else:
+        yield from _kept(map(partial(_parse, items_dir), todo), parsed)
 
 
 def _again_chunk(job: tuple[str, list[tuple[str, str]]]) -> list[tuple[str, Lead | Teaser]]:

@@ -1,6 +1,5 @@
-"""A large build renders in two processes, one forked child beside the command, and reads
-the items its pool parsed again in worker processes: what it writes is byte for byte what
-one process writes."""
+"""A large build parses and renders in two processes, one forked child beside the command's
+own: what it writes is byte for byte what one process writes."""
 
 from __future__ import annotations
 
@@ -21,21 +20,25 @@ from feedsvc.publish import _build, _outputs
 def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     items = generate(tmp_path / "items", 120, seed=5)
     monkeypatch.setattr(_build, "SPLIT_ENTRIES", 10**9)
+    monkeypatch.setattr(_pool, "SPLIT_THRESHOLD", 10**9)
     one = cold_snapshot(items, tmp_path / "one")
 
-    shares: list[int] = []  # how many files the child was given to render
+    shares: list[int] = []  # what each child was given: files to parse, then files to render
 
     def counted(
         function: Callable[[object], object], job: object
     ) -> AbstractContextManager[Callable[[], object]]:
-        shares.append(len(job))  # type: ignore[arg-type]
+        shares.append(len(job[1]) if isinstance(job, tuple) else len(job))  # type: ignore[arg-type]
         return _procs.beside(function, job)
 
     monkeypatch.setattr(_build, "SPLIT_ENTRIES", 1)
     monkeypatch.setattr(_build, "workers", lambda: 2)
     monkeypatch.setattr(_build, "beside", counted)
+    monkeypatch.setattr(_pool, "SPLIT_THRESHOLD", 2)
+    monkeypatch.setattr(_pool, "workers", lambda: 2)
+    monkeypatch.setattr(_pool, "beside", counted)
     two = cold_snapshot(items, tmp_path / "two")
-    assert len(shares) == 1 and 0 < shares[0] < len(one)
+    assert len(shares) == 2 and shares[0] == 60 and 0 < shares[1] < len(one)
     assert two == one
     # Parsed by the pool, whose workers keep their items: the chosen ones are read again by
     # workers too, before the documents are made.
@@ -47,7 +50,6 @@ def test_two_processes_write_what_one_does(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(_pool, "POOL_THRESHOLD", 2)
     monkeypatch.setattr(_pool, "AGAIN_THRESHOLD", 2)
-    monkeypatch.setattr(_pool, "workers", lambda: 2)
     monkeypatch.setattr(_outputs, "items_again", counted_again)
     assert cold_snapshot(items, tmp_path / "pooled") == one
     assert again and again[0] > 50
@@ -69,4 +71,5 @@ def test_a_small_build_forks_nothing(bundled_copy: Path, monkeypatch: pytest.Mon
         raise AssertionError("a small build forked a child")
 
     monkeypatch.setattr(_build, "beside", refused)
+    monkeypatch.setattr(_pool, "beside", refused)
     assert cold_snapshot(bundled_copy, bundled_copy.parent / "out")
