@@ -23,7 +23,7 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
-from feedsvc.index._months import ALL, Months, WeekRange
+from feedsvc.index._months import ALL, Months, WeekRange, week_of
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
@@ -100,8 +100,7 @@ class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fast
 
     name: str  # '2024-W25'
     digest: str  # of every item of the week, scheduled ones included
-    hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
-    items: int  # live items
+    items: int  # live: the first of them in order of their moment (see live_this_week)
 
 
 class ArchiveWeeks(NamedTuple):
@@ -348,14 +347,18 @@ class Index:
                 if not months.kept():  # another process may have started meanwhile
                     months.start_keeping()
                     self._store_sums({"months": _sums.EVERY_BUILD["months"]})
-        hidden = months.not_live(now)
+        current = week_of(now)
+        live = months.live_this_week(now)
         found: dict[str, ArchiveWeeks] = {}
         for feed, rows in months.of_feeds().items():
             weeks = []
-            for name, digest, items in rows:
-                ids = tuple(hidden.get((feed, name), ()))
-                if items > len(ids):
-                    weeks.append(ArchiveWeek(name, digest, ids, items - len(ids)))
+            for name, digest, items in rows:  # oldest first
+                if name == current:
+                    items = live.get(feed, 0)
+                elif name > current:
+                    break
+                if items:
+                    weeks.append(ArchiveWeek(name, digest, items))
             if weeks:
                 # Of the weeks as tuples of text and numbers, whose repr is made natively.
                 digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()

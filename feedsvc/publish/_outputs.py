@@ -236,7 +236,7 @@ def _archive_files(
                 *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
                 week.name,
             )  # fmt: skip
-            content = _key(week.digest, week.hidden, week.items)
+            content = _key(week.digest, week.items)
             week_key = _key(frame, content, before, after)
             week_folder = out_path(folder, feed_plan.members)
             seal = _key(week_key, names)
