@@ -214,37 +214,33 @@ def _archive_files(
     """Every archive file of the feeds `plans`, week by week (oldest first), each week's
     feeds together, but those of the weeks found sealed; and `seals` with those weeks
     (kept) and the others (to seal once written)."""
-    # Hashed once: thousands of archive keys share it.
-    base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
+    # Hashed once: thousands of archive keys share it (the formats too, and so the files).
+    base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
 
     found = []
     kept, weeks_wanted = set(seals.kept), {}
     names = tuple(FORMATS[name].name for name in settings.formats)
     for feed_plan in plans:
+        feed = (base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle)
         weeks = feed_plan.archives
         # None with --check, which compares every file.
         stored = None if out_dir is None else archives.index.week_seals(_archives_of(feed_plan))
         for position, week in enumerate(weeks):
             before = weeks[position - 1].name if position else None
             after = weeks[position + 1].name if position + 1 < len(weeks) else None
-            folder = archive_folder(feed_plan.folder, week.name)
             # One hash per week, whatever the formats, of its fields rather than the
-            # dataclass's repr: thousands of weeks on every build. The frame is what an
-            # archive kept on disk must share to be patched (_archive_patch.py), the content
-            # which items it holds.
-            frame = _key(
-                *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                week.name,
-            )  # fmt: skip
-            content = _key(week.digest, week.items)
-            week_key = _key(frame, content, before, after)
-            week_folder = out_path(folder, feed_plan.members)
-            seal = _key(week_key, names)
+            # dataclass's repr: thousands of weeks. It keys the week's files, and seals them.
+            week_key = _key(*feed, week.name, week.digest, week.items, before, after)
+            week_folder = out_path(archive_folder(feed_plan.folder, week.name), feed_plan.members)
             if stored is not None and out_dir is not None:
-                if stored.get(week_folder) == f"{seal}:{stamp(out_dir, week_folder, names)}":
+                if stored.get(week_folder) == f"{week_key}:{stamp(out_dir, week_folder, names)}":
                     kept.add(week_folder)
                     continue
-                weeks_wanted[week_folder] = seal
+                weeks_wanted[week_folder] = week_key
+            # What an archive kept on disk must share to be patched (_archive_patch.py), and
+            # which items it holds.
+            frame = _key(*feed, week.name)
+            content = _key(week.digest, week.items)
             for name in settings.formats:
                 file_name = FORMATS[name].name
                 key = f"{week_key}:{file_name}"
