@@ -352,17 +352,18 @@ class Index:
         found: dict[str, ArchiveWeeks] = {}
         for feed, rows in months.of_feeds().items():
             weeks = []
-            for name, digest, items in rows:  # oldest first
-                if name == current:
-                    items = live.get(feed, 0)
-                elif name > current:
+            for row in rows:  # (week, digest, items), oldest first
+                if row[0] == current:
+                    row = (row[0], row[1], live.get(feed, 0))
+                elif row[0] > current:
                     break
-                if items:
-                    weeks.append(ArchiveWeek(name, digest, items))
+                if row[2]:
+                    weeks.append(row)
             if weeks:
-                # Of the weeks as tuples of text and numbers, whose repr is made natively.
+                # Of the weeks as plain tuples, whose repr is made natively (a named tuple's
+                # is a Python call each: thousands on every build).
                 digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()
-                found[feed] = ArchiveWeeks(tuple(weeks), digest)
+                found[feed] = ArchiveWeeks(tuple(ArchiveWeek(*week) for week in weeks), digest)
         return found
 
     @_trusted
