@@ -48,8 +48,9 @@ class Archived:
         PRIMARY KEY (folder, content)
     );
     CREATE INDEX archived_folder ON archived (folder);
-    CREATE TABLE archive_seals (folder TEXT PRIMARY KEY, seal TEXT NOT NULL);"""
-    TABLES = ("archived", "archived_rows", "archive_seals")
+    CREATE TABLE archive_seals (folder TEXT PRIMARY KEY, seal TEXT NOT NULL);
+    CREATE TABLE week_seals (folder TEXT PRIMARY KEY, seal TEXT NOT NULL);"""
+    TABLES = ("archived", "archived_rows", "archive_seals", "week_seals")
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
-from feedsvc.index._months import ALL, Months, WeekRange
+from feedsvc.index._months import ALL, Months, WeekRange, week_of
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
@@ -43,37 +43,48 @@ def _span(folder: str) -> tuple[str, str]:
     return folder, folder[:-1] + "0"
 
 
-def _outside(columns: str, sealed: Collection[str]) -> tuple[str, list[str]]:
-    """A query of the outputs outside the `sealed` folders ('a/b/'): one range of the
-    primary key between each two of them, so that the thousands of archive files inside
-    are never read; past SQLite's limit of compound SELECTs, every row, left to filter."""
-    if not sealed or len(sealed) > _MOST_RANGES:
-        return f"SELECT {columns} FROM outputs", []
-    bounds: list[str | None] = [None]
+def _outermost(sealed: Collection[str]) -> list[str]:
+    """The `sealed` folders ('a/b/') but those inside another: a feed's archive folder and
+    the weeks below it are one range."""
+    found: list[str] = []
     for folder in sorted(sealed):
+        if not (found and folder.startswith(found[-1])):
+            found.append(folder)
+    return found
+
+
+def _queries(
+    columns: str, sealed: Collection[str], inside: bool
+) -> Iterator[tuple[str, list[str]]]:
+    """Queries of the outputs outside (or inside) the `sealed` folders, by ranges of the
+    primary key, so that the thousands of archive files of the others are never read; at
+    most SQLite's limit of compound SELECTs in each."""
+    bounds: list[str | None] = []
+    for folder in _outermost(sealed):
         bounds += _span(folder)
-    bounds.append(None)
-    parts, values = [], []
-    for low, high in zip(bounds[::2], bounds[1::2], strict=True):
-        terms = []
-        if low is not None:
-            terms.append("path >= ?")
-            values.append(low)
-        if high is not None:
-            terms.append("path < ?")
-            values.append(high)
-        parts.append(f"SELECT {columns} FROM outputs WHERE {' AND '.join(terms)}")
-    return " UNION ALL ".join(parts), values
+    if not inside:
+        bounds = [None, *bounds, None]
+    ranges = list(zip(bounds[::2], bounds[1::2], strict=True))
+    for first in range(0, len(ranges), _MOST_RANGES):
+        parts, values = [], []
+        for low, high in ranges[first : first + _MOST_RANGES]:
+            terms = []
+            if low is not None:
+                terms.append("path >= ?")
+                values.append(low)
+            if high is not None:
+                terms.append("path < ?")
+                values.append(high)
+            where = f" WHERE {' AND '.join(terms)}" if terms else ""
+            parts.append(f"SELECT {columns} FROM outputs{where}")
+        yield " UNION ALL ".join(parts), values
 
 
 def _rows_outside(
     db: sqlite3.Connection, columns: str, sealed: Collection[str]
 ) -> Iterator[tuple[Any, ...]]:
-    query, values = _outside(columns, sealed)
-    prefixes = tuple(sealed)
-    for row in db.execute(query, values):
-        if not (prefixes and str(row[0]).startswith(prefixes)):
-            yield row
+    for query, values in _queries(columns, sealed, inside=False):
+        yield from db.execute(query, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +100,7 @@ class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fast
 
     name: str  # '2024-W25'
     digest: str  # of every item of the week, scheduled ones included
-    hidden: tuple[str, ...]  # ids of its items not live yet, which the archive leaves out
-    items: int  # live items
+    items: int  # live: the first of them in order of their moment (see live_this_week)
 
 
 class ArchiveWeeks(NamedTuple):
@@ -337,18 +347,23 @@ class Index:
                 if not months.kept():  # another process may have started meanwhile
                     months.start_keeping()
                     self._store_sums({"months": _sums.EVERY_BUILD["months"]})
-        hidden = months.not_live(now)
+        current = week_of(now)
+        live = months.live_this_week(now)
         found: dict[str, ArchiveWeeks] = {}
         for feed, rows in months.of_feeds().items():
             weeks = []
-            for name, digest, items in rows:
-                ids = tuple(hidden.get((feed, name), ()))
-                if items > len(ids):
-                    weeks.append(ArchiveWeek(name, digest, ids, items - len(ids)))
+            for row in rows:  # (week, digest, items), oldest first
+                if row[0] == current:
+                    row = (row[0], row[1], live.get(feed, 0))
+                elif row[0] > current:
+                    break
+                if row[2]:
+                    weeks.append(row)
             if weeks:
-                # Of the weeks as tuples of text and numbers, whose repr is made natively.
+                # Of the weeks as plain tuples, whose repr is made natively (a named tuple's
+                # is a Python call each: thousands on every build).
                 digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()
-                found[feed] = ArchiveWeeks(tuple(weeks), digest)
+                found[feed] = ArchiveWeeks(tuple(ArchiveWeek(*week) for week in weeks), digest)
         return found
 
     @_trusted
@@ -401,10 +416,8 @@ class Index:
     def count_inside(self, sealed: Collection[str]) -> int:
         """How many outputs the `sealed` archive folders hold, by ranges of the primary key."""
         total = 0
-        for folder in sealed:
-            query = "SELECT COUNT(*) FROM outputs WHERE path >= ? AND path < ?"
-            row = self.db.execute(query, _span(folder)).fetchone()
-            total += int(row[0])
+        for query, values in _queries("COUNT(*)", sealed, inside=True):
+            total += sum(int(count) for (count,) in self.db.execute(query, values))
         return total
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
@@ -418,16 +431,52 @@ class Index:
             return {}
         return {str(folder): str(seal) for folder, seal in rows}
 
-    def unseal(self, keep: Collection[str]) -> None:
-        """Forget every seal but those of `keep`, before a build writes or removes archives,
-        so that a build stopped half way never leaves a seal over files it changed."""
-        self._write(
-            "DELETE FROM archive_seals WHERE folder NOT IN (SELECT value FROM json_each(?))",
-            json.dumps(sorted(keep)),
-        )
+    def week_seals(self, folder: str) -> dict[str, str]:
+        """Week folder below the archive folder `folder` ('public/archive/2024-W25/') -> its
+        seal; looked at only for a feed whose own seal no longer holds."""
+        try:
+            rows = self.db.execute(
+                "SELECT folder, seal FROM week_seals WHERE folder >= ? AND folder < ?",
+                _span(folder),
+            ).fetchall()
+        except sqlite3.Error:  # as archive_seals(): every week is looked at
+            return {}
+        return {str(week): str(seal) for week, seal in rows}
 
-    def seal(self, folder: str, seal: str) -> None:
-        self._write("INSERT OR REPLACE INTO archive_seals VALUES (?, ?)", folder, seal)
+    def unseal(self, keep: Collection[str], opened: Collection[str] = ()) -> None:
+        """Before a build writes or removes archives, so that a build stopped half way never
+        leaves a seal over files it changed: forget the seal of every archive folder but
+        those of `keep`, and of every week below the `opened` ones (and below any forgotten)
+        but those of `keep`. A build that keeps every seal writes nothing here."""
+        kept = json.dumps(sorted(keep))
+        try:
+            forgotten = self.archive_seals().keys() - set(keep)
+        except sqlite3.Error:
+            forgotten = set()
+        if not forgotten and not opened:
+            return
+        statements: list[tuple[str, Sequence[object]]] = [
+            ("DELETE FROM archive_seals WHERE folder NOT IN (SELECT value FROM json_each(?))",
+             (kept,)),
+        ]  # fmt: skip
+        for folder in sorted(forgotten | set(opened)):
+            statements.append(
+                (
+                    "DELETE FROM week_seals WHERE folder >= ? AND folder < ?"
+                    " AND folder NOT IN (SELECT value FROM json_each(?))",
+                    (*_span(folder), kept),
+                )
+            )
+        self._write_all(statements)
+
+    def seal(self, folders: Mapping[str, str], weeks: Mapping[str, str] = {}) -> None:
+        """Store the seals of archive `folders` and of `weeks`, once their files are written."""
+        if not folders and not weeks:
+            return
+        self._write_all(
+            [("INSERT OR REPLACE INTO week_seals VALUES (?, ?)", row) for row in weeks.items()]
+            + [("INSERT OR REPLACE INTO archive_seals VALUES (?, ?)", r) for r in folders.items()]
+        )
 
     def remember(self, path: str, key: str, size: int, mtime_ns: int) -> None:
         self._write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)", path, key, size, mtime_ns)
@@ -459,9 +508,13 @@ class Index:
             pass  # as in _write: the next edit of this week renders it whole
 
     def _write(self, statement: str, *values: object) -> None:
+        self._write_all([(statement, values)])
+
+    def _write_all(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
         try:
             with self._transaction("IMMEDIATE"):
-                self.db.execute(statement, values)
+                for statement, values in statements:
+                    self.db.execute(statement, values)
         except sqlite3.Error:
             # A cache that cannot be written (read-only, disk full) only means the next
             # build renders this output again to find it unchanged.

@@ -8,7 +8,8 @@ column named `months` and `month`, from when archives were monthly), and a sync 
 only the weeks its changed files were or are in, by range queries on the indexes that already
 order each feed by moment (files_live, categories_feed). Feed '' is every item (main and
 members' feeds); a category slug is that category's. Items not live yet (scheduled) are in
-the digest: the plan subtracts them at its moment, so a week's row never depends on the clock.
+the digest, so a week's row never depends on the clock: the plan leaves out the weeks after
+its moment and counts the items live in the week of it (live_this_week).
 """
 
 from __future__ import annotations
@@ -169,19 +170,24 @@ class Months:
             found.setdefault(feed, []).append((month, digest, items))
         return found
 
-    def not_live(self, now: int) -> dict[Key, list[str]]:
-        """(feed, week) -> ids of its items not live at `now` (scheduled), which the
-        stored digests include and the feeds leave out until their moment."""
-        found: dict[Key, list[str]] = {}
-        rows = self.db.execute(
-            "SELECT path, live_from, id FROM files WHERE live_from IS NOT NULL AND live_from > ?",
-            (now,),
-        ).fetchall()
-        for _, live_from, item_id in rows:
-            found.setdefault((ALL, week_of(live_from)), []).append(item_id)
-        for chunk, marks in chunks([path for path, _, _ in rows]):
-            for slug, live_from, item_id in self.db.execute(
-                f"SELECT slug, live_from, id FROM categories WHERE path IN ({marks})", chunk
-            ):
-                found.setdefault((slug, week_of(live_from)), []).append(item_id)
-        return {key: sorted(ids) for key, ids in found.items()}
+    def live_this_week(self, now: int) -> dict[str, int]:
+        """Feed -> how many items of the week of `now` are live at `now`. The only week whose
+        items may be partly live: the weeks before are wholly, those after not at all; and
+        as a week's items go live in order of their moment, its digest and this count say
+        which of them are (not their ids, which would take a pass over every scheduled
+        item and its categories on every build)."""
+        start = WeekRange.of(week_of(now)).start
+        (live,) = self.db.execute(
+            "SELECT COUNT(*) FROM files WHERE live_from IS NOT NULL"
+            " AND live_from >= ? AND live_from <= ?",
+            (start, now),
+        ).fetchone()
+        found = {ALL: int(live)}
+        for slug, count in self.db.execute(
+            """SELECT s.slug, (SELECT COUNT(*) FROM categories c WHERE c.slug = s.slug
+               AND c.live_from IS NOT NULL AND c.live_from >= ? AND c.live_from <= ?)
+               FROM slugs s""",
+            (start, now),
+        ):
+            found[slug] = int(count)
+        return found

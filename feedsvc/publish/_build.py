@@ -27,7 +27,7 @@ from feedsvc.publish._listing import Listing, list_out
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-from feedsvc.publish._outputs import PlannedFile, Seals, stamp
+from feedsvc.publish._outputs import PlannedFile, Seals
 
 __all__ = ["FileReport", "compare", "publish"]
 
@@ -253,9 +253,7 @@ def publish(
                 reports[file.path] = FileReport(file.path, "unchanged", file.items, entry.st_size)
         result = [reports[file.path] for file in planned]
         result += _remove_stale(index, tree, planned, listing, set(reports))
-        for folder, seal in seals.wanted.items():
-            if folder not in seals.kept:
-                index.seal(folder, f"{seal}:{stamp(out_dir, folder)}")
+        index.seal(*seals.stamped(out_dir))
     return result
 
 
@@ -264,8 +262,8 @@ def _unseal(index: Index, tree: OutTree, seals: Seals) -> None:
     at are dropped, and their archive folders' stamps moved on, so that a build stopped
     half way never leaves a seal over files it changed, even when the index cannot be
     written (the next build finds the stamp changed)."""
-    index.unseal(seals.kept)
-    for folder in seals.wanted.keys() - seals.kept:
+    index.unseal(seals.kept, seals.opened)
+    for folder in (seals.wanted.keys() | seals.weeks.keys()) - seals.kept:
         with tree.folder(folder, look=True) as descriptor:
             if descriptor is not None:
                 with suppress(OSError):  # a read-only out/: nothing will be written either

@@ -108,7 +108,8 @@ def _read(descriptor: int) -> Listed:
 def list_out(tree: OutTree, skip: frozenset[str] = frozenset()) -> Listing:
     """Every folder where a build writes feeds or once did, links left out: the trees, each
     category's folder, the week (or old month) folders of each one's archives, and the
-    temporary folder; not the archive folders (below out/, 'public/archive/') of `skip`."""
+    temporary folder; not the archive folders (below out/, 'public/archive/') nor the week
+    folders ('public/archive/2024-W25/') of `skip`."""
     listing = Listing()
     with tree.folder("", look=True) as root:
         if root is None:
@@ -131,7 +132,11 @@ def list_out(tree: OutTree, skip: frozenset[str] = frozenset()) -> Listing:
                         visit(descriptor, below, child, True)
                     elif child + "/" == ARCHIVE_FOLDER and feed and rel and below not in skip:
                         visit(descriptor, below, child, False)
-                    elif rel.endswith(ARCHIVE_FOLDER) and _ARCHIVE_NAME.fullmatch(child):
+                    elif (
+                        rel.endswith(ARCHIVE_FOLDER)
+                        and _ARCHIVE_NAME.fullmatch(child)
+                        and below not in skip
+                    ):
                         visit(descriptor, below, child, True)
                     elif below == TEMP_FOLDER:
                         visit(descriptor, below, child, False)

@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -151,18 +151,21 @@ class _Archives:
     def _items(self, plan: FeedPlan, position: int) -> list[Chosen]:
         week = plan.archives[position].name
         if week != self.week:
+            if self.week and not gc.isenabled():
+                # A one-shot build runs without the cyclic collector (_procs.py), but a week's
+                # documents leave reference cycles behind (feedgen's and lxml's objects): 5 GB
+                # at 100,000 items unless they are collected once the build moves on to the
+                # next week; only what was made since the last week is scanned. Not before
+                # the first week: there is nothing of a week's yet, and everything since
+                # the start would be scanned for nothing (0.04 s), though an edit's archives
+                # are often one week.
+                gc.collect(0)
             self.week, self.documents, self.docs, self.chosen = (
                 week,
                 _Documents(self.items_dir, self.settings, self.index.just_parsed),
                 {},
                 {},
             )
-            if not gc.isenabled():
-                # A one-shot build runs without the cyclic collector (_procs.py), but a week's
-                # documents leave reference cycles behind (feedgen's and lxml's objects): 5 GB
-                # at 100,000 items unless they are collected once the build moves on to the
-                # next week; only what was made since the last week is scanned.
-                gc.collect(0)
         if plan.folder not in self.chosen:
             self.chosen[plan.folder] = self.index.week_items(self.now, week, plan.slug)
         return self.chosen[plan.folder]
@@ -223,40 +226,53 @@ _NOT_IN_ARCHIVES = _NOT_IN_BYTES | {"hub", "limit", "category_limit", "members_l
 
 
 def _archive_files(
-    plans: list[FeedPlan], archives: _Archives, settings: FeedSettings
-) -> list[PlannedFile]:
-    """Every archive file, week by week (oldest first), each week's feeds together."""
-    # Hashed once: thousands of archive keys share it.
-    base = (_key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES)),)
+    plans: list[FeedPlan],
+    archives: _Archives,
+    settings: FeedSettings,
+    seals: Seals,
+    out_dir: Path | None,
+) -> tuple[list[PlannedFile], Seals]:
+    """Every archive file of the feeds `plans`, week by week (oldest first), each week's
+    feeds together, but those of the weeks found sealed; and `seals` with those weeks
+    (kept) and the others (to seal once written)."""
+    # Hashed once: thousands of archive keys share it (the formats too, and so the files).
+    base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
 
     found = []
+    kept, weeks_wanted = set(seals.kept), {}
+    names = tuple(FORMATS[name].name for name in settings.formats)
     for feed_plan in plans:
+        feed = (base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle)
         weeks = feed_plan.archives
+        # None with --check, which compares every file.
+        stored = None if out_dir is None else archives.index.week_seals(_archives_of(feed_plan))
         for position, week in enumerate(weeks):
             before = weeks[position - 1].name if position else None
             after = weeks[position + 1].name if position + 1 < len(weeks) else None
-            folder = archive_folder(feed_plan.folder, week.name)
             # One hash per week, whatever the formats, of its fields rather than the
-            # dataclass's repr: thousands of weeks on every build. The frame is what an
-            # archive kept on disk must share to be patched (_archive_patch.py), the content
+            # dataclass's repr: thousands of weeks. It keys the week's files, and seals them.
+            week_key = _key(*feed, week.name, week.digest, week.items, before, after)
+            week_folder = out_path(archive_folder(feed_plan.folder, week.name), feed_plan.members)
+            if stored is not None and out_dir is not None:
+                if stored.get(week_folder) == f"{week_key}:{stamp(out_dir, week_folder, names)}":
+                    kept.add(week_folder)
+                    continue
+                weeks_wanted[week_folder] = week_key
+            # What an archive kept on disk must share to be patched (_archive_patch.py), and
             # which items it holds.
-            frame = _key(
-                *base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-                week.name,
-            )  # fmt: skip
-            content = _key(week.digest, week.hidden, week.items)
-            week_key = _key(frame, content, before, after)
+            frame = _key(*feed, week.name)
+            content = _key(week.digest, week.items)
             for name in settings.formats:
                 file_name = FORMATS[name].name
                 key = f"{week_key}:{file_name}"
-                path = out_path(folder + file_name, feed_plan.members)
+                path = week_folder + file_name
                 renderer = partial(
                     archives.render, name, feed_plan, position, path, f"{frame}:{file_name}",
                     content,
                 )  # fmt: skip
                 found.append(PlannedFile(path, key, week.items, renderer, week.name))
     found.sort(key=lambda file: file.week)  # stable: each week's feeds stay in plan order
-    return found
+    return found, replace(seals, kept=frozenset(kept), weeks=weeks_wanted, names=names)
 
 
 def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
@@ -286,11 +302,36 @@ class Seals:
     chain's links) and the stamp of its archive folder in out/ (device, inode, time: a week
     folder made, removed or renamed there changes it). A feed whose seal is the one stored
     has its archives as this index last wrote them, so a build neither plans nor looks at
-    its thousands of files; the others are planned, and sealed once written."""
+    its thousands of files. The others are looked at week by week: each week has a seal of
+    its own, a key over its files' keys and the stamp of its folder (a file replaced, added
+    or removed there changes it), and a week whose seal is the one stored is not planned
+    either, so that an edit looks at the weeks it changes only. What is planned is sealed
+    once written."""
 
     wanted: dict[str, str]  # archive folder below out/ -> its seal, every feed with archives
     listed: str  # a key over what the index page lists of them (each week's name and items)
-    kept: frozenset[str] = frozenset()  # those found sealed, whose files are not planned
+    # Archive folders, and week folders of the others, found sealed: their files not planned.
+    kept: frozenset[str] = frozenset()
+    # Week folder below out/ -> its seal, of each week planned: a key over its files' keys.
+    weeks: dict[str, str] = field(default_factory=dict)
+    names: tuple[str, ...] = ()  # the files of a week folder, one per format
+
+    @property
+    def opened(self) -> frozenset[str]:
+        """The archive folders whose seal did not hold: their weeks are looked at one by one."""
+        return frozenset(self.wanted.keys() - self.kept)
+
+    def stamped(self, out_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+        """The seals to store once every file is written, archive folders' and weeks', each
+        with its stamp as it is then."""
+        return (
+            {
+                f: f"{seal}:{stamp(out_dir, f)}"
+                for f, seal in self.wanted.items()
+                if f not in self.kept
+            },
+            {f: f"{seal}:{stamp(out_dir, f, self.names)}" for f, seal in self.weeks.items()},
+        )
 
 
 def _archives_of(feed_plan: FeedPlan) -> str:
@@ -298,14 +339,24 @@ def _archives_of(feed_plan: FeedPlan) -> str:
     return out_path(archives_folder(feed_plan.folder), feed_plan.members)
 
 
-def stamp(out_dir: Path, folder: str) -> str | None:
+def stamp(out_dir: Path, folder: str, names: tuple[str, ...] = ()) -> str | None:
+    """Of a folder below out/: its device, inode and time, and those of its files `names`,
+    with their sizes (a week's files: one edited in place moves no folder's time)."""
     try:
         found = os.lstat(out_dir / folder)
     except OSError:
         return None
     if not stat.S_ISDIR(found.st_mode):
         return None
-    return f"{found.st_dev}:{found.st_ino}:{found.st_mtime_ns}"
+    parts = [f"{found.st_dev}:{found.st_ino}:{found.st_mtime_ns}"]
+    for name in names:
+        try:
+            file = os.lstat(f"{out_dir}/{folder}{name}")
+        except OSError:
+            parts.append("-")
+        else:
+            parts.append(f"{file.st_mode}:{file.st_ino}:{file.st_size}:{file.st_mtime_ns}")
+    return " ".join(parts)
 
 
 def _seals(
@@ -388,4 +439,5 @@ def planned_files(
     found.append(PlannedFile(out_path(INDEX_FILE, False), index_key, len(main.chosen), index_page))
     archives = _Archives(index, items_dir, settings, now, out_dir)
     unsealed = [p for p in plans if _archives_of(p) not in seals.kept]
-    return found + _archive_files(unsealed, archives, settings), seals
+    archive_files, seals = _archive_files(unsealed, archives, settings, seals, out_dir)
+    return found + archive_files, seals

@@ -1,5 +1,6 @@
-"""The outputs a build reads outside the sealed archive folders: by ranges of the primary key,
-or past SQLite's limit of compound SELECTs, every row filtered; the same rows either way."""
+"""The outputs a build reads outside the sealed archive and week folders, and counts inside
+them: by ranges of the primary key, in statements of at most SQLite's limit of compound
+SELECTs; the same rows however the ranges are cut into statements."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ SEALED = [
     ["public/archive/"],
     ["public/categories/a/archive/", "members/archive/"],
     ["public/categories/archive/archive/", "public/archive/", "public/categories/a-b/archive/"],
+    ["public/archive/2024-W01/", "public/categories/a/archive/2024-W01/"],
+    ["public/archive/", "public/archive/2024-W01/", "members/archive/2024-W01/"],  # nested
 ]
 
 
-@pytest.mark.parametrize("most", [400, 1, 0])
+@pytest.mark.parametrize("most", [400, 2, 1])
 @pytest.mark.parametrize("sealed", SEALED)
 def test_rows_outside_the_sealed_folders(
     sealed: list[str], most: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -39,3 +42,8 @@ def test_rows_outside_the_sealed_folders(
     db.executemany("INSERT INTO outputs VALUES (?, 'k', 1, 2)", [(p,) for p in PATHS])
     found = sorted(row[0] for row in _db._rows_outside(db, "path, key", sealed))
     assert found == sorted(p for p in PATHS if not any(p.startswith(s) for s in sealed))
+    inside = sum(
+        count for query, values in _db._queries("COUNT(*)", sealed, inside=True)
+        for (count,) in db.execute(query, values)
+    )  # fmt: skip
+    assert inside == len(PATHS) - len(found)

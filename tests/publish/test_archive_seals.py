@@ -53,6 +53,65 @@ def test_a_no_op_looks_at_no_archive_and_an_edit_at_its_feeds_only(
     assert snapshot(out) == cold_snapshot(items_dir, tmp_path / "cold")
 
 
+def test_an_edit_looks_at_the_weeks_it_changes_only(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 209 weeks a feed at 100,000 items: an edit lists, keys and reports the week folders
+    # it changes (its own week, in each feed it changes), not every week of those feeds,
+    # and the summary still counts every file.
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    listed = _listed_week_folders(monkeypatch)
+    write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    edited = build(items_dir, out, "--json")
+    assert edited.exit_code == 0
+    feeds = ("public/", "members/", "public/categories/japon/")
+    assert {rel for rel in listed if _WEEK.search(rel)} == {f"{f}archive/2024-W12/" for f in feeds}
+    report = json.loads(edited.output)
+    reported = [Path(file["path"]).relative_to(out) for file in report["files"]]
+    assert {f"{path.parent}/" for path in reported if "archive" in path.parts} == {
+        f"{f}archive/2024-W12/" for f in feeds
+    }
+    on_disk = [path for path in out.rglob("*") if path.is_file() and not path.name.startswith(".")]
+    assert len(report["files"]) + report["counts"]["sealed"] == len(on_disk)
+    assert snapshot(out) == cold_snapshot(items_dir, tmp_path / "cold")
+
+
+_WEEK = re.compile(r"/archive/\d{4}-W\d\d/$")
+
+# Inside a week's folder, which a no-op does not look at: noticed by the next build that
+# changes that feed's archives, whichever weeks it changes.
+FILE_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "edited in place": lambda file: file.write_bytes(
+        file.read_bytes().replace(b"Article", b"Artikel")
+    ),
+    "truncated": lambda file: file.write_bytes(file.read_bytes()[:100]),
+    "deleted": lambda file: file.unlink(),
+    "replaced": lambda file: _replace(file, b"<feed/>"),
+}
+
+
+def _replace(file: Path, data: bytes) -> None:
+    """As an atomic write does: another file renamed over it."""
+    file.with_name("new").write_bytes(data)
+    file.with_name("new").replace(file)
+
+
+@pytest.mark.parametrize("damage", FILE_DAMAGES, ids=list(FILE_DAMAGES))
+def test_an_archive_file_damaged_in_a_sealed_week_is_put_back_by_the_next_edit_of_its_feed(
+    damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    assert build(items_dir, out).exit_code == 0  # sealed
+    FILE_DAMAGES[damage](out / "public/archive/2024-W10/atom.xml")
+    write_item("g.md", lead(*ITEMS[6]).replace("Résumé g.", "Résumé g, corrigé."))  # week 13
+    assert build(items_dir, out).exit_code == 0
+    assert snapshot(out) == cold_snapshot(items_dir, tmp_path / "cold")
+
+
 ARCHIVE_DAMAGES: dict[str, Callable[[Path], None]] = {
     "out/ removed": lambda out: shutil.rmtree(out),
     "a feed's archives removed": lambda out: shutil.rmtree(out / "public/categories/asie/archive"),
@@ -118,7 +177,7 @@ def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
     with monkeypatch.context() as patched:
         patched.setattr(Index, "remember", stopping)
         if not unseals:  # as when the index cannot be written: the seal stays
-            patched.setattr(Index, "unseal", lambda self, keep: None)
+            patched.setattr(Index, "unseal", lambda self, *keep: None)
         assert build(items_dir, out).exit_code != 0
     assert b"corrig" in (out / "public/archive/2024-W10/atom.xml").read_bytes()
     write_item("a.md", original)

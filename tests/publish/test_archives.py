@@ -219,6 +219,31 @@ def test_scheduled_items_join_their_archive_at_their_moment(
     assert [entry.id for entry in feed.entries] == ["https://www.example.com/z"]
 
 
+def test_the_week_of_the_build_holds_the_items_live_at_its_moment(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path
+) -> None:
+    # Week 12 of 2024 (18 to 24 March, UTC) seen from inside it: c and d are live on the
+    # 19th, e (members only, in Asie) from the 20th, 23:00 UTC. Each build, moving through
+    # the week, must write what a cold build at that moment writes.
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    moments = [
+        "2024-03-18T12:00:00+00:00",  # c only
+        "2024-03-19T12:00:00+00:00",  # c, d
+        "2024-03-20T22:59:59+00:00",  # still c, d
+        "2024-03-20T23:00:00+00:00",  # e at its very moment
+        "2024-03-19T12:00:00+00:00",  # back again
+    ]
+    for number, moment in enumerate(moments):
+        result = build(items_dir, out, "--now", moment)
+        assert result.exit_code == 0, result.output
+        cold = tmp_path / f"cold{number}"
+        assert build(items_dir, cold, "--no-cache", "--now", moment).exit_code == 0
+        assert snapshot(out) == snapshot(cold), moment
+    week = feedparser.parse((out / "members/archive/2024-W12/atom.xml").read_bytes())
+    assert [entry.title for entry in week.entries] == ["Article d", "Article c"]
+
+
 def test_turning_archives_off_removes_them(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
