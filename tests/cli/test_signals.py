@@ -11,6 +11,7 @@ prints where they landed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import random
@@ -226,7 +227,17 @@ def deliver(store: Store, out: Path, extra: list[str], aim: str, rng: random.Ran
     watch = start(store, out, extra)
     phase = wait_for(watch, aim, rng)
     if phase != "exited":  # else reaped: its pid may be another process's already
-        (os.killpg if whole else os.kill)(watch.build.pid, signum)
+        # The build is frozen while its phase is read again and the signal sent, so that the
+        # phase is the one the signal lands in, not one the build left while this test was
+        # waiting for a core (a build that finished meanwhile rightly exits 0).
+        os.killpg(watch.build.pid, signal.SIGSTOP)
+        try:
+            phase = watch.phase()
+            if phase != "exited":
+                (os.killpg if whole else os.kill)(watch.build.pid, signum)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(watch.build.pid, signal.SIGCONT)
     stderr = ended(watch)
     tally = Tally()
     tally.landed[phase] += 1
