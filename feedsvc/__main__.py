@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
+    ended = SystemExit(0)
     with stops_raise():
         try:
             # click and the CLI take a tenth of a second to import: a Ctrl-C then must not
@@ -24,13 +25,19 @@ def main() -> None:
             command()
         except (KeyboardInterrupt, Stopped) as error:
             _stopped(Stopped.of(error))
+        except Exception:
+            stop = swallowed_stop()  # a library's error made of the stop (see _procs)
+            if stop is None:
+                raise
+            _stopped(stop)
         except SystemExit as end:
             # The command ended, but a signal's stop was swallowed on the way (see
             # swallowed_stop): it still ends as a stop, in one line, never as a success.
             stop = swallowed_stop()
-            if stop is None:
-                _leave(end)
-            _stopped(stop)
+            if stop is not None:
+                _stopped(stop)
+            ended = end
+    _leave(ended)  # once stops are ignored: the command is over, and only exits
 
 
 def _leave(end: SystemExit) -> NoReturn:

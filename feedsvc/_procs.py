@@ -37,6 +37,7 @@ __all__ = [
     "parallel",
     "release_stops",
     "start_child",
+    "stop_said",
     "stops_raise",
     "swallowed_stop",
     "workers",
@@ -61,7 +62,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     # that keeps out/ and the cache sound, and print a traceback: it is ignored. SIGKILL and
     # Ctrl-\ still end a command that does not stop.
     _ignore_stops()
-    raise Stopped(signum)
+    stop = Stopped(signum)
+    _raised.append(stop)
+    raise stop
 
 
 def _ignore_stops() -> None:
@@ -69,22 +72,28 @@ def _ignore_stops() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
-# A Stopped raised where Python cannot let an exception out (a weakref callback, such as the
-# import system's module locks run, or a __del__) is printed as ignored and lost: the command
-# would go on to its end and exit 0. The hook keeps it quiet and here, for swallowed_stop().
-_swallowed: list[Stopped] = []
+# The stop a signal raised, until the command has said so. A Stopped may not reach the
+# command: raised where Python cannot let an exception out (a weakref callback, such as the
+# import system's module locks run, or a __del__), it is printed as ignored and lost; raised
+# inside a library that makes its own error of it (pydantic-core, while it builds a
+# validator, makes a SchemaError of any exception), it ends the command as that error. The
+# command would exit 0, or 1 with a traceback: swallowed_stop() tells it was a stop.
+_raised: list[Stopped] = []
 
 
 def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
-    if isinstance(unraisable.exc_value, Stopped):
-        _swallowed.append(unraisable.exc_value)
-    else:
+    if not isinstance(unraisable.exc_value, Stopped):  # a stop's: kept quiet, and in _raised
         sys.__unraisablehook__(unraisable)
 
 
 def swallowed_stop() -> Stopped | None:
-    """The stop a signal asked for where its exception could not propagate, if one did."""
-    return _swallowed[0] if _swallowed else None
+    """The stop a signal asked for and the command has not said, if one did."""
+    return _raised[0] if _raised else None
+
+
+def stop_said() -> None:
+    """The command has said it stopped (one line, its exit code)."""
+    _raised.clear()
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from feedsvc._cli_params import (
 )
 from feedsvc._cli_report import output_options, show, terminal_progress
 from feedsvc._cli_serve import members, serve
-from feedsvc._procs import no_cycle_collection
+from feedsvc._procs import no_cycle_collection, stop_said, swallowed_stop
 from feedsvc.errors import Stopped
 
 if TYPE_CHECKING:
@@ -44,12 +44,25 @@ class _Commands(click.Group):
         # click would print "Aborted!" and exit 1 on Ctrl-C, which scripts here read as "the
         # items need attention", and a traceback on SIGTERM or SIGHUP (see __main__).
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except (KeyboardInterrupt, Stopped) as error:
             stop = Stopped.of(error)
-            with contextlib.suppress(OSError):  # a terminal that hung up
-                click.echo(stop.line(ctx.invoked_subcommand), err=True)
-            ctx.exit(stop.exit_code)
+        except Exception:  # the command's own exit (click's Exit) among them
+            # A stop swallowed on the way, or made a library's error (see _procs): the
+            # command still ends as stopped, with its line.
+            swallowed = swallowed_stop()
+            if swallowed is None:
+                raise
+            stop = swallowed
+        else:
+            swallowed = swallowed_stop()
+            if swallowed is None:
+                return result
+            stop = swallowed
+        with contextlib.suppress(OSError):  # a terminal that hung up
+            click.echo(stop.line(ctx.invoked_subcommand), err=True)
+        stop_said()
+        ctx.exit(stop.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -105,3 +105,56 @@ def test_a_stop_raised_where_python_ignores_exceptions_still_ends_as_a_stop() ->
     )
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+WRAPPING = """
+import os, signal, sys, time, weakref
+import feedsvc.cli
+from feedsvc import __main__
+
+def wrapping() -> None:
+    # A library that makes its own error of whatever its callback raised, as pydantic-core
+    # does while it builds a validator: the stop arrives as that error.
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    except BaseException as error:
+        raise RuntimeError("Error building validator") from error
+
+def swallowing() -> None:
+    # Raised in a weakref callback (see SWALLOWING_COMMAND), then the command goes on.
+    class Held:
+        pass
+    held = Held()
+    ref = weakref.ref(held, lambda _: os.kill(os.getpid(), signal.SIGTERM))
+    del held
+
+if sys.argv[1] == "command line":  # the command line itself
+    feedsvc.cli.main = wrapping
+else:  # as the build command, which the CLI runs
+    del feedsvc.cli.main.commands["build"]
+    feedsvc.cli.main.command("build")(wrapping if sys.argv[1] == "build" else swallowing)
+    sys.argv = ["feedsvc", "build"]
+__main__.main()
+"""
+BUILD_STOPPED = (
+    "feedsvc: stopped by SIGTERM; each file in out/ is whole, the old one or the new one.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("where", "line"),
+    [
+        ("command line", "feedsvc: stopped by SIGTERM.\n"),
+        ("build", BUILD_STOPPED),  # a library's error made of the stop
+        ("swallowed in build", BUILD_STOPPED),  # and the build went on to its end
+    ],
+)
+def test_a_stop_that_does_not_reach_the_command_still_ends_it_as_a_stop(
+    where: str, line: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPING, where], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert result.stderr == line
