@@ -33,19 +33,30 @@ def _listed_week_folders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return listed
 
 
+def _built(
+    items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, list[str]]:
+    """out/ built from the archive's items, and the week folders later builds list."""
+    setup(items_dir, write_item)
+    out = tmp_path / "out"
+    assert build(items_dir, out).exit_code == 0
+    return out, _listed_week_folders(monkeypatch)
+
+
+def _edit_c(write_item: WriteItem) -> None:
+    write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+
+
 def test_a_no_op_looks_at_no_archive_and_an_edit_at_its_feeds_only(
     items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Thousands of week folders at 100,000 items: a no-op must not list them, an edit only
     # those of the feeds it changes (main, members', its categories').
-    setup(items_dir, write_item)
-    out = tmp_path / "out"
-    assert build(items_dir, out).exit_code == 0
-    listed = _listed_week_folders(monkeypatch)
+    out, listed = _built(items_dir, write_item, tmp_path, monkeypatch)
     again = build(items_dir, out, "--verbose")
     assert again.exit_code == 0 and "written" not in again.output
     assert listed == []
-    write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    _edit_c(write_item)
     assert build(items_dir, out).exit_code == 0
     assert {rel.partition("archive/")[0] for rel in listed} == {
         "public/", "members/", "public/categories/japon/",
@@ -59,11 +70,8 @@ def test_an_edit_looks_at_the_weeks_it_changes_only(
     # 209 weeks a feed at 100,000 items: an edit lists, keys and reports the week folders
     # it changes (its own week, in each feed it changes), not every week of those feeds,
     # and the summary still counts every file.
-    setup(items_dir, write_item)
-    out = tmp_path / "out"
-    assert build(items_dir, out).exit_code == 0
-    listed = _listed_week_folders(monkeypatch)
-    write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
+    out, listed = _built(items_dir, write_item, tmp_path, monkeypatch)
+    _edit_c(write_item)
     edited = build(items_dir, out, "--json")
     assert edited.exit_code == 0
     feeds = ("public/", "members/", "public/categories/japon/")
