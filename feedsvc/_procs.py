@@ -252,11 +252,19 @@ def _serve(function: Callable[[Job], Result], pipe: Connection, parents: list[Co
             job = pipe.recv()
         except (EOFError, OSError):  # OSError: the parent died in the middle of a job
             return
-        try:
-            result = function(job)
-        except Exception:
-            return  # the parent does the job again, and reports what goes wrong
-        pipe.send(result)
+        if not _answer(function, job, pipe):
+            return
+
+
+def _answer(function: Callable[[Job], Result], job: Job, pipe: Connection) -> bool:
+    """Send function(job) to the parent; False when it failed, and the parent does the job
+    again, and reports what goes wrong."""
+    try:
+        result = function(job)
+    except Exception:
+        return False
+    pipe.send(result)
+    return True
 
 
 @contextmanager
@@ -309,11 +317,7 @@ def _once(
 ) -> None:
     parents.close()  # else the child would hold the parent's end open, and never see it go
     start_child()
-    try:
-        result = function(job)
-    except Exception:
-        return  # the parent does the job again, and reports what goes wrong
-    pipe.send(result)
+    _answer(function, job, pipe)
 
 
 @contextmanager
