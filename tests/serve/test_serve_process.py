@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from helpers import BUNDLED_ITEMS
 from served import free_port, publish_tree
 
@@ -178,3 +179,39 @@ def test_the_factory_says_at_start_what_feedsvc_serve_would_refuse(tmp_path: Pat
     said = stderr.decode()
     assert f"{tmp_path / 'nowhere' / 'public'} does not exist" in said
     assert f"the members database {damaged} cannot be used (file is not a database)" in said
+
+
+@pytest.mark.parametrize(
+    ("signum", "line"),
+    [
+        (signal.SIGHUP, "feedsvc: stopped by SIGHUP."),
+        (signal.SIGTERM, "feedsvc: stopped by SIGTERM."),
+        (signal.SIGINT, "feedsvc: interrupted."),
+    ],
+)
+def test_a_stop_signal_ends_a_serving_command_in_one_line(
+    tmp_path: Path, signum: int, line: str
+) -> None:
+    # SIGHUP (the terminal closed) was raised inside the event loop, which logged it and
+    # served on, and ignored every signal after it.
+    items, out = tree(tmp_path)
+    port = free_port()
+    command = [str(BIN / "feedsvc"), "serve", "--items", str(items), "--out", str(out)]
+    child = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(600):  # until it listens
+            assert child.poll() is None
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/rss.xml").status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        child.send_signal(signum)
+        _, stderr = child.communicate(timeout=15)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == 128 + signum
+    assert stderr.decode().splitlines() == [line]
