@@ -196,7 +196,12 @@ def parallel(
                 process = context.Process(
                     target=_serve, args=(function, theirs, parents), daemon=True
                 )
-                process.start()
+                try:
+                    process.start()
+                except OSError:  # no process to be had (EAGAIN, ENOMEM): fewer workers,
+                    theirs.close()  # or none, and the jobs left are done here at the end
+                    ours.close()
+                    break
                 theirs.close()
                 children.append((process, ours))
         finally:
@@ -289,9 +294,11 @@ def beside(function: Callable[[Job], Result], job: Job) -> Iterator[Callable[[],
         try:
             child = context.Process(target=_once, args=(function, job, theirs, ours), daemon=True)
             child.start()
+        except OSError:  # no process to be had (EAGAIN, ENOMEM): the job is done here
+            child = None
         finally:
             release_stops(mask)  # a stop that came meanwhile raises here
-        theirs.close()
+        theirs.close()  # with no child, the result's wait ends at once: done here
 
         def result() -> Result:
             try:

@@ -421,3 +421,31 @@ def test_an_error_in_a_child_beside_is_raised_by_the_parent_alone(
     with pytest.raises(ValueError, match="bad number 2"), beside(_fails_in_a_child, 2) as result:
         result()
     assert capfd.readouterr().err == ""  # no traceback from the child
+
+
+def test_a_child_beside_that_cannot_start_leaves_its_job_to_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    with beside(_fails_in_a_child, 3) as result:
+        assert result() == 9
+
+
+@pytest.mark.parametrize("started", [0, 1])
+def test_workers_that_cannot_start_leave_their_jobs_to_the_others(
+    monkeypatch: pytest.MonkeyPatch, started: int
+) -> None:
+    real = multiprocessing.process.BaseProcess.start
+    calls = []
+
+    def start_some(process: multiprocessing.process.BaseProcess) -> None:
+        calls.append(process)
+        if len(calls) > started:
+            raise OSError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+        real(process)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start_some)
+    assert sorted(parallel(_square_or_die, list(range(20)), 3)) == [n * n for n in range(20)]
