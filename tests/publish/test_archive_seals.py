@@ -37,10 +37,15 @@ def _built(
     items_dir: Path, write_item: WriteItem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, list[str]]:
     """out/ built from the archive's items, and the week folders later builds list."""
+    return _built_once(items_dir, write_item, tmp_path), _listed_week_folders(monkeypatch)
+
+
+def _built_once(items_dir: Path, write_item: WriteItem, tmp_path: Path) -> Path:
+    """out/, built once from the archive's items."""
     setup(items_dir, write_item)
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    return out, _listed_week_folders(monkeypatch)
+    return out
 
 
 def _edit_c(write_item: WriteItem) -> None:
@@ -110,9 +115,7 @@ def _replace(file: Path, data: bytes) -> None:
 def test_an_archive_file_damaged_in_a_sealed_week_is_put_back_by_the_next_edit_of_its_feed(
     damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
-    setup(items_dir, write_item)
-    out = tmp_path / "out"
-    assert build(items_dir, out).exit_code == 0
+    out = _built_once(items_dir, write_item, tmp_path)
     assert build(items_dir, out).exit_code == 0  # sealed
     FILE_DAMAGES[damage](out / "public/archive/2024-W10/atom.xml")
     write_item("g.md", lead(*ITEMS[6]).replace("Résumé g.", "Résumé g, corrigé."))  # week 13
@@ -134,9 +137,7 @@ ARCHIVE_DAMAGES: dict[str, Callable[[Path], None]] = {
 def test_a_no_op_puts_back_archive_folders_removed_or_renamed(
     damage: str, items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
-    setup(items_dir, write_item)
-    out = tmp_path / "out"
-    assert build(items_dir, out).exit_code == 0
+    out = _built_once(items_dir, write_item, tmp_path)
     assert build(items_dir, out).exit_code == 0  # sealed
     ARCHIVE_DAMAGES[damage](out)
     assert build(items_dir, out).exit_code == 0
@@ -172,9 +173,7 @@ def test_a_build_stopped_while_writing_archives_leaves_no_seal_over_them(
     # disk are the edit's.
     from feedsvc.index import Index
 
-    setup(items_dir, write_item)
-    out = tmp_path / "out"
-    assert build(items_dir, out).exit_code == 0
+    out = _built_once(items_dir, write_item, tmp_path)
     original = (items_dir / "a.md").read_text(encoding="utf-8")
     write_item("a.md", original.replace("Résumé a.", "Résumé a, corrigé."))
 
