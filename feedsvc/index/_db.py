@@ -469,7 +469,7 @@ class Index:
             )
         self._write_all(statements)
 
-    def seal(self, folders: Mapping[str, str], weeks: Mapping[str, str] = {}) -> None:
+    def seal(self, folders: Mapping[str, str], weeks: Mapping[str, str]) -> None:
         """Store the seals of archive `folders` and of `weeks`, once their files are written."""
         if not folders and not weeks:
             return
