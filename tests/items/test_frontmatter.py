@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -105,3 +106,20 @@ def test_the_fast_path_is_taken_only_where_it_is_exact(
 def test_an_alias_to_its_own_parent_is_refused_not_a_crash(value: str) -> None:
     with pytest.raises(frontmatter.FrontMatterError, match="aliases"):
         frontmatter.split(f"---\nkind: teaser\ntitle: {value}\n---\n".encode())
+
+
+# The rule the closing line follows: YAML's end of document, `---` or `...`, then blanks.
+_CLOSING_RULE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_LINES = ["---", "...", "--- ", "...\t", "----", "--- x", "-- -", " ---", "kind: lead", "", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rest=st.lists(st.sampled_from(_LINES), max_size=8).map("\n".join)
+    | st.text(alphabet="-.\n \tx", max_size=30)
+)
+def test_the_front_matter_closes_at_the_first_line_the_rule_accepts(rest: str) -> None:
+    match = _CLOSING_RULE.search(rest)
+    # The body starts on the next line, or is empty when the file ends with the fence.
+    expected = None if match is None else (match.start(), min(match.end() + 1, len(rest)))
+    assert frontmatter._closing(rest) == expected
