@@ -243,6 +243,9 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # character: a text that one of them matches is read as something else by YAML 1.1. Compiled
 # with the native path (30 patterns: a tenth of a small build's start-up), which alone uses them.
 _RESOLVE: dict[str, re.Pattern[str]] = {}
+# Latin first characters no resolver and no indicator starts with: a text that starts with one
+# (most do, with a letter) is never doubtful, and is passed without a call.
+_SAFE_FIRST: set[str] = set()
 _native: Callable[[str], Any] | None = None
 
 
@@ -266,6 +269,11 @@ def use_native() -> bool:
         except ImportError:  # PyYAML alone reads everything, only slower
             return False
         _RESOLVE.update(_resolvers())
+        _SAFE_FIRST.update(
+            char
+            for char in map(chr, range(0x100))
+            if char not in _INDICATORS and char not in _RESOLVE
+        )
         _native = functools.partial(loads, parse_datetime=False)
     return True
 
@@ -280,15 +288,16 @@ def _doubtful(text: str) -> bool:
 def _plain(value: Any) -> bool:
     """Only text no YAML 1.1 rule reads otherwise, booleans and nulls, in mappings and lists."""
     stack = [value]
+    safe = _SAFE_FIRST  # most texts start with a letter no rule and no indicator starts with
     while stack:
         item = stack.pop()
         kind = item.__class__
         if kind is str:
-            if _doubtful(item):
+            if item[:1] not in safe and _doubtful(item):
                 return False
         elif kind is dict:
             for key in item:
-                if key.__class__ is not str or _doubtful(key):
+                if key.__class__ is not str or (key[:1] not in safe and _doubtful(key)):
                     return False
             stack.extend(item.values())
         elif kind is list:
@@ -300,7 +309,7 @@ def _plain(value: Any) -> bool:
 
 def load_native(source: str) -> dict[str, Any] | None:
     """The mapping `source` holds, read by yaml-rs; None when PyYAML must read it."""
-    if _native is None or any(mark in source for mark in _SUSPECT):
+    if _native is None or any(map(source.__contains__, _SUSPECT)):
         return None
     try:
         value = _native(source)
