@@ -9,7 +9,6 @@ traffic between processes low.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,6 +45,9 @@ AGAIN_THRESHOLD = 200
 # Importing yaml-rs costs 4-20 ms and saves about 0.13 ms per front matter: from this many files
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
+# Files read before the first of them is parsed (see _parsed), and at most this many bytes.
+AHEAD_FILES = 16
+AHEAD_BYTES = 1 << 20
 
 # Items parsed by this sync, by path: (digest of the bytes, item). A build renders the chosen
 # ones from here instead of reading and validating them again; the digest says they are the
@@ -83,17 +85,12 @@ class Record(NamedTuple):
         )  # fmt: skip
 
     @classmethod
-    def read(cls, items_dir: Path, relpath: str, mtime_ns: int, size: int) -> Record:
-        """Read and check one item file (the work of a pool worker)."""
-        return cls.parse(items_dir, relpath, mtime_ns, size)[0]
-
-    @classmethod
     def parse(
-        cls, items_dir: Path, relpath: str, mtime_ns: int, size: int
+        cls, items_dir: Path, relpath: str, mtime_ns: int, size: int, raw: bytes | Problem
     ) -> tuple[Record, Lead | Teaser | None]:
-        """The record of one item file, and its item when it is valid."""
+        """The record of one item file, read as `raw` (see read_item_bytes), and its item
+        when it is valid."""
         path = items_dir / relpath
-        raw = read_item_bytes(path)
         if isinstance(raw, Problem):
             return cls(relpath, mtime_ns, size, "", problems=(raw,)), None
         digest = raw_digest(raw)
@@ -110,15 +107,33 @@ class Record(NamedTuple):
         return record, parsed
 
 
-def _parse(items_dir: Path, entry: tuple[str, int, int]) -> tuple[Record, Lead | Teaser | None]:
-    return Record.parse(items_dir, *entry)
+def _parsed(
+    items_dir: Path, entries: Iterable[tuple[str, int, int]]
+) -> Iterator[tuple[Record, Lead | Teaser | None]]:
+    """Record.parse of each (relpath, mtime_ns, size), the files read a few at a time.
+
+    Parsing a file right after the system calls that read it was measured 10% slower than
+    parsing it after a few more reads (104 against 114 µs a file): the reads are batched.
+    """
+    batch: list[tuple[tuple[str, int, int], bytes | Problem]] = []
+    held = 0
+    for entry in entries:
+        raw = read_item_bytes(items_dir / entry[0])
+        batch.append((entry, raw))
+        held += len(raw) if isinstance(raw, bytes) else 0
+        if len(batch) >= AHEAD_FILES or held >= AHEAD_BYTES:
+            for ready, ready_raw in batch:
+                yield Record.parse(items_dir, *ready, ready_raw)
+            batch, held = [], 0
+    for entry, raw in batch:
+        yield Record.parse(items_dir, *entry, raw)
 
 
 def _parse_chunk(
     job: tuple[str, list[tuple[str, int, int]]],
 ) -> list[tuple[Record, Lead | Teaser | None]]:
     items_dir, chunk = job
-    return [Record.parse(Path(items_dir), *entry) for entry in chunk]
+    return list(_parsed(Path(items_dir), chunk))
 
 
 def _kept(
@@ -132,7 +147,7 @@ def _kept(
 
 def _record_chunk(job: tuple[str, list[tuple[str, int, int]]]) -> list[Record]:
     items_dir, chunk = job
-    return [Record.read(Path(items_dir), *entry) for entry in chunk]
+    return [record for record, _ in _parsed(Path(items_dir), chunk)]
 
 
 def records(
@@ -153,10 +168,10 @@ def records(
     elif processes > 1 and len(todo) >= SPLIT_THRESHOLD:
         half = len(todo) // 2
         with beside(_parse_chunk, (str(items_dir), todo[half:])) as theirs:
-            yield from _kept(map(partial(_parse, items_dir), todo[:half]), parsed)
+            yield from _kept(_parsed(items_dir, todo[:half]), parsed)
             yield from _kept(theirs(), parsed)
     else:
-        yield from _kept(map(partial(_parse, items_dir), todo), parsed)
+        yield from _kept(_parsed(items_dir, todo), parsed)
 
 
 def _again_chunk(job: tuple[str, list[tuple[str, str]]]) -> list[tuple[str, Lead | Teaser]]:

@@ -29,16 +29,21 @@ def test_ctrl_c_while_workers_parse_stops_the_parent_alone(
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupted(
-        cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
-    ) -> records.Record:
+        cls: type[records.Record],
+        items_dir: Path,
+        relpath: str,
+        mtime_ns: int,
+        size: int,
+        raw: object,
+    ) -> tuple[records.Record, None]:
         if relpath == "0300.md":
             # What a terminal does on Ctrl-C: SIGINT to every process of the group.
             os.kill(parent, signal.SIGINT)
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.5)  # a worker that did not ignore it would have raised by now
-        return records.Record(relpath, mtime_ns, size, "digest")
+        return records.Record(relpath, mtime_ns, size, "digest"), None
 
-    monkeypatch.setattr(records.Record, "read", classmethod(interrupted))
+    monkeypatch.setattr(records.Record, "parse", classmethod(interrupted))
     todo = [(f"{number:04d}.md", 1, 1) for number in range(2 * records.POOL_THRESHOLD)]
     try:
         with pytest.raises(KeyboardInterrupt):

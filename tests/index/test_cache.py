@@ -40,10 +40,10 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     real = records.Record.parse  # what the command and the pool's workers both call
 
     def counting(
-        cls: type[records.Record], items_dir: Path, relpath: str, mtime_ns: int, size: int
+        cls: type[records.Record], items_dir: Path, relpath: str, *rest: Any
     ) -> tuple[records.Record, Any]:
         seen.append(relpath)
-        return real(items_dir, relpath, mtime_ns, size)
+        return real(items_dir, relpath, *rest)
 
     monkeypatch.setattr(records.Record, "parse", classmethod(counting))
     yield seen

@@ -73,3 +73,33 @@ def test_a_small_build_forks_nothing(bundled_copy: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(_build, "beside", refused)
     monkeypatch.setattr(_pool, "beside", refused)
     assert cold_snapshot(bundled_copy, bundled_copy.parent / "out")
+
+
+def test_files_are_read_a_few_ahead_of_their_parse_and_never_too_many_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = generate(tmp_path / "items", 40, seed=7)
+    todo = [
+        (path.relative_to(items).as_posix(), 0, 0) for path in sorted(items.rglob("*.md"))
+    ]
+    events: list[str] = []
+    real_read, real_parse = _pool.read_item_bytes, _pool.parse_item
+
+    def read(path: Path) -> object:
+        events.append("read")
+        return real_read(path)
+
+    def parse(path: Path, raw: bytes) -> object:
+        events.append("parse")
+        return real_parse(path, raw)
+
+    monkeypatch.setattr(_pool, "read_item_bytes", read)
+    monkeypatch.setattr(_pool, "parse_item", parse)
+    found = list(_pool.records(items, todo, processes=1))
+    assert len(found) == len(todo) == 40 and all(record.id for record in found)
+    # 16 files read, then parsed; then the next 16, and the 8 left.
+    assert events == (["read"] * 16 + ["parse"] * 16) * 2 + ["read"] * 8 + ["parse"] * 8
+    events.clear()
+    monkeypatch.setattr(_pool, "AHEAD_BYTES", 1)  # every file is over: one at a time
+    list(_pool.records(items, todo, processes=1))
+    assert events == ["read", "parse"] * 40
