@@ -166,9 +166,13 @@ def start_child() -> None:
 
 
 def parallel(
-    function: Callable[[Job], Result], jobs: list[Job], processes: int
+    function: Callable[[Job], Result],
+    jobs: list[Job],
+    processes: int,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[Result]:
     """function(job) for every job, in forked worker processes; results as they come.
+    `meanwhile` is called once the workers have their first jobs, before the first wait.
 
     Each worker has a pipe of its own and shares nothing else. multiprocessing.Pool's workers
     share a queue and its locks, and one that dies holding a lock (a SIGTERM to the process
@@ -208,6 +212,8 @@ def parallel(
             release_stops(mask)  # a stop that came meanwhile raises here
         for _, pipe in children:
             yield from _give(pipe, todo, running, function)
+        if meanwhile is not None:
+            meanwhile()
         while running:
             for ready in wait(list(running)):
                 assert isinstance(ready, Connection)

@@ -23,7 +23,7 @@ from feedsvc.items import (
     read_item_bytes,
     use_native_yaml,
 )
-from feedsvc.model import NEVER, Lead, Teaser, microseconds, slug
+from feedsvc.model import NEVER, Lead, Teaser, build_parsers, microseconds, slug
 
 __all__ = ["Parsed", "Record", "items_again", "records"]
 
@@ -163,7 +163,9 @@ def records(
         use_native_yaml()
     if processes > 1 and len(todo) >= POOL_THRESHOLD:
         jobs = [(str(items_dir), todo[i : i + CHUNK]) for i in range(0, len(todo), CHUNK)]
-        for chunk in parallel(_record_chunk, jobs, processes):
+        # This process waits for the workers meanwhile: it builds what the workers forked later
+        # to read the chosen items again would each build for themselves.
+        for chunk in parallel(_record_chunk, jobs, processes, meanwhile=build_parsers):
             yield from chunk
     elif processes > 1 and len(todo) >= SPLIT_THRESHOLD:
         half = len(todo) // 2

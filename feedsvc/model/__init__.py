@@ -15,6 +15,7 @@ from feedsvc.model._items import (
     Person,
     Photo,
     Teaser,
+    build_parsers,
 )
 from feedsvc.model._markdown import first_paragraph, to_html
 from feedsvc.model._slugs import slug
@@ -30,6 +31,7 @@ __all__ = [
     "Person",
     "Photo",
     "Teaser",
+    "build_parsers",
     "due_moment",
     "first_paragraph",
     "microseconds",

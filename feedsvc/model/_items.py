@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from feedsvc.model import _markdown as markdown
 from feedsvc.model import _plaintext as plaintext
 from feedsvc.model._markdown import first_paragraph
 from feedsvc.model._template import refuse_placeholder
@@ -204,6 +205,14 @@ class Teaser(_Item):
 
 Item = Annotated[Lead | Teaser, Field(discriminator="kind")]
 ITEM = TypeAdapter[Lead | Teaser](Item, config=ConfigDict(defer_build=True))
+
+
+def build_parsers() -> None:
+    """Build now what reading items builds on first use: the item validator and the Markdown
+    parsers. For a process that will fork workers to read items: each would build its own
+    (30-70 ms), on the clock of the phase that waits for them."""
+    ITEM.rebuild()
+    markdown.build_now()
 
 
 class FeedSettings(_Model):

@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING
 
-__all__ = ["first_paragraph", "sanitise", "to_html"]
+__all__ = ["build_now", "first_paragraph", "sanitise", "to_html"]
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -53,6 +53,12 @@ def _blocks() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark").disable("inline")
+
+
+def build_now() -> None:
+    """Build both parsers now rather than on first use (see build_parsers)."""
+    commonmark()
+    _blocks()
 
 
 def _first(markdown: str, whole: bool) -> str | None:

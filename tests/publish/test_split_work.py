@@ -3,6 +3,8 @@ own: what it writes is byte for byte what one process writes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -79,9 +81,7 @@ def test_files_are_read_a_few_ahead_of_their_parse_and_never_too_many_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     items = generate(tmp_path / "items", 40, seed=7)
-    todo = [
-        (path.relative_to(items).as_posix(), 0, 0) for path in sorted(items.rglob("*.md"))
-    ]
+    todo = [(path.relative_to(items).as_posix(), 0, 0) for path in sorted(items.rglob("*.md"))]
     events: list[str] = []
     real_read, real_parse = _pool.read_item_bytes, _pool.parse_item
 
@@ -103,3 +103,32 @@ def test_files_are_read_a_few_ahead_of_their_parse_and_never_too_many_bytes(
     monkeypatch.setattr(_pool, "AHEAD_BYTES", 1)  # every file is over: one at a time
     list(_pool.records(items, todo, processes=1))
     assert events == ["read", "parse"] * 40
+
+
+def test_while_the_pool_parses_the_command_builds_what_readers_of_items_will_need(
+    tmp_path: Path,
+) -> None:
+    # In a fresh process, where nothing is built yet: the command parses no item itself, so
+    # only the wait for its workers can have built the validator and the Markdown parsers
+    # that the workers forked next, to read the chosen items again, inherit.
+    items = generate(tmp_path / "items", 6, seed=3)
+    script = f"""
+import subprocess
+import sys
+from pathlib import Path
+from feedsvc.index import _pool
+from feedsvc.model import ITEM, _markdown
+_pool.POOL_THRESHOLD = 2
+items = Path({str(items)!r})
+todo = [(p.relative_to(items).as_posix(), 0, 0) for p in sorted(items.rglob("*.md"))]
+assert type(ITEM.validator).__name__ != "SchemaValidator"
+found = list(_pool.records(items, todo, processes=2))
+assert len(found) == 6 and all(record.id for record in found), found
+print(type(ITEM.validator).__name__, _markdown.commonmark.cache_info().currsize,
+      _markdown._blocks.cache_info().currsize)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["SchemaValidator", "1", "1"]
