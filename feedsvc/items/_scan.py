@@ -66,6 +66,7 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
     # Files that look like items but are not read as items: named, so none is lost unseen.
     skipped: list[Problem] = field(default_factory=list)
+    vanished: bool = False  # a folder listed was gone when it was listed in turn
 
     @property
     def count(self) -> int:
@@ -225,7 +226,8 @@ class Scanning:
             scanning.abandon()  # stopped while its helper was at work
 
     def _finish(self) -> tuple[Scan, bool]:
-        """The scan, and whether files vanished between their listing and their stat."""
+        """The scan, and whether files or folders vanished between their listing and their
+        stat, or their own listing."""
         lister, self.lister = self.lister, None
         if lister is not None:
             self._take_listing(lister)
@@ -239,7 +241,7 @@ class Scanning:
                 if folder.names:
                     self.result.folders.append(folder)
             if not self.pending:  # else folders that replaced a file while it was stat'ed
-                return self.result, vanished
+                return self.result, vanished or self.result.vanished
             listed = []
             while self.pending:
                 _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
@@ -301,9 +303,12 @@ def _visit(
         with os.scandir(folder) as entries:
             _list(entries, entry, root, result, pending)
     except OSError as error:
-        result.problems.append(
-            Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
-        )
+        if error.errno in _GONE:  # moved or deleted since its parent was listed: not content
+            result.vanished = True
+        else:
+            result.problems.append(
+                Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
+            )
     listed.append(entry)
 
 

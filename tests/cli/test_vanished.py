@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,23 @@ def test_a_file_that_cannot_be_read_otherwise_is_still_its_problem(
     assert result == 1
     assert f"{path}:1: file: cannot be read ({os.strerror(code)})" in output
     assert not (tmp_path / "out" / "public").exists()
+
+
+def test_a_folder_gone_before_it_is_listed_is_looked_for_again(
+    items: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed between its parent's listing and its own: listed again, found by its new name."""
+    real = _scan._visit
+    month = str(items / "2024" / "06")
+    renamed = []
+
+    def visit(prefix: str, folder: str, *rest: Any) -> None:
+        if folder == month and not renamed:
+            renamed_folder(items)
+            renamed.append(folder)
+        real(prefix, folder, *rest)
+
+    monkeypatch.setattr(_scan, "_visit", visit)
+    code, output = invoke("build", "--items", str(items), "--out", str(tmp_path / "out"))
+    assert renamed and code == 0, output
+    assert len(entries(tmp_path / "out")) == 3
