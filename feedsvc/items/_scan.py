@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, cast
 
+from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _stats
 from feedsvc.items._problems import Problem
 
@@ -154,6 +155,8 @@ def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER, early: bool = F
     from `split_after` files on a share of them by a second process, whatever the layout
     (one flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and
     two cores share it.
+
+    Raises ChangedDuringBuild when files or folders vanish from every listing it makes.
     """
     return Scanning(items_dir, split_after, early=early).finish()
 
@@ -214,14 +217,19 @@ class Scanning:
         # come between): a file moved meanwhile is gone from where it was listed, and its new
         # place may have been listed before it got there. Listed again, it is found; a file
         # only deleted is simply not found again.
+        # Still vanishing at the last listing, they are changing all the while: a scan
+        # without them would publish feeds short of them.
         scanning = self
         try:
-            for _ in range(_LISTINGS - 1):
+            for listing in range(_LISTINGS):
+                if listing:
+                    scanning = Scanning(self.items_dir, self.split_after, self.share)
                 found, vanished = scanning._finish()
                 if not vanished:
                     return found
-                scanning = Scanning(self.items_dir, self.split_after, self.share)
-            return scanning._finish()[0]
+            raise ChangedDuringBuild(
+                f"{self.items_dir} changed all the while it was listed", self.items_dir
+            )
         finally:
             scanning.abandon()  # stopped while its helper was at work
 

@@ -208,3 +208,23 @@ def test_a_folder_gone_before_it_is_listed_is_looked_for_again(
     code, output = invoke("build", "--items", str(items), "--out", str(tmp_path / "out"))
     assert renamed and code == 0, output
     assert len(entries(tmp_path / "out")) == 3
+
+
+def test_a_folder_gone_at_every_listing_stops_the_build_in_one_line(
+    items: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never published short of the folder's items: the build says the folder keeps changing."""
+    moved_file(items)  # an item outside the folder, which alone would make a feed
+    real = _scan._visit
+
+    def visit(prefix: str, folder: str, *rest: Any) -> None:
+        month = next(path for path in (items / "2024").iterdir() if path.is_dir())
+        if folder == str(month):
+            month.rename(month.with_name("06" if month.name != "06" else "juin"))
+        real(prefix, folder, *rest)
+
+    monkeypatch.setattr(_scan, "_visit", visit)
+    code, output = invoke("build", "--items", str(items), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert output.startswith("Error: ") and "run the build again" in output, output
+    assert not (tmp_path / "out" / "public").exists()
