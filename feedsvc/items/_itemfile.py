@@ -5,7 +5,6 @@ YAML is parsed once per file: problems are located in the nodes of that parse.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -19,7 +18,7 @@ from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
 from feedsvc.items._located import Where, hidden_comments
 from feedsvc.items._problems import Problem, field_name, from_validation
-from feedsvc.items._scan import ITEM_SUFFIX
+from feedsvc.items._scan import GONE, ITEM_SUFFIX
 from feedsvc.model import ITEM, FeedSettings, Lead, Teaser, due_moment
 
 __all__ = [
@@ -39,9 +38,6 @@ __all__ = [
 
 SETTINGS_FILE = "feed.yaml"
 MAX_FILE_BYTES = 1024 * 1024  # a news item is a few KB; a bigger file is a mistake
-# Errors that say a file listed a moment ago is gone: deleted, moved, its folder renamed or
-# replaced by a file. The folder changed, not the file; any other error is the file's.
-_GONE = (errno.ENOENT, errno.ENOTDIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +63,7 @@ def read_item_bytes(path: Path, what: str = "an item file") -> bytes | Problem:
     try:
         raw = _read_regular(path)
     except OSError as error:
-        if error.errno in _GONE:
+        if error.errno in GONE:  # any other error is the file's own
             raise ChangedDuringBuild(
                 f"{path} was moved or deleted while it was read", path
             ) from None

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
-# A file listed but gone when stat'ed: deleted, or moved where the listing had already been
-# (a folder renamed, an editor's backup made by renaming).
-_GONE = (ENOENT, ENOTDIR)
+# A file listed but gone when stat'ed or read: deleted, or moved where the listing had
+# already been (a folder renamed or replaced by a file, an editor's backup made by renaming).
+# The folder changed, not the file.
+GONE = (ENOENT, ENOTDIR)
 _LISTINGS = 3  # the scan lists again when files vanished, so that moved ones are found
 
 
@@ -244,7 +245,7 @@ class Scanning:
         while True:
             stats = _stats.stat_all(split)
             for position, taken in enumerate(stats):
-                vanished = vanished or any(errno in _GONE for errno in taken[1].values())
+                vanished = vanished or any(errno in GONE for errno in taken[1].values())
                 folder = _stated(listed[position], taken, self.root, self.result, self.pending)
                 if folder.names:
                     self.result.folders.append(folder)
@@ -311,7 +312,7 @@ def _visit(
         with os.scandir(folder) as entries:
             _list(entries, entry, root, result, pending)
     except OSError as error:
-        if error.errno in _GONE:  # moved or deleted since its parent was listed: not content
+        if error.errno in GONE:  # moved or deleted since its parent was listed: not content
             result.vanished = True
         else:
             result.problems.append(
@@ -370,7 +371,7 @@ def _stated(
         for number, name in enumerate(listed.plain):
             at = number * _stats.TAKEN
             if number in failed:
-                if failed[number] not in _GONE:  # not deleted since it was listed
+                if failed[number] not in GONE:  # not deleted since it was listed
                     _unreadable(result, os.path.join(listed.path, name), failed[number])
             elif S_ISREG(values[at]):
                 folder.names.append(name)
