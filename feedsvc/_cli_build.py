@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from feedsvc._cli_params import CACHE_DIR, cache_file, check_out, checked_items, microseconds_of
+from feedsvc._cli_params import (
+    ATTEMPTS,
+    CACHE_DIR,
+    cache_file,
+    check_out,
+    checked_items,
+    microseconds_of,
+)
 from feedsvc._cli_report import fail, show, terminal_progress
 
 if TYPE_CHECKING:
@@ -39,22 +46,23 @@ def _publish(
     (or, with --check, compare), into `report`; the settings and what was written, or None
     when the items need attention.
 
-    Raises CacheDamaged or ChangedDuringBuild when a third attempt fails too."""
+    Raises CacheDamaged or ChangedDuringBuild when the last attempt fails too."""
     from feedsvc.errors import CacheDamaged, ChangedDuringBuild
     from feedsvc.publish import compare, planned_files, publish
 
     items_dir, out_dir = build.items_dir, build.out_dir
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         report.clear_problems()
-        checked = checked_items(
-            items_dir, build.cache, now, report, progress, build.index, scanning
-        )
-        scanning = None  # a later attempt scans again
-        if not checked.ok:
-            return None
-        assert checked.settings is not None and checked.index is not None  # or it is not ok
-        build.index = checked.index
+        begun, scanning = scanning, None  # a later attempt scans again
+        checked = None
         try:
+            checked = checked_items(
+                items_dir, build.cache, now, report, progress, build.index, begun
+            )
+            if not checked.ok:
+                return None
+            assert checked.settings is not None and checked.index is not None  # or not ok
+            build.index = checked.index
             report.tally(checked.index, now)
             # --check compares full renders: it never takes its bytes from out/ itself.
             patch_from = None if build.check else out_dir
@@ -75,19 +83,24 @@ def _publish(
             return checked.settings, files
         except CacheDamaged as error:  # emptied: the next attempt reads every file again
             report.notes.append(str(error))
-            if attempt == 2:
+            if attempt == ATTEMPTS - 1:
                 raise
         except ChangedDuringBuild as error:
-            # Indexed as unchanged but not what was indexed: read it again, then everything
-            # again, so that a file the stats cannot tell apart never leaves every later
-            # build failing. Only a file changing all the while stops the build.
-            if attempt == 2 or error.path is None:
+            # Gone since the scan listed it (its sync was rolled back): the next attempt
+            # scans again. Indexed as unchanged but not what was indexed: read it again,
+            # then everything again, so that a file the stats cannot tell apart never
+            # leaves every later build failing. Only a folder changing all the while stops
+            # the build.
+            if attempt == ATTEMPTS - 1 or error.path is None:
                 raise
+            index = None if checked is None else checked.index
+            if index is None:
+                continue
             if attempt == 0:
-                checked.index.recheck(error.path.relative_to(items_dir).as_posix())
+                index.recheck(error.path.relative_to(items_dir).as_posix())
             else:
-                checked.index.discard("more than one file unlike what it indexed")
-                report.notes.append(checked.index.damaged_note())
+                index.discard("more than one file unlike what it indexed")
+                report.notes.append(index.damaged_note())
     return None
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from feedsvc.items import Scanning
 
 __all__ = [
+    "ATTEMPTS",
     "CACHE_DIR",
     "ITEMS_DIR",
     "Moment",
@@ -37,6 +38,9 @@ __all__ = [
 
 ITEMS_DIR = click.Path(file_okay=False, path_type=Path)
 CACHE_DIR = Path(".cache") / "feedsvc"
+# How often a build or a validation starts again when the items change under it (or its
+# cache is found damaged) before it gives up, saying so in one line.
+ATTEMPTS = 3
 
 Command = Callable[..., None]
 

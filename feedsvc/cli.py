@@ -18,6 +18,7 @@ import click
 
 from feedsvc import __version__
 from feedsvc._cli_params import (
+    ATTEMPTS,
     ITEMS_DIR,
     cache_file,
     cache_options,
@@ -28,13 +29,14 @@ from feedsvc._cli_params import (
     now_option,
     require_folder,
 )
-from feedsvc._cli_report import output_options, show, terminal_progress
+from feedsvc._cli_report import fail, output_options, show, terminal_progress
 from feedsvc._cli_serve import members, serve
 from feedsvc._procs import no_cycle_collection, stop_said, swallowed_stop
-from feedsvc.errors import Stopped
+from feedsvc.errors import ChangedDuringBuild, Stopped
 
 if TYPE_CHECKING:
-    from feedsvc._report import Verbosity
+    from feedsvc._progress import TerminalProgress
+    from feedsvc._report import Report, Verbosity
 
 __all__ = ["main"]
 
@@ -109,13 +111,30 @@ def validate(
         moment = microseconds_of(now)
         cache = cache_file(items_dir, cache_dir, no_cache)
         progress = terminal_progress(verbosity, as_json)
-        checked = checked_items(items_dir, cache, moment, report, progress)
-        if checked.index is not None:
+        for attempt in range(ATTEMPTS):
+            report.clear_problems()
             try:
-                report.tally(checked.index, moment)
-            finally:
-                checked.index.close()
+                _validated(items_dir, cache, moment, report, progress)
+                break
+            except ChangedDuringBuild as error:  # a file gone since it was listed: again
+                if attempt == ATTEMPTS - 1:
+                    fail(report, f"{error}; run the validation again", as_json)
         show(report.finish(), verbosity, as_json, report.items_summary() + ".")
+
+
+def _validated(
+    items_dir: Path,
+    cache: Path | None,
+    moment: int,
+    report: Report,
+    progress: TerminalProgress | None,
+) -> None:
+    checked = checked_items(items_dir, cache, moment, report, progress)
+    if checked.index is not None:
+        try:
+            report.tally(checked.index, moment)
+        finally:
+            checked.index.close()
 
 
 @main.command()

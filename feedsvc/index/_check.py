@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsvc.errors import CacheDamaged
+from feedsvc.errors import CacheDamaged, ChangedDuringBuild
 from feedsvc.index._damage import DAMAGE, is_damage
 from feedsvc.index._db import Index
 from feedsvc.items import (
@@ -100,9 +100,17 @@ def _synced(
     index: Index | None = None,
 ) -> tuple[Index, Found]:
     """The index of `items_dir` (a new one unless given), synced, and what it holds of
-    problems; a damaged one is emptied and filled again from the files."""
+    problems; a damaged one is emptied and filled again from the files.
+
+    Raises ChangedDuringBuild when a file listed by `found` is gone: the caller scans again.
+    """
     if index is None:
         index = Index(cache, items_dir)
+        try:
+            return _synced(cache, items_dir, found, processes, progress, now, index)
+        except ChangedDuringBuild:
+            index.close()  # its sync was rolled back: nothing of it is kept
+            raise
     try:
         index.sync(found, processes, progress)
     except DAMAGE as error:
@@ -132,7 +140,9 @@ def check_items(
 ) -> Checked:
     """Read the settings and sync the index of `items_dir` (`index` when a long-running
     process keeps one open; `scanning` when its scan has begun); collect every problem, those
-    of items not yet live at `now` (default: the clock) as warnings."""
+    of items not yet live at `now` (default: the clock) as warnings.
+
+    Raises ChangedDuringBuild when a file the scan listed is gone when it is read."""
     if now is None:
         now = microseconds(datetime.now().astimezone())
     checked = Checked()

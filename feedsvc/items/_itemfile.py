@@ -18,7 +18,7 @@ from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
 from feedsvc.items._located import Where, hidden_comments
 from feedsvc.items._problems import Problem, field_name, from_validation
-from feedsvc.items._scan import ITEM_SUFFIX
+from feedsvc.items._scan import GONE, ITEM_SUFFIX
 from feedsvc.model import ITEM, FeedSettings, Lead, Teaser, due_moment
 
 __all__ = [
@@ -55,10 +55,18 @@ def raw_digest(raw: bytes) -> str:
 
 
 def read_item_bytes(path: Path, what: str = "an item file") -> bytes | Problem:
-    """The bytes of `path`, or why they cannot be had; `what` names the file in the message."""
+    """The bytes of `path`, or why they cannot be had; `what` names the file in the message.
+
+    Raises ChangedDuringBuild when the file is gone since it was listed: the build (or the
+    validation) looks at the folder again, as it is now.
+    """
     try:
         raw = _read_regular(path)
     except OSError as error:
+        if error.errno in GONE:  # any other error is the file's own
+            raise ChangedDuringBuild(
+                f"{path} was moved or deleted while it was read", path
+            ) from None
         return Problem(path, 1, "file", f"cannot be read ({error.strerror or error})")
     if isinstance(raw, str):
         return Problem(path, 1, "file", f"{raw}, not a file; {what} must be an ordinary file")
@@ -202,17 +210,14 @@ def line_of_field(path: Path, field: str) -> int:
 def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
     path = items_dir / SETTINGS_FILE
     if not os.path.lexists(path):
-        return [
-            Problem(
-                path, 1, "file",
-                "the feed settings file is missing; create it with title, description, "
-                "site_url, public_url and publisher (see `feedsvc schema settings`)",
-            )
-        ]  # fmt: skip
+        return [_missing(path)]
     refused = _link_out(items_dir, path)
     if refused is not None:
         return [refused]
-    raw = read_item_bytes(path, "the feed settings file")
+    try:
+        raw = read_item_bytes(path, "the feed settings file")
+    except ChangedDuringBuild:  # deleted since it was seen
+        return [_missing(path)]
     if isinstance(raw, Problem):
         return [raw]
     try:
@@ -234,6 +239,14 @@ def read_settings(items_dir: Path) -> FeedSettings | list[Problem]:
             lambda loc: 1 + where.line(loc),
             FeedSettings,
         )
+
+
+def _missing(path: Path) -> Problem:
+    return Problem(
+        path, 1, "file",
+        "the feed settings file is missing; create it with title, description, "
+        "site_url, public_url and publisher (see `feedsvc schema settings`)",
+    )  # fmt: skip
 
 
 def _link_out(items_dir: Path, path: Path) -> Problem | None:

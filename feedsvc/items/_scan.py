@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, cast
 
+from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _stats
 from feedsvc.items._problems import Problem
 
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
 
 ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
-# A file listed but gone when stat'ed: deleted, or moved where the listing had already been
-# (a folder renamed, an editor's backup made by renaming).
-_GONE = (ENOENT, ENOTDIR)
+# A file listed but gone when stat'ed or read: deleted, or moved where the listing had
+# already been (a folder renamed or replaced by a file, an editor's backup made by renaming).
+# The folder changed, not the file.
+GONE = (ENOENT, ENOTDIR)
 _LISTINGS = 3  # the scan lists again when files vanished, so that moved ones are found
 
 
@@ -66,6 +68,7 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
     # Files that look like items but are not read as items: named, so none is lost unseen.
     skipped: list[Problem] = field(default_factory=list)
+    vanished: bool = False  # a folder listed was gone when it was listed in turn
 
     @property
     def count(self) -> int:
@@ -153,6 +156,8 @@ def scan(items_dir: Path, split_after: int | None = SPLIT_AFTER, early: bool = F
     from `split_after` files on a share of them by a second process, whatever the layout
     (one flat folder of 100,000 files too): a stat per file is most of a no-op rebuild, and
     two cores share it.
+
+    Raises ChangedDuringBuild when files or folders vanish from every listing it makes.
     """
     return Scanning(items_dir, split_after, early=early).finish()
 
@@ -213,19 +218,25 @@ class Scanning:
         # come between): a file moved meanwhile is gone from where it was listed, and its new
         # place may have been listed before it got there. Listed again, it is found; a file
         # only deleted is simply not found again.
+        # Still vanishing at the last listing, they are changing all the while: a scan
+        # without them would publish feeds short of them.
         scanning = self
         try:
-            for _ in range(_LISTINGS - 1):
+            for listing in range(_LISTINGS):
+                if listing:
+                    scanning = Scanning(self.items_dir, self.split_after, self.share)
                 found, vanished = scanning._finish()
                 if not vanished:
                     return found
-                scanning = Scanning(self.items_dir, self.split_after, self.share)
-            return scanning._finish()[0]
+            raise ChangedDuringBuild(
+                f"{self.items_dir} changed all the while it was listed", self.items_dir
+            )
         finally:
             scanning.abandon()  # stopped while its helper was at work
 
     def _finish(self) -> tuple[Scan, bool]:
-        """The scan, and whether files vanished between their listing and their stat."""
+        """The scan, and whether files or folders vanished between their listing and their
+        stat, or their own listing."""
         lister, self.lister = self.lister, None
         if lister is not None:
             self._take_listing(lister)
@@ -234,12 +245,12 @@ class Scanning:
         while True:
             stats = _stats.stat_all(split)
             for position, taken in enumerate(stats):
-                vanished = vanished or any(errno in _GONE for errno in taken[1].values())
+                vanished = vanished or any(errno in GONE for errno in taken[1].values())
                 folder = _stated(listed[position], taken, self.root, self.result, self.pending)
                 if folder.names:
                     self.result.folders.append(folder)
             if not self.pending:  # else folders that replaced a file while it was stat'ed
-                return self.result, vanished
+                return self.result, vanished or self.result.vanished
             listed = []
             while self.pending:
                 _visit(*self.pending.pop(), self.root, self.result, self.pending, listed)
@@ -301,9 +312,12 @@ def _visit(
         with os.scandir(folder) as entries:
             _list(entries, entry, root, result, pending)
     except OSError as error:
-        result.problems.append(
-            Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
-        )
+        if error.errno in GONE:  # moved or deleted since its parent was listed: not content
+            result.vanished = True
+        else:
+            result.problems.append(
+                Problem(Path(folder), 1, "folder", f"cannot be read ({error.strerror})")
+            )
     listed.append(entry)
 
 
@@ -357,7 +371,7 @@ def _stated(
         for number, name in enumerate(listed.plain):
             at = number * _stats.TAKEN
             if number in failed:
-                if failed[number] not in _GONE:  # not deleted since it was listed
+                if failed[number] not in GONE:  # not deleted since it was listed
                     _unreadable(result, os.path.join(listed.path, name), failed[number])
             elif S_ISREG(values[at]):
                 folder.names.append(name)
