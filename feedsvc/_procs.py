@@ -285,7 +285,8 @@ def beside(function: Callable[[Job], Result], job: Job) -> Iterator[Callable[[],
 
     As parallel()'s workers do, the child takes signals its own way, dies with this process
     and is killed when the block ends early; when it dies or fails, the result is made here,
-    so an error is raised, and reported, in this process like any other.
+    so an error is raised, and reported, in this process like any other. (A child that sends
+    several messages as it goes is the scan's items._stats.Helper.)
     """
     import multiprocessing  # not for every command's start-up
 

@@ -138,7 +138,10 @@ def _send_stats(named: Named, jobs: list[Job], send: Connection) -> None:
 
 class Helper:
     """A forked process that works for the scan and sends back what it finds, message by
-    message: the stats of a share of the files, or the whole listing first."""
+    message: the stats of a share of the files, or the whole listing first.
+
+    Not _procs.beside, whose child sends one result at its end: an early helper sends the
+    listing as soon as it has it, and the command works on it while the helper still stats."""
 
     def __init__(self, work: Callable[[Connection], None]) -> None:
         import multiprocessing  # only for a large scan: a small build never needs it
