@@ -8,8 +8,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from feedsvc.items._entries import ITEM_SUFFIX
 from feedsvc.items._problems import Problem
-from feedsvc.items._scan import ITEM_SUFFIX, Folder, Scan, Scanning, scan
+from feedsvc.items._scan import Folder, Scan, Scanning, scan
 
 if TYPE_CHECKING:
     from feedsvc.items._itemfile import (

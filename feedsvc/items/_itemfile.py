@@ -16,9 +16,10 @@ from pydantic import ValidationError
 
 from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _frontmatter as frontmatter
+from feedsvc.items._entries import ITEM_SUFFIX
 from feedsvc.items._located import Where, hidden_comments
 from feedsvc.items._problems import Problem, field_name, from_validation
-from feedsvc.items._scan import GONE, ITEM_SUFFIX
+from feedsvc.items._scan import GONE
 from feedsvc.model import ITEM, FeedSettings, Lead, Teaser, due_moment
 
 __all__ = [

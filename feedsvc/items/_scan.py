@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from array import array
 from collections.abc import Iterator
@@ -19,12 +18,19 @@ from typing import TYPE_CHECKING, cast
 
 from feedsvc.errors import ChangedDuringBuild
 from feedsvc.items import _stats
+from feedsvc.items._entries import (
+    ITEM_SUFFIX,
+    dangling,
+    inside,
+    item_name,
+    look_alike,
+    utf8,
+)
 from feedsvc.items._problems import Problem
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-ITEM_SUFFIX = ".md"
 SPLIT_AFTER = 5_000  # below this many files, starting a process costs more than it saves
 # A file listed but gone when stat'ed or read: deleted, or moved where the listing had
 # already been (a folder renamed or replaced by a file, an editor's backup made by renaming).
@@ -84,54 +90,6 @@ def _names_digest(joined: str) -> bytes:
     import hashlib  # where the digest is first wanted: in the helper, while the command imports
 
     return hashlib.blake2b(joined.encode("utf-8", "surrogateescape"), digest_size=16).digest()
-
-
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")  # os.scandir hands undecodable bytes over as lone surrogates
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _inside(target: str, root: str) -> bool:
-    return target == root or target.startswith(root + os.sep)
-
-
-def _dangling(path: str) -> bool:
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return True  # other errors, such as a link to itself, are "cannot be read"
-    return False
-
-
-# Names an editor may have meant as an item: other Markdown suffixes, text, and the backups
-# editors leave beside a file (x.md~, x.md.bak, x.md.orig).
-_LOOKS_LIKE_ITEM = re.compile(r"\.(?:markdown|mdown|mkdn|mkd|txt)$|\.md[~.#_-]", re.IGNORECASE)
-
-
-def _look_alike(entry: os.DirEntry[str], name: str) -> Problem | None:
-    if _item_name(name) and entry.is_dir():
-        return Problem(
-            Path(entry.path), 1, "file",
-            f"is a folder, though its name ends in {ITEM_SUFFIX}; the files in it are read, "
-            "but it is no item: rename it if that was not meant",
-        )  # fmt: skip
-    if not _item_name(name) and entry.is_file() and _LOOKS_LIKE_ITEM.search(name):
-        stem = name.split(".", 1)[0]
-        return Problem(
-            Path(entry.path), 1, "file",
-            f"is not read: only {ITEM_SUFFIX} files are items; rename it to {stem}{ITEM_SUFFIX} "
-            "to publish it, or move it out of the items folder",
-        )  # fmt: skip
-    return None
-
-
-def _item_name(name: str) -> bool:
-    # `a.MD` is what some systems and editors write for `a.md`: an item all the same, rather
-    # than a file skipped without a word.
-    return name[-len(ITEM_SUFFIX) :].lower() == ITEM_SUFFIX
 
 
 @dataclass(slots=True)
@@ -404,7 +362,7 @@ def _unusual(
     name = entry.name
     if name.startswith("."):
         return  # editors' swap files and VCS folders are not content
-    if not _utf8(name):
+    if not utf8(name):
         result.problems.append(Problem(
             Path(entry.path), 1, "file",
             "has a name that is not UTF-8; rename it with ordinary letters",
@@ -414,28 +372,28 @@ def _unusual(
     if entry.is_symlink():
         # A link may point anywhere: content must stay inside the items folder.
         target = os.path.realpath(entry.path)
-        if not _inside(target, root):
-            if _item_name(name) or os.path.isdir(target):
+        if not inside(target, root):
+            if item_name(name) or os.path.isdir(target):
                 result.problems.append(Problem(
                     Path(entry.path), 1, "file",
                     "is a link to outside the items folder; copy the file in instead",
                 ))  # fmt: skip
             return
-        if _item_name(name) and _dangling(entry.path):
+        if item_name(name) and dangling(entry.path):
             result.problems.append(Problem(
                 Path(entry.path), 1, "file",
                 "is a link to a file that does not exist; fix or remove the link",
             ))  # fmt: skip
             return
-    look_alike = _look_alike(entry, name)
-    if look_alike is not None:
-        result.skipped.append(look_alike)
+    alike = look_alike(entry, name)
+    if alike is not None:
+        result.skipped.append(alike)
     if entry.is_dir():
         if not entry.is_symlink():  # a link inside the folder would list files twice
             pending.append((relative + "/", entry.path))
-    elif _item_name(name) and entry.is_file():
+    elif item_name(name) and entry.is_file():
         into.add(name, entry.stat())
-    elif _item_name(name):
+    elif item_name(name):
         result.problems.append(Problem(
             Path(entry.path), 1, "file",
             "is a named pipe, device or socket, not a file; an item must be an ordinary file",
