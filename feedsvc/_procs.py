@@ -186,30 +186,11 @@ def parallel(
     if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(function, jobs)
         return
-    # fork: the workers inherit the imported modules instead of importing them again.
-    context = multiprocessing.get_context("fork")
     todo = jobs[::-1]  # taken from the end
     children: list[tuple[BaseProcess, Connection]] = []
     running: dict[Connection, Job] = {}
     try:
-        mask = hold_stops()
-        try:
-            for _ in range(min(processes, len(jobs))):
-                ours, theirs = context.Pipe()
-                parents = [ours, *(pipe for _, pipe in children)]
-                process = context.Process(
-                    target=_serve, args=(function, theirs, parents), daemon=True
-                )
-                try:
-                    process.start()
-                except OSError:  # no process to be had (EAGAIN, ENOMEM): fewer workers,
-                    theirs.close()  # or none, and the jobs left are done here at the end
-                    ours.close()
-                    break
-                theirs.close()
-                children.append((process, ours))
-        finally:
-            release_stops(mask)  # a stop that came meanwhile raises here
+        _start_workers(function, min(processes, len(jobs)), children)
         for _, pipe in children:
             yield from _give(pipe, todo, running, function)
         if meanwhile is not None:
@@ -235,6 +216,35 @@ def parallel(
             pipe.close()  # a worker waiting for a job reads the end of its pipe, and returns
         for worker, _ in children:
             worker.join()
+
+
+def _start_workers(
+    function: Callable[[Job], Result],
+    count: int,
+    children: list[tuple[BaseProcess, Connection]],
+) -> None:
+    """Fork up to `count` workers serving `function`, each added to `children` with the end of
+    its pipe; fewer, or none, when the system gives no more processes."""
+    import multiprocessing
+
+    # fork: the workers inherit the imported modules instead of importing them again.
+    context = multiprocessing.get_context("fork")
+    mask = hold_stops()
+    try:
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            parents = [ours, *(pipe for _, pipe in children)]
+            process = context.Process(target=_serve, args=(function, theirs, parents), daemon=True)
+            try:
+                process.start()
+            except OSError:  # no process to be had (EAGAIN, ENOMEM): fewer workers,
+                theirs.close()  # or none, and the jobs left are done here at the end
+                ours.close()
+                break
+            theirs.close()
+            children.append((process, ours))
+    finally:
+        release_stops(mask)  # a stop that came meanwhile raises here
 
 
 def _give(
