@@ -48,9 +48,8 @@ def _publish(
 
     Raises CacheDamaged or ChangedDuringBuild when the last attempt fails too."""
     from feedsvc.errors import CacheDamaged, ChangedDuringBuild
-    from feedsvc.publish import compare, planned_files, publish
 
-    items_dir, out_dir = build.items_dir, build.out_dir
+    items_dir = build.items_dir
     for attempt in range(ATTEMPTS):
         report.clear_problems()
         begun, scanning = scanning, None  # a later attempt scans again
@@ -63,23 +62,7 @@ def _publish(
                 return None
             assert checked.settings is not None and checked.index is not None  # or not ok
             build.index = checked.index
-            report.tally(checked.index, now)
-            # --check compares full renders: it never takes its bytes from out/ itself.
-            patch_from = None if build.check else out_dir
-            planned, seals = planned_files(
-                checked.index, items_dir, checked.settings, now, patch_from
-            )
-            keys = {file.path: file.key for file in planned}
-            checked.index.checked_before_writing(keys, seals.kept)
-            report.counts.sealed = checked.index.count_inside(seals.kept)
-            if build.check:
-                files = compare(planned, out_dir, progress)
-                report.add_files(files, out_dir)
-                if report.counts.differs + report.counts.missing + report.counts.stale:
-                    report.fail()
-            else:
-                files = publish(checked.index, planned, seals, out_dir, progress)
-                report.add_files(files, out_dir)
+            files = _bring_out(report, build, checked.index, checked.settings, now, progress)
             return checked.settings, files
         except CacheDamaged as error:  # emptied: the next attempt reads every file again
             report.notes.append(str(error))
@@ -102,6 +85,35 @@ def _publish(
                 index.discard("more than one file unlike what it indexed")
                 report.notes.append(index.damaged_note())
     return None
+
+
+def _bring_out(
+    report: Report,
+    build: Build,
+    index: Index,
+    settings: FeedSettings,
+    now: int,
+    progress: TerminalProgress | None,
+) -> list[FileReport]:
+    """Bring out/ to the checked items (or, with --check, compare), into `report`."""
+    from feedsvc.publish import compare, planned_files, publish
+
+    out_dir = build.out_dir
+    report.tally(index, now)
+    # --check compares full renders: it never takes its bytes from out/ itself.
+    patch_from = None if build.check else out_dir
+    planned, seals = planned_files(index, build.items_dir, settings, now, patch_from)
+    index.checked_before_writing({file.path: file.key for file in planned}, seals.kept)
+    report.counts.sealed = index.count_inside(seals.kept)
+    if build.check:
+        files = compare(planned, out_dir, progress)
+        report.add_files(files, out_dir)
+        if report.counts.differs + report.counts.missing + report.counts.stale:
+            report.fail()
+    else:
+        files = publish(index, planned, seals, out_dir, progress)
+        report.add_files(files, out_dir)
+    return files
 
 
 def begin_scan(items_dir: Path, cache: Path | None) -> Scanning | None:
