@@ -45,7 +45,8 @@ AGAIN_THRESHOLD = 200
 # Importing yaml-rs costs 4-20 ms and saves about 0.13 ms per front matter: from this many files
 # on, it pays (before the fork, so that workers inherit it).
 NATIVE_YAML_THRESHOLD = 100
-# Files read before the first of them is parsed (see _parsed), and at most this many bytes.
+# Files read before the first of them is parsed (see _parsed); fewer once what is read holds
+# this many bytes (a file may take it past them: an item file holds at most 1 MiB).
 AHEAD_FILES = 16
 AHEAD_BYTES = 1 << 20
 
