@@ -119,7 +119,8 @@ class _Documents:
             # No hub for the members' feed: a hub fetches what it is told of and hands it to
             # anyone who subscribes, and it could only be told a private address.
             hubs = () if members else self.settings.hub
-            newest = archive_folder(plan.folder, plan.archives[-1].name) if plan.archives else None
+            week = plan.history.newest
+            newest = archive_folder(plan.folder, week) if week else None
             self.docs[plan.folder] = FeedDoc(
                 self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs,
                 prev_archive=newest,
@@ -284,7 +285,7 @@ def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[Archiv
             tuple((m.name, archive_folder(p.folder, m.name) + name, m.items) for m in p.archives),
         )
         for p in plans
-        if p.archives and not p.members
+        if p.history.newest and not p.members
     ]  # fmt: skip
 
 
@@ -367,18 +368,14 @@ def _seals(
     wanted = {}
     listed: list[object] = []
     for feed_plan in plans:
-        if not feed_plan.archives:
+        history = feed_plan.history
+        if not history.newest:
             continue
-        if not feed_plan.members:  # as the page shows them: a category's span only
-            weeks = feed_plan.archives
-            span = [(w.name, w.items) for w in weeks] if feed_plan.kind == "main" else []
-            listed.append(
-                (feed_plan.kind, feed_plan.folder, feed_plan.title, len(weeks), weeks[0].name,
-                 weeks[-1].name, span)
-            )  # fmt: skip
+        if not feed_plan.members:  # as the page shows them (each week's name and items)
+            listed.append((feed_plan.kind, feed_plan.folder, feed_plan.title, history.listed))
         wanted[_archives_of(feed_plan)] = _key(
             base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-            feed_plan.archives_digest,
+            history.digest,
         )  # fmt: skip
     page = _key(listed)
     if out_dir is None:  # --check compares every file
@@ -409,7 +406,7 @@ def planned_files(
     found = []
     listed = []
     for feed_plan in plans:
-        newest = feed_plan.archives[-1].name if feed_plan.archives else None
+        newest = feed_plan.history.newest
         for name in settings.formats:
             file_name = FORMATS[name].name
             key = _key(
