@@ -63,7 +63,7 @@ def _publish(
             )
             keys = {file.path: file.key for file in planned}
             checked.index.checked_before_writing(keys, seals.kept)
-            report.counts.sealed = checked.index.count_inside(seals.kept)
+            report.counts.sealed = seals.files
             if build.check:
                 files = compare(planned, out_dir, progress)
                 report.add_files(files, out_dir)

@@ -59,17 +59,14 @@ def _outermost(sealed: Collection[str]) -> list[str]:
     return found
 
 
-def _queries(
-    columns: str, sealed: Collection[str], inside: bool
-) -> Iterator[tuple[str, list[str]]]:
-    """Queries of the outputs outside (or inside) the `sealed` folders, by ranges of the
-    primary key, so that the thousands of archive files of the others are never read; at
-    most SQLite's limit of compound SELECTs in each."""
-    bounds: list[str | None] = []
+def _queries(columns: str, sealed: Collection[str]) -> Iterator[tuple[str, list[str]]]:
+    """Queries of the outputs outside the `sealed` folders, by ranges of the primary key, so
+    that their thousands of archive files are never read; at most SQLite's limit of
+    compound SELECTs in each."""
+    bounds: list[str | None] = [None]
     for folder in _outermost(sealed):
         bounds += _span(folder)
-    if not inside:
-        bounds = [None, *bounds, None]
+    bounds.append(None)
     ranges = list(zip(bounds[::2], bounds[1::2], strict=True))
     for first in range(0, len(ranges), _MOST_RANGES):
         parts, values = [], []
@@ -89,7 +86,7 @@ def _queries(
 def _rows_outside(
     db: sqlite3.Connection, columns: str, sealed: Collection[str]
 ) -> Iterator[tuple[Any, ...]]:
-    for query, values in _queries(columns, sealed, inside=False):
+    for query, values in _queries(columns, sealed):
         yield from db.execute(query, values)
 
 
@@ -393,14 +390,6 @@ class Index:
         thousands of archive files."""
         rows = _rows_outside(self.db, f"path, {_WRITTEN}", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
-
-    @_trusted
-    def count_inside(self, sealed: Collection[str]) -> int:
-        """How many outputs the `sealed` archive folders hold, by ranges of the primary key."""
-        total = 0
-        for query, values in _queries("COUNT(*)", sealed, inside=True):
-            total += sum(int(count) for (count,) in self.db.execute(query, values))
-        return total
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
     # stored has every archive file as this index last wrote it, and a build skips them.

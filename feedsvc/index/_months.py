@@ -77,15 +77,16 @@ class ArchiveWeeks:
     reads no week of any feed. The weeks are read, and checked against the feed's stored
     digest, when first asked for."""
 
-    __slots__ = ("_load", "_weeks", "digest", "listed", "newest")
+    __slots__ = ("_load", "_weeks", "count", "digest", "listed", "newest")
 
     def __init__(
-        self, digest: str, listed: str, newest: str | None,
+        self, digest: str, listed: str, newest: str | None, count: int,
         load: Callable[[], tuple[ArchiveWeek, ...]],
     ) -> None:  # fmt: skip
         self.digest = digest  # a key over every week's name, digest and live items
         self.listed = listed  # a key over every week's name and live items
         self.newest = newest  # the newest week's name; None when the feed has none
+        self.count = count  # how many weeks
         self._load = load
         self._weeks: tuple[ArchiveWeek, ...] | None = None
 
@@ -97,7 +98,7 @@ class ArchiveWeeks:
         return self._weeks
 
 
-NO_WEEKS = ArchiveWeeks("", "", None, tuple)
+NO_WEEKS = ArchiveWeeks("", "", None, 0, tuple)
 
 
 def _hash(*parts: object) -> str:
@@ -239,13 +240,14 @@ class Months:
         current = week_of(now)
         live = self.live_this_week(now)
         found: dict[str, ArchiveWeeks] = {}
-        for feed, digest, shape, before, this_week in self.db.execute(
+        for feed, digest, shape, before, closed, this_week in self.db.execute(
             """SELECT f.feed, f.digest, f.shape,
                (SELECT month FROM months m WHERE m.feed = f.feed AND m.month < ?
                 ORDER BY m.month DESC LIMIT 1),
+               (SELECT COUNT(*) FROM months m WHERE m.feed = f.feed AND m.month < ?),
                EXISTS (SELECT 1 FROM months m WHERE m.feed = f.feed AND m.month = ?)
                FROM month_feeds f""",
-            (current, current),
+            (current, current, current),
         ):
             # Which weeks are live follows from the rows, the week of `now` and how many of
             # its items are live: a key over those is one over the weeks themselves.
@@ -255,7 +257,7 @@ class Months:
                 continue
             found[feed] = ArchiveWeeks(
                 _hash(digest, current, count), _hash(shape, current, count), newest,
-                partial(weeks, feed, current, count, digest),
+                int(closed) + (1 if count else 0), partial(weeks, feed, current, count, digest),
             )  # fmt: skip
         return found
 

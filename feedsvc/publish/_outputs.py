@@ -240,7 +240,7 @@ def _archive_files(
     base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
 
     found = []
-    kept, weeks_wanted = set(seals.kept), {}
+    kept, weeks_wanted, files = set(seals.kept), {}, seals.files
     names = tuple(FORMATS[name].name for name in settings.formats)
     for feed_plan in plans:
         feed = (base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle)
@@ -257,6 +257,7 @@ def _archive_files(
             if stored is not None and out_dir is not None:
                 if stored.get(week_folder) == f"{week_key}:{stamp(out_dir, week_folder, names)}":
                     kept.add(week_folder)
+                    files += len(names)
                     continue
                 weeks_wanted[week_folder] = week_key
             # What an archive kept on disk must share to be patched (_archive_patch.py), and
@@ -273,7 +274,7 @@ def _archive_files(
                 )  # fmt: skip
                 found.append(PlannedFile(path, key, week.items, renderer, week.name))
     found.sort(key=lambda file: file.week)  # stable: each week's feeds stay in plan order
-    return found, replace(seals, kept=frozenset(kept), weeks=weeks_wanted, names=names)
+    return found, replace(seals, kept=frozenset(kept), weeks=weeks_wanted, names=names, files=files)
 
 
 def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
@@ -316,6 +317,8 @@ class Seals:
     # Week folder below out/ -> its seal, of each week planned: a key over its files' keys.
     weeks: dict[str, str] = field(default_factory=dict)
     names: tuple[str, ...] = ()  # the files of a week folder, one per format
+    # How many archive files `kept` holds: one per format in each week, as they were written.
+    files: int = 0
 
     @property
     def opened(self) -> frozenset[str]:
@@ -381,12 +384,13 @@ def _seals(
     if out_dir is None:  # --check compares every file
         return Seals(wanted, page)
     stored = index.archive_seals()
-    kept = frozenset(
-        folder
-        for folder, seal in wanted.items()
-        if folder in stored and stored[folder] == f"{seal}:{stamp(out_dir, folder)}"
-    )
-    return Seals(wanted, page, kept)
+    kept, files = set(), 0
+    for feed_plan in plans:
+        folder = _archives_of(feed_plan)
+        if folder in wanted and stored.get(folder) == f"{wanted[folder]}:{stamp(out_dir, folder)}":
+            kept.add(folder)
+            files += feed_plan.history.count * len(settings.formats)
+    return Seals(wanted, page, frozenset(kept), files=files)
 
 
 def planned_files(

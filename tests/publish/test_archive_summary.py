@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -60,9 +61,15 @@ def test_a_no_op_reads_no_week_and_an_edit_only_its_feeds_weeks(
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
     statements = _traced(monkeypatch)
-    again = build(items_dir, out, "--verbose")
-    assert again.exit_code == 0 and "written" not in again.output
+    again = build(items_dir, out, "--json")
+    assert again.exit_code == 0
+    report = json.loads(again.output)
+    assert {file["status"] for file in report["files"]} == {"unchanged"}
     assert _feeds_read(statements) == set()
+    # The sealed archive files are counted from the weeks, not from the outputs table.
+    assert not [s for s in statements if "COUNT(*) FROM outputs" in s]
+    on_disk = [path for path in out.rglob("*") if path.is_file() and not path.name.startswith(".")]
+    assert len(report["files"]) + report["counts"]["sealed"] == len(on_disk)
     statements.clear()
     write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
     _age(items_dir, "c.md")
