@@ -152,8 +152,19 @@ class Months:
         return found
 
     def refresh(self, keys: Iterable[Key]) -> None:
-        """Recompute the digest of each (feed, week)."""
-        for feed, name in sorted(keys):
+        """Recompute the digest of each (feed, week). Raises Damaged when a feed's rows are
+        not those month_feeds summed up: summed up again, a damaged row would be trusted."""
+        keys = sorted(keys)
+        for feed in sorted({feed for feed, _ in keys}):
+            found = self.db.execute(
+                "SELECT digest FROM month_feeds WHERE feed = ?", (feed,)
+            ).fetchone()
+            held = self._rows(feed)
+            if (found or held) and (found[0] if found else "") != _hash(held):
+                from feedsvc.index._damage import Damaged  # which imports this module
+
+                raise Damaged(f"the archive weeks of feed {feed!r} no longer match their digest")
+        for feed, name in keys:
             week = WeekRange.of(name)
             if feed == ALL:
                 rows = self.db.execute(_FEED_ROWS[True], (week.start, week.end))

@@ -81,19 +81,23 @@ def test_a_no_op_reads_no_week_and_an_edit_only_its_feeds_weeks(
 def test_a_damaged_week_row_of_a_feed_read_is_noticed(
     items_dir: Path, write_item: WriteItem, tmp_path: Path
 ) -> None:
-    # A feed's weeks are read only when its archives change, and checked then against the
-    # digest of its rows kept beside them: a row changed by hand in a way the table's sums
-    # miss (one week's digest for another's) is still noticed.
+    # The table's own sums are taken in C, and miss two weeks' digests swapped: a feed's
+    # weeks are checked against the digest of its rows kept beside them when an edit
+    # changes them, before they are summed up again, and when they are read.
     setup(items_dir, write_item)
     cache, out = tmp_path / "cache", tmp_path / "out"
     assert build(items_dir, out, "--cache", str(cache)).exit_code == 0
     (database,) = cache.glob("*.sqlite3")
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "UPDATE months SET digest = (SELECT digest FROM months WHERE feed = 'japon'"
-            " ORDER BY month LIMIT 1) WHERE feed = 'japon' AND month ="
-            " (SELECT MAX(month) FROM months WHERE feed = 'japon')"
-        )
+    with sqlite3.connect(database) as db:  # two weeks the edit of c (2024-W12) leaves alone
+        weeks = ("2024-W10", "2024-W13")
+        digests = [
+            db.execute(
+                "SELECT digest FROM months WHERE feed = '' AND month = ?", (week,)
+            ).fetchone()[0]
+            for week in weeks
+        ]
+        for week, digest in zip(weeks, reversed(digests), strict=True):
+            db.execute("UPDATE months SET digest = ? WHERE feed = '' AND month = ?", (digest, week))
     write_item("c.md", lead(*ITEMS[2]).replace("Résumé c.", "Résumé c, corrigé."))
     result = build(items_dir, out, "--cache", str(cache))
     assert result.exit_code == 0, result.output
