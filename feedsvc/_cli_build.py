@@ -104,7 +104,7 @@ def _bring_out(
     patch_from = None if build.check else out_dir
     planned, seals = planned_files(index, build.items_dir, settings, now, patch_from)
     index.checked_before_writing({file.path: file.key for file in planned}, seals.kept)
-    report.counts.sealed = index.count_inside(seals.kept)
+    report.counts.sealed = seals.files
     if build.check:
         files = compare(planned, out_dir, progress)
         report.add_files(files, out_dir)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from feedsvc.index._archived import FileRecord, Row, content_hash
 from feedsvc.index._check import Checked, check_items, load_items
-from feedsvc.index._db import ArchiveWeek, ArchiveWeeks, Chosen, Index, code_version
+from feedsvc.index._db import NO_WEEKS, ArchiveWeek, ArchiveWeeks, Chosen, Index, code_version
 from feedsvc.index._pool import items_again
 
 __all__ = [
+    "NO_WEEKS",
     "ArchiveWeek",
     "ArchiveWeeks",
     "Checked",

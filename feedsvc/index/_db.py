@@ -10,20 +10,26 @@ cold build with the same output, any change to feedsvc's code or libraries empti
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from feedsvc.index import _crossfile, _schema, _sums
 from feedsvc.index._archived import Archived, FileRecord, Row
 from feedsvc.index._damage import DAMAGE, Damaged, emptied, is_damage, meta, reset
 from feedsvc.index._damage import trusted as _trusted
-from feedsvc.index._months import ALL, Months, WeekRange, week_of
+from feedsvc.index._months import (
+    ALL,
+    NO_WEEKS,
+    ArchiveWeek,
+    ArchiveWeeks,
+    Months,
+    WeekRange,
+)
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
 from feedsvc.index._sync import Sync
@@ -32,7 +38,7 @@ from feedsvc.items import Problem, Scan
 if TYPE_CHECKING:
     from feedsvc._progress import Progress
 
-__all__ = ["ALL", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_version"]
+__all__ = ["ALL", "NO_WEEKS", "ArchiveWeek", "ArchiveWeeks", "Chosen", "Index", "code_version"]
 
 # SQLite's default limit of SELECTs in one compound statement, less a margin.
 _MOST_RANGES = 400
@@ -53,17 +59,14 @@ def _outermost(sealed: Collection[str]) -> list[str]:
     return found
 
 
-def _queries(
-    columns: str, sealed: Collection[str], inside: bool
-) -> Iterator[tuple[str, list[str]]]:
-    """Queries of the outputs outside (or inside) the `sealed` folders, by ranges of the
-    primary key, so that the thousands of archive files of the others are never read; at
-    most SQLite's limit of compound SELECTs in each."""
-    bounds: list[str | None] = []
+def _queries(columns: str, sealed: Collection[str]) -> Iterator[tuple[str, list[str]]]:
+    """Queries of the outputs outside the `sealed` folders, by ranges of the primary key, so
+    that their thousands of archive files are never read; at most SQLite's limit of
+    compound SELECTs in each."""
+    bounds: list[str | None] = [None]
     for folder in _outermost(sealed):
         bounds += _span(folder)
-    if not inside:
-        bounds = [None, *bounds, None]
+    bounds.append(None)
     ranges = list(zip(bounds[::2], bounds[1::2], strict=True))
     for first in range(0, len(ranges), _MOST_RANGES):
         parts, values = [], []
@@ -83,7 +86,7 @@ def _queries(
 def _rows_outside(
     db: sqlite3.Connection, columns: str, sealed: Collection[str]
 ) -> Iterator[tuple[Any, ...]]:
-    for query, values in _queries(columns, sealed, inside=False):
+    for query, values in _queries(columns, sealed):
         yield from db.execute(query, values)
 
 
@@ -93,19 +96,6 @@ class Chosen:
 
     path: str
     digest: str
-
-
-class ArchiveWeek(NamedTuple):  # thousands on every build: a tuple is made fastest
-    """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
-
-    name: str  # '2024-W25'
-    digest: str  # of every item of the week, scheduled ones included
-    items: int  # live: the first of them in order of their moment (see live_this_week)
-
-
-class ArchiveWeeks(NamedTuple):
-    weeks: tuple[ArchiveWeek, ...]  # oldest first
-    digest: str  # of every field of every week
 
 
 # A size or time lost (NULL) reads as one no file has: the output is then looked at again,
@@ -339,32 +329,21 @@ class Index:
     @_trusted
     def archive_weeks(self, now: int) -> dict[str, ArchiveWeeks]:
         """Feed ('' for every item, else a category slug) -> its weeks with an item live at
-        `now`, oldest first, and a digest of them. Read from the stored digests: a few
-        thousand rows, whatever the number of items."""
+        `now`, summed up from a few rows a feed: its weeks are read only when asked for."""
         months = Months(self.db)
         if not months.kept():
             with self._transaction("IMMEDIATE"):
                 if not months.kept():  # another process may have started meanwhile
                     months.start_keeping()
-                    self._store_sums({"months": _sums.EVERY_BUILD["months"]})
-        current = week_of(now)
-        live = months.live_this_week(now)
-        found: dict[str, ArchiveWeeks] = {}
-        for feed, rows in months.of_feeds().items():
-            weeks = []
-            for row in rows:  # (week, digest, items), oldest first
-                if row[0] == current:
-                    row = (row[0], row[1], live.get(feed, 0))
-                elif row[0] > current:
-                    break
-                if row[2]:
-                    weeks.append(row)
-            if weeks:
-                # Of the weeks as plain tuples, whose repr is made natively (a named tuple's
-                # is a Python call each: thousands on every build).
-                digest = hashlib.blake2b(repr(weeks).encode(), digest_size=16).hexdigest()
-                found[feed] = ArchiveWeeks(tuple(ArchiveWeek(*week) for week in weeks), digest)
-        return found
+                    self._store_sums({name: _sums.EVERY_BUILD[name] for name in Months.TABLES})
+        return months.summed_up(now, self._weeks)
+
+    @_trusted
+    def _weeks(self, feed: str, current: str, live: int, digest: str) -> tuple[ArchiveWeek, ...]:
+        weeks = Months(self.db).weeks(feed, current, live, digest)
+        if weeks is None:
+            raise Damaged(f"the archive weeks of feed {feed!r} no longer match their digest")
+        return weeks
 
     @_trusted
     def week_items(self, now: int, week: str, category: str | None = None) -> list[Chosen]:
@@ -411,14 +390,6 @@ class Index:
         thousands of archive files."""
         rows = _rows_outside(self.db, f"path, {_WRITTEN}", sealed)
         return {str(path): (str(key), int(size), int(mtime)) for path, key, size, mtime in rows}
-
-    @_trusted
-    def count_inside(self, sealed: Collection[str]) -> int:
-        """How many outputs the `sealed` archive folders hold, by ranges of the primary key."""
-        total = 0
-        for query, values in _queries("COUNT(*)", sealed, inside=True):
-            total += sum(int(count) for (count,) in self.db.execute(query, values))
-        return total
 
     # Each feed's archives summed up (see publish/_outputs.py): a feed whose seal is the one
     # stored has every archive file as this index last wrote it, and a build skips them.

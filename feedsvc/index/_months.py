@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
+from typing import NamedTuple
 
 from feedsvc.index._crossfile import chunks
 
-__all__ = ["ALL", "Months", "WeekRange", "week_of"]
+__all__ = ["ALL", "NO_WEEKS", "ArchiveWeek", "ArchiveWeeks", "Months", "WeekRange", "week_of"]
 
 ALL = ""  # the feed of every item
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,6 +63,48 @@ class WeekRange:
         return cls(name, _micro(start), _micro(start + timedelta(days=7)))
 
 
+class ArchiveWeek(NamedTuple):  # hundreds a feed: a tuple is made fastest
+    """One ISO week (UTC) of one feed, as live at a moment: what its archive's key needs."""
+
+    name: str  # '2024-W25'
+    digest: str  # of every item of the week, scheduled ones included
+    items: int  # live: the first of them in order of their moment (see live_this_week)
+
+
+class ArchiveWeeks:
+    """One feed's archive weeks as live at a moment, summed up without reading them: a
+    feed whose archives' seal holds needs only `digest`, `listed` and `newest`, and a no-op
+    reads no week of any feed. The weeks are read, and checked against the feed's stored
+    digest, when first asked for."""
+
+    __slots__ = ("_load", "_weeks", "count", "digest", "listed", "newest")
+
+    def __init__(
+        self, digest: str, listed: str, newest: str | None, count: int,
+        load: Callable[[], tuple[ArchiveWeek, ...]],
+    ) -> None:  # fmt: skip
+        self.digest = digest  # a key over every week's name, digest and live items
+        self.listed = listed  # a key over every week's name and live items
+        self.newest = newest  # the newest week's name; None when the feed has none
+        self.count = count  # how many weeks
+        self._load = load
+        self._weeks: tuple[ArchiveWeek, ...] | None = None
+
+    @property
+    def weeks(self) -> tuple[ArchiveWeek, ...]:
+        """Oldest first."""
+        if self._weeks is None:
+            self._weeks = self._load()
+        return self._weeks
+
+
+NO_WEEKS = ArchiveWeeks("", "", None, 0, tuple)
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
 _FEED_ROWS = {
     True: """SELECT live_from, id, digest FROM files WHERE live_from IS NOT NULL
              AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
@@ -81,7 +124,12 @@ class Months:
     SCHEMA = """CREATE TABLE months (
         feed TEXT NOT NULL, month TEXT NOT NULL, digest TEXT NOT NULL, items INTEGER NOT NULL,
         PRIMARY KEY (feed, month)
-    );"""
+    );
+    CREATE TABLE month_feeds (feed TEXT PRIMARY KEY, digest TEXT NOT NULL, shape TEXT NOT NULL);"""
+    # month_feeds: per feed, a hash of its rows of months (every field) and one of their
+    # names and items only, so that a build knows whether a feed's weeks changed, and its
+    # index page's list of them, without reading its hundreds of weeks.
+    TABLES = ("months", "month_feeds")
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -104,8 +152,19 @@ class Months:
         return found
 
     def refresh(self, keys: Iterable[Key]) -> None:
-        """Recompute the digest of each (feed, week)."""
-        for feed, name in sorted(keys):
+        """Recompute the digest of each (feed, week). Raises Damaged when a feed's rows are
+        not those month_feeds summed up: summed up again, a damaged row would be trusted."""
+        keys = sorted(keys)
+        for feed in sorted({feed for feed, _ in keys}):
+            found = self.db.execute(
+                "SELECT digest FROM month_feeds WHERE feed = ?", (feed,)
+            ).fetchone()
+            held = self._rows(feed)
+            if (found or held) and (found[0] if found else "") != _hash(held):
+                from feedsvc.index._damage import Damaged  # which imports this module
+
+                raise Damaged(f"the archive weeks of feed {feed!r} no longer match their digest")
+        for feed, name in keys:
             week = WeekRange.of(name)
             if feed == ALL:
                 rows = self.db.execute(_FEED_ROWS[True], (week.start, week.end))
@@ -123,6 +182,27 @@ class Months:
                 )
             else:
                 self.db.execute("DELETE FROM months WHERE feed = ? AND month = ?", (feed, name))
+        self._sum_up({feed for feed, _ in keys})
+
+    def _sum_up(self, feeds: Iterable[str] | None = None) -> None:
+        """Bring month_feeds up to date with the rows of `feeds` (of every feed when None)."""
+        if feeds is None:
+            self.db.execute("DELETE FROM month_feeds")
+            feeds = [feed for (feed,) in self.db.execute("SELECT DISTINCT feed FROM months")]
+        for feed in sorted(feeds):
+            rows = self._rows(feed)
+            if rows:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO month_feeds VALUES (?, ?, ?)",
+                    (feed, _hash(rows), _hash([(name, items) for name, _, items in rows])),
+                )
+            else:
+                self.db.execute("DELETE FROM month_feeds WHERE feed = ?", (feed,))
+
+    def _rows(self, feed: str) -> list[tuple[str, str, int]]:
+        return self.db.execute(
+            "SELECT month, digest, items FROM months WHERE feed = ? ORDER BY month", (feed,)
+        ).fetchall()
 
     def kept(self) -> bool:
         """Whether the table is kept up to date (archives were asked for since the last reset)."""
@@ -160,15 +240,55 @@ class Months:
             if current is not None:
                 batch.append((*current, hasher.hexdigest(), count))
             self.db.executemany("INSERT INTO months VALUES (?, ?, ?, ?)", batch)
+        self._sum_up()
 
-    def of_feeds(self) -> dict[str, list[tuple[str, str, int]]]:
-        """feed -> [(week, digest, items)], oldest week first."""
-        found: dict[str, list[tuple[str, str, int]]] = {}
-        for feed, month, digest, items in self.db.execute(
-            "SELECT feed, month, digest, items FROM months ORDER BY feed, month"
+    def summed_up(
+        self, now: int, weeks: Callable[[str, str, int, str], tuple[ArchiveWeek, ...]]
+    ) -> dict[str, ArchiveWeeks]:
+        """Feed -> its weeks with an item live at `now`, summed up from month_feeds and the
+        newest two weeks of each: a few rows a feed. `weeks(feed, current, live, digest)`
+        reads them when asked for (see weeks())."""
+        current = week_of(now)
+        live = self.live_this_week(now)
+        found: dict[str, ArchiveWeeks] = {}
+        for feed, digest, shape, before, closed, this_week in self.db.execute(
+            """SELECT f.feed, f.digest, f.shape,
+               (SELECT month FROM months m WHERE m.feed = f.feed AND m.month < ?
+                ORDER BY m.month DESC LIMIT 1),
+               (SELECT COUNT(*) FROM months m WHERE m.feed = f.feed AND m.month < ?),
+               EXISTS (SELECT 1 FROM months m WHERE m.feed = f.feed AND m.month = ?)
+               FROM month_feeds f""",
+            (current, current, current),
         ):
-            found.setdefault(feed, []).append((month, digest, items))
+            # Which weeks are live follows from the rows, the week of `now` and how many of
+            # its items are live: a key over those is one over the weeks themselves.
+            count = live.get(feed, 0) if this_week else 0
+            newest = current if count else before
+            if newest is None:
+                continue
+            found[feed] = ArchiveWeeks(
+                _hash(digest, current, count), _hash(shape, current, count), newest,
+                int(closed) + (1 if count else 0), partial(weeks, feed, current, count, digest),
+            )  # fmt: skip
         return found
+
+    def weeks(
+        self, feed: str, current: str, live: int, digest: str
+    ) -> tuple[ArchiveWeek, ...] | None:
+        """The weeks of `feed` with an item live (`live` of them in the week `current`),
+        oldest first; None when its rows are not those month_feeds summed up (damage)."""
+        rows = self._rows(feed)
+        if _hash(rows) != digest:
+            return None
+        found = []
+        for name, week_digest, items in rows:
+            if name == current:
+                items = live
+            elif name > current:
+                break
+            if items:
+                found.append(ArchiveWeek(name, week_digest, items))
+        return tuple(found)
 
     def live_this_week(self, now: int) -> dict[str, int]:
         """Feed -> how many items of the week of `now` are live at `now`. The only week whose

@@ -57,8 +57,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS problems_path ON problems (path)",
 )
 TABLES = (
-    "meta", "files", "categories", "problems", "slugs", "outputs", "folders", "runs", "months",
-    *Archived.TABLES,
+    "meta", "files", "categories", "problems", "slugs", "outputs", "folders", "runs",
+    *Months.TABLES, *Archived.TABLES,
 )  # fmt: skip
 LIBRARIES = (
     "mdurl",

@@ -119,7 +119,8 @@ class _Documents:
             # No hub for the members' feed: a hub fetches what it is told of and hands it to
             # anyone who subscribes, and it could only be told a private address.
             hubs = () if members else self.settings.hub
-            newest = archive_folder(plan.folder, plan.archives[-1].name) if plan.archives else None
+            week = plan.history.newest
+            newest = archive_folder(plan.folder, week) if week else None
             self.docs[plan.folder] = FeedDoc(
                 self.settings, plan.title, plan.subtitle, plan.folder, entries, plan.kind, hubs,
                 prev_archive=newest,
@@ -239,7 +240,7 @@ def _archive_files(
     base = _key(code_version(), settings.model_dump_json(exclude=_NOT_IN_ARCHIVES))
 
     found = []
-    kept, weeks_wanted = set(seals.kept), {}
+    kept, weeks_wanted, files = set(seals.kept), {}, seals.files
     names = tuple(FORMATS[name].name for name in settings.formats)
     for feed_plan in plans:
         feed = (base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle)
@@ -256,6 +257,7 @@ def _archive_files(
             if stored is not None and out_dir is not None:
                 if stored.get(week_folder) == f"{week_key}:{stamp(out_dir, week_folder, names)}":
                     kept.add(week_folder)
+                    files += len(names)
                     continue
                 weeks_wanted[week_folder] = week_key
             # What an archive kept on disk must share to be patched (_archive_patch.py), and
@@ -272,7 +274,7 @@ def _archive_files(
                 )  # fmt: skip
                 found.append(PlannedFile(path, key, week.items, renderer, week.name))
     found.sort(key=lambda file: file.week)  # stable: each week's feeds stay in plan order
-    return found, replace(seals, kept=frozenset(kept), weeks=weeks_wanted, names=names)
+    return found, replace(seals, kept=frozenset(kept), weeks=weeks_wanted, names=names, files=files)
 
 
 def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[ArchiveList]:
@@ -284,7 +286,7 @@ def _archive_lists(plans: list[FeedPlan], settings: FeedSettings) -> list[Archiv
             tuple((m.name, archive_folder(p.folder, m.name) + name, m.items) for m in p.archives),
         )
         for p in plans
-        if p.archives and not p.members
+        if p.history.newest and not p.members
     ]  # fmt: skip
 
 
@@ -315,6 +317,8 @@ class Seals:
     # Week folder below out/ -> its seal, of each week planned: a key over its files' keys.
     weeks: dict[str, str] = field(default_factory=dict)
     names: tuple[str, ...] = ()  # the files of a week folder, one per format
+    # How many archive files `kept` holds: one per format in each week, as they were written.
+    files: int = 0
 
     @property
     def opened(self) -> frozenset[str]:
@@ -367,29 +371,26 @@ def _seals(
     wanted = {}
     listed: list[object] = []
     for feed_plan in plans:
-        if not feed_plan.archives:
+        history = feed_plan.history
+        if not history.newest:
             continue
-        if not feed_plan.members:  # as the page shows them: a category's span only
-            weeks = feed_plan.archives
-            span = [(w.name, w.items) for w in weeks] if feed_plan.kind == "main" else []
-            listed.append(
-                (feed_plan.kind, feed_plan.folder, feed_plan.title, len(weeks), weeks[0].name,
-                 weeks[-1].name, span)
-            )  # fmt: skip
+        if not feed_plan.members:  # as the page shows them (each week's name and items)
+            listed.append((feed_plan.kind, feed_plan.folder, feed_plan.title, history.listed))
         wanted[_archives_of(feed_plan)] = _key(
             base, feed_plan.kind, feed_plan.folder, feed_plan.title, feed_plan.subtitle,
-            feed_plan.archives_digest,
+            history.digest,
         )  # fmt: skip
     page = _key(listed)
     if out_dir is None:  # --check compares every file
         return Seals(wanted, page)
     stored = index.archive_seals()
-    kept = frozenset(
-        folder
-        for folder, seal in wanted.items()
-        if folder in stored and stored[folder] == f"{seal}:{stamp(out_dir, folder)}"
-    )
-    return Seals(wanted, page, kept)
+    kept, files = set(), 0
+    for feed_plan in plans:
+        folder = _archives_of(feed_plan)
+        if folder in wanted and stored.get(folder) == f"{wanted[folder]}:{stamp(out_dir, folder)}":
+            kept.add(folder)
+            files += feed_plan.history.count * len(settings.formats)
+    return Seals(wanted, page, frozenset(kept), files=files)
 
 
 def planned_files(
@@ -409,7 +410,7 @@ def planned_files(
     found = []
     listed = []
     for feed_plan in plans:
-        newest = feed_plan.archives[-1].name if feed_plan.archives else None
+        newest = feed_plan.history.newest
         for name in settings.formats:
             file_name = FORMATS[name].name
             key = _key(

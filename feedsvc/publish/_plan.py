@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from feedsvc.index import ArchiveWeek, ArchiveWeeks, Chosen, Index
+from feedsvc.index import NO_WEEKS, ArchiveWeek, ArchiveWeeks, Chosen, Index
 from feedsvc.model import FeedSettings
 from feedsvc.publish._layout import MEMBERS_FOLDER, FeedKind, category_folder
 
@@ -23,10 +23,14 @@ class FeedPlan:
     title: str
     subtitle: str
     chosen: tuple[Chosen, ...]
-    # RFC 5005 archives, oldest week first; none when archives are off.
-    archives: tuple[ArchiveWeek, ...] = ()
+    # RFC 5005 archives, summed up; none when archives are off.
+    history: ArchiveWeeks = NO_WEEKS
     slug: str | None = None  # the category's, for the index's week queries
-    archives_digest: str = ""  # of every field of every week of `archives`
+
+    @property
+    def archives(self) -> tuple[ArchiveWeek, ...]:
+        """Its archives' weeks, oldest first: read from the index when first asked for."""
+        return self.history.weeks
 
     @property
     def members(self) -> bool:
@@ -37,12 +41,10 @@ class FeedPlan:
 def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
     """Every feed for the items live at `now` (UTC microseconds): main, categories, members."""
     weeks = index.archive_weeks(now) if settings.archives else {}
-    none = ArchiveWeeks((), "")
     plans = [
         FeedPlan(
             "main", "", settings.title, settings.description,
-            tuple(index.newest(now, settings.limit)), weeks.get("", none).weeks,
-            archives_digest=weeks.get("", none).digest,
+            tuple(index.newest(now, settings.limit)), weeks.get("", NO_WEEKS),
         )
     ]  # fmt: skip
     if settings.category_feeds:
@@ -55,8 +57,7 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
                     "category", category_folder(slug),
                     f"{settings.title} : {name}",
                     f"{settings.description} Catégorie : {name}.",
-                    tuple(index.newest(now, limit, slug)), weeks.get(slug, none).weeks, slug,
-                    weeks.get(slug, none).digest,
+                    tuple(index.newest(now, limit, slug)), weeks.get(slug, NO_WEEKS), slug,
                 )
             )  # fmt: skip
     if settings.members_feed:
@@ -66,7 +67,7 @@ def plan(index: Index, settings: FeedSettings, now: int) -> list[FeedPlan]:
                 f"{settings.title} (membres)",
                 f"{settings.description} Texte intégral, réservé aux membres.",
                 tuple(index.newest(now, settings.members_limit or settings.limit)),
-                weeks.get("", none).weeks, archives_digest=weeks.get("", none).digest,
+                weeks.get("", NO_WEEKS),
             )
         )  # fmt: skip
     return plans
