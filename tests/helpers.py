@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import itertools
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["BUNDLED_ITEMS", "LEAD", "OLD", "ROOT", "SETTINGS", "TEASER", "WriteItem", "age"]
+import pytest
+
+from feedsvc.index import _schema
+
+__all__ = [
+    "BUNDLED_ITEMS", "LEAD", "OLD", "ROOT", "SETTINGS", "TEASER", "WriteItem", "age",
+    "traced_statements",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_ITEMS = ROOT / "items"
@@ -64,3 +72,17 @@ def age(folder: Path) -> None:
         if path.stat().st_mtime_ns > 10**15:
             stamp = next(STAMPS)
             os.utime(path, ns=(stamp, stamp))
+
+
+def traced_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the indexes opened from now on run, their values in place."""
+    statements: list[str] = []
+    connect = _schema.connect
+
+    def traced(location: Path | None) -> sqlite3.Connection:
+        db = connect(location)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(_schema, "connect", traced)
+    return statements

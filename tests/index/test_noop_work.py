@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from feeds import NOW
-from helpers import BUNDLED_ITEMS, TEASER, age
+from helpers import BUNDLED_ITEMS, TEASER, age, traced_statements
 
 from feedsvc.cli import main
-from feedsvc.index import _schema
 
 ITEMS = 300
 # A pass over every row of the tables that grow with the archive, or over an index of them.
@@ -43,15 +42,7 @@ def test_a_no_op_build_reads_no_table_whole(
 ) -> None:
     items, out, cache = _items(tmp_path / "items"), tmp_path / "out", tmp_path / "cache"
     _build(items, out, cache)
-    statements: list[str] = []
-    connect = _schema.connect
-
-    def traced(location: Path | None) -> sqlite3.Connection:
-        db = connect(location)
-        db.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(_schema, "connect", traced)
+    statements = traced_statements(monkeypatch)
     output = _build(items, out, cache)
     assert "nothing changed" in output and f"{ITEMS + 3} items valid" in output, output
     (database,) = cache.glob("*.sqlite3")

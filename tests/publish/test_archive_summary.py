@@ -11,28 +11,12 @@ from pathlib import Path
 import pytest
 from archived import ITEMS, lead, setup
 from feeds import build, cold_snapshot, snapshot
-from helpers import WriteItem
-
-from feedsvc.index import _schema
+from helpers import WriteItem, traced_statements
 
 # A statement that reads a feed's rows of weeks (every field), or every feed's.
 _WEEK_ROWS = re.compile(
     r"SELECT (feed, )?month, digest, items FROM months(?: WHERE feed = '([^']*)')?"
 )
-
-
-def _traced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the build's index runs, its values in place."""
-    statements: list[str] = []
-    connect = _schema.connect
-
-    def traced(location: Path | None) -> sqlite3.Connection:
-        db = connect(location)
-        db.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(_schema, "connect", traced)
-    return statements
 
 
 def _feeds_read(statements: list[str]) -> set[str]:
@@ -60,7 +44,7 @@ def test_a_no_op_reads_no_week_and_an_edit_only_its_feeds_weeks(
     _age(items_dir)
     out = tmp_path / "out"
     assert build(items_dir, out).exit_code == 0
-    statements = _traced(monkeypatch)
+    statements = traced_statements(monkeypatch)
     again = build(items_dir, out, "--json")
     assert again.exit_code == 0
     report = json.loads(again.output)
