@@ -2,13 +2,13 @@
 
     python benchmarks/watch_latency.py --items STORE [--now MOMENT] [--edits 8]
 
-Starts a watch on STORE (a synthetic store from bench.py's --keep, with or without
-`archives: true`), waits for its first build, then edits the title of one of the newest items
-at a time, as an editor saves a file, and times how long the new title takes to appear in
-out/public/atom.xml: the moment a reader polling the feed could see it. Each edit waits for
-the watch's report of its build before the next. The edited files are put back at the end,
-and the watch is stopped with Ctrl-C's signal. Bounded: 300 s for the first build (a cold
-build of 100,000 items with archives takes about two minutes), 20 s for each edit.
+Starts a watch on STORE (a synthetic store from bench.py's --keep, with or without `archives:
+true`), waits for its first build, then edits the title of one item of the main feed at a
+time, newest first, as an editor saves a file, and times how long the new title takes to
+appear in out/public/atom.xml: the moment a reader polling the feed could see it. Each edit
+waits for the watch's report of its build before the next. The edited files are put back at
+the end, and the watch is stopped with Ctrl-C's signal. Bounded: 300 s for the first build
+(a cold build of 100,000 items with archives takes about two minutes), 20 s for each edit.
 """
 
 from __future__ import annotations
@@ -33,16 +33,16 @@ FIRST_BUILD_S = 300.0
 EDIT_S = 20.0
 
 
-def newest_items(items: Path, now: str, count: int) -> list[Path]:
-    """The `count` newest item files dated before `now` (synthetic names start with the
-    date), so that each is in the main feed."""
+def in_feed(items: Path, feed: bytes, now: str, count: int) -> list[Path]:
+    """`count` item files the feed holds, newest first: the synthetic items' file names are
+    their date and the last part of their address, which the feed holds."""
     day = now[:10]
     found = sorted(
-        (path for path in items.rglob("*.md") if path.name[:10] < day),
+        (path for path in items.rglob("*.md") if path.name[:10] <= day),
         key=lambda path: path.name,
         reverse=True,
     )
-    return found[:count]
+    return [path for path in found[:2000] if path.stem[11:].encode() in feed][:count]
 
 
 def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
@@ -93,15 +93,16 @@ def main() -> None:
     cache = args.cache or work / "cache"
     command = [*feedsvc_command(), "build", "--watch", "--items", str(args.items)]
     command += ["--out", str(out), "--cache", str(cache), "--now", args.now]
-    targets = newest_items(args.items, args.now, args.edits)
-    saved = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in targets}
+    feed = out / "public" / "atom.xml"
+    saved: dict[Path, tuple[bytes, int]] = {}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     latencies: list[float] = []
     reported: list[float] = []
     try:
         lines = lines_of(process)
         print("first build:", wait_for_report(lines, FIRST_BUILD_S), flush=True)
-        feed = out / "public" / "atom.xml"
+        targets = in_feed(args.items, feed.read_bytes(), args.now, args.edits)
+        saved.update((path, (path.read_bytes(), path.stat().st_mtime_ns)) for path in targets)
         for number, path in enumerate(targets):
             marker = f"Veille{number} "
             text = saved[path][0].decode("utf-8").replace('title: "', f'title: "{marker}', 1)
