@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.index import _db
+from feedsvc.index import _written
 
 PATHS = [
     "index.html", "public/atom.xml", "public/archive/2024-W01/atom.xml",
@@ -34,11 +34,11 @@ SEALED = [
 def test_rows_outside_the_sealed_folders(
     sealed: list[str], most: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_db, "_MOST_RANGES", most)
+    monkeypatch.setattr(_written, "_MOST_RANGES", most)
     db = sqlite3.connect(tmp_path / "index.sqlite3")
     db.execute(
         "CREATE TABLE outputs (path TEXT PRIMARY KEY, key TEXT, size INTEGER, mtime_ns INTEGER)"
     )
     db.executemany("INSERT INTO outputs VALUES (?, 'k', 1, 2)", [(p,) for p in PATHS])
-    found = sorted(row[0] for row in _db._rows_outside(db, "path, key", sealed))
+    found = sorted(row[0] for row in _written.rows_outside(db, "path, key", sealed))
     assert found == sorted(p for p in PATHS if not any(p.startswith(s) for s in sealed))
