@@ -25,6 +25,7 @@ from feedsvc.index._months import (
     ArchiveWeeks,
     Months,
     WeekRange,
+    week_digest,
 )
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
@@ -286,25 +287,33 @@ class Index(Outputs):
         return weeks
 
     @_trusted
-    def week_items(self, now: int, week: str, category: str | None = None) -> list[Chosen]:
+    def week_items(self, now: int, week: ArchiveWeek, category: str | None = None) -> list[Chosen]:
         """The items of one week live at `now`, newest first, equal moments by id: the same
-        order as newest(), on the same indexes."""
-        span = WeekRange.of(week)
+        order as newest(), on the same indexes. Raises Damaged when they are not those the
+        plan counted (and, for a week wholly live, summed up): another build sharing the
+        index emptied or changed it meanwhile, and an archive of these items would be
+        sealed as the week planned."""
+        span = WeekRange.of(week.name)
         end = min(span.end, now + 1)
         if category is None or category == ALL:
             rows = self.db.execute(
-                """SELECT path, digest FROM files WHERE live_from IS NOT NULL
+                """SELECT live_from, id, digest, path FROM files WHERE live_from IS NOT NULL
                    AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
                 (span.start, end),
-            )
+            ).fetchall()
         else:
             rows = self.db.execute(
-                """SELECT c.path, f.digest FROM categories c JOIN files f ON f.path = c.path
+                """SELECT c.live_from, c.id, f.digest, c.path FROM categories c
+                   JOIN files f ON f.path = c.path
                    WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
                    AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
                 (category, span.start, end),
-            )
-        return [Chosen(path, digest) for path, digest in rows]
+            ).fetchall()
+        if len(rows) != week.items or (
+            end == span.end and week_digest(row[:3] for row in rows) != week.digest
+        ):
+            raise Damaged(f"the items of week {week.name} of feed {category or ALL!r} changed")
+        return [Chosen(path, digest) for _, _, digest, path in rows]
 
     @_trusted
     def categories(self, now: int) -> list[tuple[str, str]]:

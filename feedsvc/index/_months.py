@@ -24,7 +24,10 @@ from typing import NamedTuple
 
 from feedsvc.index._crossfile import chunks
 
-__all__ = ["ALL", "NO_WEEKS", "ArchiveWeek", "ArchiveWeeks", "Months", "WeekRange", "week_of"]
+__all__ = [
+    "ALL", "NO_WEEKS", "ArchiveWeek", "ArchiveWeeks", "Months", "WeekRange", "week_digest",
+    "week_of",
+]  # fmt: skip
 
 ALL = ""  # the feed of every item
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,6 +104,15 @@ class ArchiveWeeks:
 NO_WEEKS = ArchiveWeeks("", "", None, 0, tuple)
 
 
+def week_digest(rows: Iterable[tuple[int, str, str]]) -> str:
+    """The digest of a week's (live_from, id, digest) rows, newest first (as rebuild() makes
+    it too, a feed kind at a time)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        hasher.update(repr(row).encode() + b"\0")
+    return hasher.hexdigest()
+
+
 def _hash(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
@@ -170,15 +182,11 @@ class Months:
                 rows = self.db.execute(_FEED_ROWS[True], (week.start, week.end))
             else:
                 rows = self.db.execute(_FEED_ROWS[False], (feed, week.start, week.end))
-            hasher = hashlib.blake2b(digest_size=16)
-            count = 0
-            for row in rows:
-                hasher.update(repr(row).encode() + b"\0")
-                count += 1
-            if count:
+            found = rows.fetchall()
+            if found:
                 self.db.execute(
                     "INSERT OR REPLACE INTO months VALUES (?, ?, ?, ?)",
-                    (feed, name, hasher.hexdigest(), count),
+                    (feed, name, week_digest(found), len(found)),
                 )
             else:
                 self.db.execute("DELETE FROM months WHERE feed = ? AND month = ?", (feed, name))

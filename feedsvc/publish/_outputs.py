@@ -168,7 +168,9 @@ class _Archives:
                 {},
             )
         if plan.folder not in self.chosen:
-            self.chosen[plan.folder] = self.index.week_items(self.now, week, plan.slug)
+            self.chosen[plan.folder] = self.index.week_items(
+                self.now, plan.archives[position], plan.slug
+            )
         return self.chosen[plan.folder]
 
     def _document(self, plan: FeedPlan, position: int, entries: tuple[EntryDoc, ...]) -> FeedDoc:
