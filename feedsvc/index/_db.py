@@ -26,6 +26,7 @@ from feedsvc.index._months import (
     Months,
     WeekRange,
     week_digest,
+    week_rows,
 )
 from feedsvc.index._pool import Parsed
 from feedsvc.index._schema import code_version
@@ -295,20 +296,7 @@ class Index(Outputs):
         sealed as the week planned."""
         span = WeekRange.of(week.name)
         end = min(span.end, now + 1)
-        if category is None or category == ALL:
-            rows = self.db.execute(
-                """SELECT live_from, id, digest, path FROM files WHERE live_from IS NOT NULL
-                   AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
-                (span.start, end),
-            ).fetchall()
-        else:
-            rows = self.db.execute(
-                """SELECT c.live_from, c.id, f.digest, c.path FROM categories c
-                   JOIN files f ON f.path = c.path
-                   WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
-                   AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
-                (category, span.start, end),
-            ).fetchall()
+        rows = week_rows(self.db, ALL if category is None else category, span.start, end)
         if len(rows) != week.items or (
             end == span.end and week_digest(row[:3] for row in rows) != week.digest
         ):
@@ -324,5 +312,3 @@ class Index(Outputs):
             f"SELECT slug, name FROM slugs s WHERE EXISTS ({live}) ORDER BY slug", (now,)
         )
         return [(value, name) for value, name in rows]
-
-    # What was written, so an unchanged output is neither rendered nor compared again.

@@ -20,13 +20,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
+from itertools import groupby
 from typing import NamedTuple
 
 from feedsvc.index._crossfile import chunks
 
 __all__ = [
-    "ALL", "NO_WEEKS", "ArchiveWeek", "ArchiveWeeks", "Months", "WeekRange", "week_digest",
+    "ALL",
+    "NO_WEEKS",
+    "ArchiveWeek",
+    "ArchiveWeeks",
+    "Months",
+    "WeekRange",
+    "week_digest",
     "week_of",
+    "week_rows",
 ]  # fmt: skip
 
 ALL = ""  # the feed of every item
@@ -105,8 +113,7 @@ NO_WEEKS = ArchiveWeeks("", "", None, 0, tuple)
 
 
 def week_digest(rows: Iterable[tuple[int, str, str]]) -> str:
-    """The digest of a week's (live_from, id, digest) rows, newest first (as rebuild() makes
-    it too, a feed kind at a time)."""
+    """The digest of a week's (live_from, id, digest) rows, newest first."""
     hasher = hashlib.blake2b(digest_size=16)
     for row in rows:
         hasher.update(repr(row).encode() + b"\0")
@@ -118,12 +125,24 @@ def _hash(*parts: object) -> str:
 
 
 _FEED_ROWS = {
-    True: """SELECT live_from, id, digest FROM files WHERE live_from IS NOT NULL
+    True: """SELECT live_from, id, digest, path FROM files WHERE live_from IS NOT NULL
              AND live_from >= ? AND live_from < ? ORDER BY live_from DESC, id""",
-    False: """SELECT c.live_from, c.id, f.digest FROM categories c JOIN files f ON f.path = c.path
+    False: """SELECT c.live_from, c.id, f.digest, c.path FROM categories c
+              JOIN files f ON f.path = c.path
               WHERE c.slug = ? AND c.live_from IS NOT NULL AND c.live_from >= ?
               AND c.live_from < ? ORDER BY c.live_from DESC, c.id""",
 }
+
+
+def week_rows(
+    db: sqlite3.Connection, feed: str, start: int, end: int
+) -> list[tuple[int, str, str, str]]:
+    """The (live_from, id, digest, path) of `feed`'s items live from `start` to before `end`,
+    newest first, equal moments by id: the order week_digest() takes them in, and the order
+    of the feeds (newest() in _db.py), on the same indexes."""
+    if feed == ALL:
+        return db.execute(_FEED_ROWS[True], (start, end)).fetchall()
+    return db.execute(_FEED_ROWS[False], (feed, start, end)).fetchall()
 
 
 class Months:
@@ -178,15 +197,11 @@ class Months:
                 raise Damaged(f"the archive weeks of feed {feed!r} no longer match their digest")
         for feed, name in keys:
             week = WeekRange.of(name)
-            if feed == ALL:
-                rows = self.db.execute(_FEED_ROWS[True], (week.start, week.end))
-            else:
-                rows = self.db.execute(_FEED_ROWS[False], (feed, week.start, week.end))
-            found = rows.fetchall()
+            found = week_rows(self.db, feed, week.start, week.end)
             if found:
                 self.db.execute(
                     "INSERT OR REPLACE INTO months VALUES (?, ?, ?, ?)",
-                    (feed, name, week_digest(found), len(found)),
+                    (feed, name, week_digest(row[:3] for row in found), len(found)),
                 )
             else:
                 self.db.execute("DELETE FROM months WHERE feed = ? AND month = ?", (feed, name))
@@ -233,20 +248,11 @@ class Months:
             " ORDER BY c.slug, c.live_from DESC, c.id",
         )
         for query in passes:
-            current: Key | None = None
-            hasher = hashlib.blake2b(digest_size=16)
-            count = 0
             batch: list[tuple[str, str, str, int]] = []
-            for feed, live_from, item_id, digest in self.db.execute(query):
-                key = (feed, week_of(live_from))
-                if key != current:
-                    if current is not None:
-                        batch.append((*current, hasher.hexdigest(), count))
-                    current, hasher, count = key, hashlib.blake2b(digest_size=16), 0
-                hasher.update(repr((live_from, item_id, digest)).encode() + b"\0")
-                count += 1
-            if current is not None:
-                batch.append((*current, hasher.hexdigest(), count))
+            rows = self.db.execute(query)
+            for (feed, week), group in groupby(rows, lambda row: (row[0], week_of(row[1]))):
+                found = [row[1:] for row in group]
+                batch.append((feed, week, week_digest(found), len(found)))
             self.db.executemany("INSERT INTO months VALUES (?, ?, ?, ?)", batch)
         self._sum_up()
 

@@ -84,6 +84,8 @@ class Outputs:
         with _schema.transaction(self.db, kind):
             yield
 
+    # What was written, so an unchanged output is neither rendered nor compared again.
+
     @_trusted
     def written(self, path: str) -> tuple[str, int, int] | None:
         """The key, size and mtime of out/<path> as this index last wrote it."""
